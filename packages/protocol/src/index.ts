@@ -1,1 +1,37 @@
-export {}
+export { base64ToBytes, bytesToBase64 } from './base64.js'
+export { parseEnvelope, toWireEnvelope } from './envelope.js'
+export {
+  isProtocolError,
+  ProtocolError,
+  type ProtocolErrorCode,
+  type ProtocolErrorOptions,
+} from './errors.js'
+export { serializeJson } from './json.js'
+export { JSON_SCHEMA_SOURCES, type JsonSchemaName, toJsonSchemas } from './json-schema.js'
+export {
+  ACCEPT_MULTIPART,
+  acceptsMultipart,
+  isMultipartContentType,
+  JSON_PART_NAME,
+  MEDIA_TYPE_JSON,
+  MEDIA_TYPE_MULTIPART,
+  MEDIA_TYPE_OCTET_STREAM,
+  TRANSPORTS,
+  type Transport,
+} from './media.js'
+export { decodeMultipart, type MultipartPart, multipartBoundary, parseMultipart } from './multipart-decode.js'
+export {
+  type EncodeMultipartOptions,
+  encodeMultipart,
+  encodeMultipartChunks,
+  type MultipartBody,
+  type MultipartChunks,
+} from './multipart-encode.js'
+export { decodeNpy, encodeNpy, type NdArray } from './npy.js'
+export { DTYPES, type TypedArray } from './npy-dtypes.js'
+export { decodePng, encodePng } from './png.js'
+export { toResultValue } from './result.js'
+export { parseEncodedValue, parseRunRequest } from './run-request.js'
+export * from './schemas.js'
+export { normalizeProgress, normalizeStatus } from './status.js'
+export { decodeValue, type EncodeValueOptions, encodeValue, isNdArray } from './value.js'

@@ -1,0 +1,113 @@
+import { z } from 'zod'
+
+export const ENCODINGS = ['json', 'npy', 'png', 'object', 'list', 'base64+pickle', 'identity'] as const
+export const zEncoding = z.enum(ENCODINGS)
+export type Encoding = z.infer<typeof zEncoding>
+
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const
+export const zJobStatus = z.enum(JOB_STATUSES)
+export type JobStatus = z.infer<typeof zJobStatus>
+
+/**
+ * A value on the wire. For `npy`/`png`, `data` is a base64 string (JSON transport), a `Uint8Array`
+ * of the file bytes (in memory, after a multipart decode) or `{part}` (inside a multipart JSON part).
+ * For `object`/`list`, `data` is a map/array of encoded values. Extra keys are kept.
+ */
+export const zEncodedValue = z.looseObject({
+  type: z.string().describe('ComfyUI type (IMAGE, MASK, LATENT, STRING, ...) or "*" when unknown'),
+  encoding: zEncoding,
+  data: z.unknown().describe('payload; its form depends on encoding'),
+  ref: z.string().optional().describe('URL holding the value when it is not inlined'),
+})
+export type EncodedValue = z.infer<typeof zEncodedValue>
+
+export const zProgress = z.object({
+  value: z.number().min(0),
+  max: z.number().positive(),
+})
+export type Progress = z.infer<typeof zProgress>
+
+export const zErrorInfo = z.object({
+  code: z.string().describe('UPPER_SNAKE error code, e.g. JOB_FAILED'),
+  message: z.string(),
+  details: z.unknown().optional(),
+})
+export type ErrorInfo = z.infer<typeof zErrorInfo>
+
+/** What servers send (snake_case). */
+export const zJobEnvelopeWire = z.object({
+  status: zJobStatus,
+  job_id: z.string().optional(),
+  poll_url: z.string().optional(),
+  progress: zProgress.extend({ message: z.string().optional() }).optional(),
+  message: z.string().optional(),
+  result: zEncodedValue.optional(),
+  outputs: z.record(z.string(), zEncodedValue).optional(),
+  error: zErrorInfo.optional(),
+  queue_position: z.number().int().min(0).optional(),
+  retry_after: z.number().min(0).optional(),
+})
+export type JobEnvelopeWire = z.infer<typeof zJobEnvelopeWire>
+
+/** What `parseEnvelope` returns (camelCase); `pollUrl` is absolute when a request URL was given. */
+export const zJobEnvelope = z.object({
+  status: zJobStatus,
+  jobId: z.string().optional(),
+  pollUrl: z.string().optional(),
+  progress: zProgress.optional(),
+  message: z.string().optional(),
+  retryAfter: z.number().min(0.1).optional(),
+  result: zEncodedValue.optional(),
+  outputs: z.record(z.string(), zEncodedValue).optional(),
+  error: zErrorInfo.optional(),
+  queuePosition: z.number().optional(),
+})
+export type JobEnvelope = z.infer<typeof zJobEnvelope>
+
+/** One entry of the original list form of `inputs`. */
+export const zRunRequestListInput = z.looseObject({
+  name: z.string().min(1),
+  type: z.string().optional(),
+  comfy_type: z.string().optional(),
+  encoding: zEncoding,
+  data: z.unknown(),
+})
+export type RunRequestListInput = z.infer<typeof zRunRequestListInput>
+
+/** A run request body as it arrives on the wire: the v1 map form or the original list form. */
+export const zRunRequestWire = z.looseObject({
+  inputs: z.union([z.record(z.string(), zEncodedValue), z.array(zRunRequestListInput)]).optional(),
+  request_id: z.string().optional(),
+})
+export type RunRequestWire = z.infer<typeof zRunRequestWire>
+
+/** A run request after `parseRunRequest`: always the map form. */
+export const zRunRequest = z.object({
+  inputs: z.record(z.string(), zEncodedValue),
+  requestId: z.string().optional(),
+})
+export type RunRequest = z.infer<typeof zRunRequest>
+
+/** `GET /schema`: the workflow's contract. */
+export const zWorkflowSchema = z.object({
+  inputs: z.array(
+    z.object({
+      name: z.string(),
+      nodeId: z.string(),
+      type: z.string(),
+      required: z.boolean(),
+      default: z.unknown().optional(),
+    }),
+  ),
+  outputs: z.array(z.object({ name: z.string(), nodeId: z.string(), type: z.string() })),
+  transports: z.array(z.string()).optional(),
+})
+export type WorkflowSchema = z.infer<typeof zWorkflowSchema>
+
+/** Error responses are failed envelopes. */
+export const zErrorBody = z.object({
+  status: z.literal('failed'),
+  job_id: z.string().optional(),
+  error: zErrorInfo,
+})
+export type ErrorBody = z.infer<typeof zErrorBody>
