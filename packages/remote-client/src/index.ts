@@ -1,1 +1,10 @@
-export {}
+export type { OriginalRunRequest, RunInputs } from './body.js'
+export type { CallOptions, Health, RemoteClient, RunOptions, StatusOptions, SubmitOptions } from './client.js'
+export { createRemoteClient } from './client.js'
+export type { Capabilities } from './core.js'
+export type { CliErrorCode, RemoteErrorCode, RemoteJobErrorOptions } from './errors.js'
+export { CliError, isCliError, isRemoteJobError, RemoteJobError } from './errors.js'
+export type { FollowHooks, ProgressInfo } from './follow.js'
+export type { FollowMode, RemoteClientOptions, RetryOptions, Transport } from './options.js'
+export type { SseEvent } from './sse.js'
+export { parseSse } from './sse.js'

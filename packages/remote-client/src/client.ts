@@ -1,0 +1,257 @@
+import type { JobEnvelope, JobStatus, WorkflowSchema } from '@comfy-remote/protocol'
+import { parseEnvelope, zWorkflowSchema } from '@comfy-remote/protocol'
+import { buildMessage, encodeBody, type RunInputs } from './body.js'
+import { type Capabilities, createCore } from './core.js'
+import { RemoteJobError } from './errors.js'
+import { createReporter, type FollowHooks, follow, isTerminal, settle } from './follow.js'
+import { ACCEPT_JSON } from './http.js'
+import { joinUrl, type RemoteClientOptions, resolveOptions } from './options.js'
+import type { CallScope } from './scope.js'
+
+export interface RunOptions extends FollowHooks {
+  /** Aborting it cancels the job (`DELETE`, best effort) and rejects with code CANCELLED. */
+  signal?: AbortSignal
+  /** Idempotency key sent with the submit (and reused by its retries). Default: a random UUID. */
+  idempotencyKey?: string
+  /** Ask the server to hold the submit up to this many seconds and answer the finished job (`?wait=`). */
+  wait?: number
+  /** Overrides the client's `timeout` (ms) for this call. */
+  timeout?: number
+}
+
+export interface SubmitOptions {
+  signal?: AbortSignal
+  idempotencyKey?: string
+  wait?: number
+  timeout?: number
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+  timeout?: number
+}
+
+export interface StatusOptions extends CallOptions {
+  /** Long-poll: seconds the server may hold the answer until the job changes. */
+  wait?: number
+}
+
+export interface Health {
+  [key: string]: unknown
+  transports?: string[]
+}
+
+export interface RemoteClient {
+  /** The endpoint base URL. */
+  readonly url: string
+  run(inputs: RunInputs, options?: RunOptions): Promise<JobEnvelope>
+  submit(inputs: RunInputs, options?: SubmitOptions): Promise<JobEnvelope>
+  status(jobIdOrPollUrl: string, options?: StatusOptions): Promise<JobEnvelope>
+  cancel(jobIdOrPollUrl: string, options?: CallOptions): Promise<JobEnvelope>
+  events(jobId: string, options?: CallOptions): AsyncIterableIterator<JobEnvelope>
+  schema(options?: CallOptions): Promise<WorkflowSchema>
+  health(options?: CallOptions): Promise<Health>
+}
+
+const CANCEL_BUDGET = 3_000
+
+/** Creates a client for one endpoint (a comfy-remote worker or an original-protocol endpoint). */
+export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteClient {
+  const options = resolveOptions(clientOptions)
+  const core = createCore(options)
+
+  async function submitIn(
+    inputs: RunInputs,
+    opts: SubmitOptions,
+    scope: CallScope,
+  ): Promise<{ env: JobEnvelope; caps: Capabilities }> {
+    const caps = await core.capabilities(scope)
+    const key = opts.idempotencyKey ?? globalThis.crypto.randomUUID()
+    if (typeof key !== 'string' || key === '' || /[\r\n]/.test(key))
+      throw new RemoteJobError('BAD_OPTIONS', 'run: `idempotencyKey` must be a non-empty single-line string')
+    const message = buildMessage(inputs, key)
+    const original = Array.isArray(message.inputs)
+    const { body, contentType } = encodeBody(message, core.useMultipart(caps) && !original)
+    const wait = opts.wait
+    if (wait !== undefined && (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0)) {
+      throw new RemoteJobError(
+        'BAD_OPTIONS',
+        `run: \`wait\` must be a number of seconds >= 0 (got ${String(wait)})`,
+      )
+    }
+    const send = async (base: string) => {
+      const url = new URL(base)
+      if (wait !== undefined && wait > 0) url.searchParams.set('wait', String(wait))
+      return await core.http.send(
+        {
+          method: 'POST',
+          url: url.href,
+          body,
+          headers: { 'content-type': contentType, accept: core.accept(caps), 'idempotency-key': key },
+          retries: options.retry.retries,
+          extraTime: (wait ?? 0) * 1000,
+          what: 'submit',
+        },
+        scope,
+      )
+    }
+    let reply: Awaited<ReturnType<typeof send>>
+    if (caps.v1) {
+      try {
+        reply = await send(joinUrl(options.url, 'run'))
+      } catch (error) {
+        // A server with /health but no /run: the original protocol posts to the endpoint itself.
+        if (!(error instanceof RemoteJobError) || (error.status !== 404 && error.status !== 405)) throw error
+        reply = await send(options.url.href)
+      }
+    } else {
+      reply = await send(options.url.href)
+    }
+    return { env: parseEnvelope(reply.data, reply.url), caps }
+  }
+
+  async function cancelQuietly(env: JobEnvelope | undefined): Promise<void> {
+    const target = env?.jobId ?? env?.pollUrl
+    if (target === undefined || (env && isTerminal(env.status))) return
+    const scope = core.scope(undefined, CANCEL_BUDGET)
+    try {
+      await core.http.send(
+        {
+          method: 'DELETE',
+          url: core.jobUrl(target),
+          headers: { accept: ACCEPT_JSON },
+          retries: 1,
+          what: 'cancel',
+        },
+        scope,
+      )
+    } catch {
+      // best effort: the job may already be gone
+    } finally {
+      scope.dispose()
+    }
+  }
+
+  async function run(inputs: RunInputs, opts: RunOptions = {}): Promise<JobEnvelope> {
+    const scope = core.scope(opts.signal, opts.timeout)
+    const report = createReporter(opts)
+    let last: JobEnvelope | undefined
+    try {
+      const { env, caps } = await submitIn(inputs, opts, scope)
+      last = env
+      return await follow(core, env, caps, scope, (next) => {
+        last = next
+        return report(next)
+      })
+    } catch (error) {
+      const ended = scope.endedBy
+      if (ended) {
+        await cancelQuietly(last)
+        throw (
+          scope.endError(
+            last?.jobId ? `remote job ${last.jobId}` : 'the remote call',
+            last,
+            opts.timeout ?? options.timeout,
+          ) ?? error
+        )
+      }
+      throw error
+    } finally {
+      scope.dispose()
+    }
+  }
+
+  async function withScope<T>(opts: CallOptions, fn: (scope: CallScope) => Promise<T>): Promise<T> {
+    const scope = core.scope(opts.signal, opts.timeout)
+    try {
+      return await fn(scope)
+    } finally {
+      scope.dispose()
+    }
+  }
+
+  return {
+    url: options.url.href,
+    run,
+    submit: (inputs, opts = {}) =>
+      withScope(opts, async (scope) => {
+        const { env } = await submitIn(inputs, opts, scope)
+        return isTerminal(env.status) ? settle(env) : env
+      }),
+    status: (idOrUrl, opts = {}) =>
+      withScope(opts, async (scope) => {
+        const caps = await core.capabilities(scope)
+        return await core.poll(core.jobUrl(idOrUrl), caps.v1 ? opts.wait : undefined, scope, caps)
+      }),
+    cancel: (idOrUrl, opts = {}) =>
+      withScope(opts, async (scope) => {
+        const url = core.jobUrl(idOrUrl)
+        const reply = await core.http.send(
+          {
+            method: 'DELETE',
+            url,
+            headers: { accept: ACCEPT_JSON },
+            retries: options.retry.retries,
+            what: 'cancel',
+          },
+          scope,
+        )
+        return parseEnvelope(reply.data, url)
+      }),
+    events: (jobId, opts = {}) => iterate(jobId, opts),
+    schema: (opts = {}) =>
+      withScope(opts, async (scope) => {
+        const url = joinUrl(options.url, 'schema')
+        const reply = await core.http.send(
+          {
+            method: 'GET',
+            url,
+            headers: { accept: ACCEPT_JSON },
+            retries: options.retry.retries,
+            what: 'schema',
+          },
+          scope,
+        )
+        const parsed = zWorkflowSchema.safeParse(reply.data)
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]
+          const field = issue ? issue.path.join('.') || '(root)' : '(root)'
+          throw new RemoteJobError(
+            'MALFORMED_RESPONSE',
+            `${url} is not a comfy-remote workflow schema: field \`${field}\` ${issue?.message ?? 'is invalid'}`,
+            { url, status: reply.status },
+          )
+        }
+        return parsed.data
+      }),
+    health: (opts = {}) =>
+      withScope(opts, async (scope) => {
+        const url = joinUrl(options.url, 'health')
+        const reply = await core.http.send(
+          {
+            method: 'GET',
+            url,
+            headers: { accept: ACCEPT_JSON },
+            retries: options.retry.retries,
+            what: 'health',
+          },
+          scope,
+        )
+        return reply.data as Health
+      }),
+  }
+
+  async function* iterate(jobId: string, opts: CallOptions): AsyncGenerator<JobEnvelope> {
+    const scope = core.scope(opts.signal, opts.timeout)
+    try {
+      for await (const env of core.events(jobId, scope)) {
+        yield env
+        if (isTerminal(env.status)) return
+      }
+    } finally {
+      scope.dispose()
+    }
+  }
+}
+
+export type { JobEnvelope, JobStatus }

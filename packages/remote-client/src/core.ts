@@ -1,0 +1,179 @@
+import type { JobEnvelope } from '@comfy-remote/protocol'
+import { parseEnvelope } from '@comfy-remote/protocol'
+import { codeForStatus, RemoteJobError } from './errors.js'
+import { ACCEPT_JSON, ACCEPT_MULTIPART, createHttp, type Http, parseBody } from './http.js'
+import { joinUrl, type ResolvedOptions } from './options.js'
+import { CallScope } from './scope.js'
+import { parseSse } from './sse.js'
+
+/** What the server told us about itself through `GET /health`. */
+export interface Capabilities {
+  /** The server speaks the v1 contract (answered `/health` with a JSON object). */
+  v1: boolean
+  /** Transports it accepts (`json`, `multipart`). */
+  transports: string[]
+}
+
+export interface Core {
+  readonly options: ResolvedOptions
+  readonly http: Http
+  capabilities(scope: CallScope): Promise<Capabilities>
+  useMultipart(caps: Capabilities): boolean
+  accept(caps: Capabilities): string
+  jobUrl(idOrUrl: string): string
+  scope(signal?: AbortSignal, timeout?: number): CallScope
+  poll(url: string, wait: number | undefined, scope: CallScope, caps: Capabilities): Promise<JobEnvelope>
+  events(jobId: string, scope: CallScope): AsyncGenerator<JobEnvelope>
+}
+
+const HEALTH_TIMEOUT = 5_000
+
+export function createCore(options: ResolvedOptions): Core {
+  const http = createHttp(options)
+  let known: Promise<Capabilities> | undefined
+
+  async function probe(scope: CallScope): Promise<Capabilities> {
+    const none: Capabilities = { v1: false, transports: ['json'] }
+    const url = joinUrl(options.url, 'health')
+    try {
+      const response = await http.$fetch.raw<ArrayBuffer, 'arrayBuffer'>(url, {
+        headers: { ...options.headers, accept: ACCEPT_JSON },
+        responseType: 'arrayBuffer',
+        ignoreResponseError: true,
+        retry: false,
+        signal: AbortSignal.any([
+          scope.signal,
+          AbortSignal.timeout(Math.min(HEALTH_TIMEOUT, options.requestTimeout)),
+        ]),
+      })
+      if (response.status >= 300) return none
+      const data = parseBody(
+        new Uint8Array(response._data ?? new ArrayBuffer(0)),
+        response.headers.get('content-type') ?? '',
+        url,
+        response.status,
+      )
+      const transports = Array.isArray(data.transports)
+        ? data.transports.filter((t): t is string => typeof t === 'string')
+        : ['json']
+      return { v1: true, transports }
+    } catch (error) {
+      const ended = scope.endError('health check')
+      if (ended) throw ended
+      if (error instanceof RemoteJobError) return none
+      throw error
+    }
+  }
+
+  function capabilities(scope: CallScope): Promise<Capabilities> {
+    if (options.transport === 'json' && options.follow === 'poll')
+      return Promise.resolve({ v1: false, transports: ['json'] })
+    if (!known) {
+      const pending = probe(scope)
+      known = pending
+      // A failed probe (network down) is not remembered: the next call asks again.
+      pending.catch(() => {
+        if (known === pending) known = undefined
+      })
+    }
+    return known
+  }
+
+  function useMultipart(caps: Capabilities): boolean {
+    if (options.transport === 'multipart') return true
+    return options.transport === 'auto' && caps.transports.includes('multipart')
+  }
+
+  function accept(caps: Capabilities): string {
+    return useMultipart(caps) ? ACCEPT_MULTIPART : ACCEPT_JSON
+  }
+
+  function jobUrl(idOrUrl: string): string {
+    if (typeof idOrUrl !== 'string' || idOrUrl === '') {
+      throw new RemoteJobError('BAD_OPTIONS', 'a job id or poll URL (non-empty string) is required')
+    }
+    if (/^https?:\/\//i.test(idOrUrl) || idOrUrl.startsWith('/')) return new URL(idOrUrl, options.url).href
+    return joinUrl(options.url, `jobs/${encodeURIComponent(idOrUrl)}`)
+  }
+
+  function scope(signal?: AbortSignal, timeout?: number): CallScope {
+    return new CallScope(timeout ?? options.timeout, signal)
+  }
+
+  async function poll(
+    url: string,
+    wait: number | undefined,
+    callScope: CallScope,
+    caps: Capabilities,
+  ): Promise<JobEnvelope> {
+    let target = url
+    if (wait !== undefined && wait > 0) {
+      const u = new URL(url)
+      u.searchParams.set('wait', String(wait))
+      target = u.href
+    }
+    const reply = await http.send(
+      {
+        method: 'GET',
+        url: target,
+        headers: { accept: accept(caps) },
+        retries: Number.POSITIVE_INFINITY,
+        extraTime: (wait ?? 0) * 1000,
+        what: 'poll',
+      },
+      callScope,
+    )
+    return parseEnvelope(reply.data, url)
+  }
+
+  async function* events(jobId: string, callScope: CallScope): AsyncGenerator<JobEnvelope> {
+    const url = joinUrl(options.url, `jobs/${encodeURIComponent(jobId)}/events`)
+    let response: Response & { _data?: ReadableStream<Uint8Array> }
+    try {
+      response = await http.stream(url, { accept: 'text/event-stream' }, callScope.signal)
+    } catch (cause) {
+      throw (
+        callScope.endError('events') ??
+        new RemoteJobError(
+          'NETWORK',
+          `events ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { url, cause },
+        )
+      )
+    }
+    const type = response.headers.get('content-type') ?? ''
+    if (response.status >= 300 || !/^text\/event-stream/i.test(type) || !response._data) {
+      response._data?.cancel().catch(() => undefined)
+      const code = response.status >= 400 ? codeForStatus(response.status) : 'MALFORMED_RESPONSE'
+      throw new RemoteJobError(
+        code,
+        `events ${url} answered HTTP ${response.status} (${type || 'no content type'}) instead of an event stream`,
+        { url, status: response.status },
+      )
+    }
+    try {
+      for await (const event of parseSse(response._data)) {
+        if (event.event === 'ping' || event.event === 'heartbeat') continue
+        let data: unknown
+        try {
+          data = JSON.parse(event.data)
+        } catch {
+          continue
+        }
+        if (typeof data !== 'object' || data === null || Array.isArray(data)) continue
+        yield parseEnvelope(data, url)
+      }
+    } catch (cause) {
+      throw (
+        callScope.endError('events') ??
+        new RemoteJobError(
+          'NETWORK',
+          `events ${url} broke off: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { url, cause },
+        )
+      )
+    }
+  }
+
+  return { options, http, capabilities, useMultipart, accept, jobUrl, scope, poll, events }
+}

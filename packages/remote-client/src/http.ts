@@ -1,0 +1,236 @@
+import type { JobEnvelope } from '@comfy-remote/protocol'
+import {
+  ACCEPT_MULTIPART,
+  decodeMultipart,
+  isMultipartContentType,
+  parseEnvelope,
+} from '@comfy-remote/protocol'
+import { type $Fetch, createFetch } from 'ofetch'
+import type { RequestBody } from './body.js'
+import { codeForStatus, RemoteJobError } from './errors.js'
+import type { ResolvedOptions } from './options.js'
+import { backoffDelay, parseRetryAfter, RETRYABLE_STATUSES, sleep } from './retry.js'
+import type { CallScope } from './scope.js'
+
+export { ACCEPT_MULTIPART }
+export const ACCEPT_JSON = 'application/json'
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'DELETE'
+  url: string
+  body?: RequestBody
+  headers?: Record<string, string>
+  /** Extra ms allowed for this request on top of requestTimeout (long-polls, ?wait=). */
+  extraTime?: number
+  /** Retries allowed; Infinity = until the call's deadline. */
+  retries: number
+  /** What the request is, for error messages ("submit", "poll"). */
+  what: string
+}
+
+export interface HttpReply {
+  status: number
+  headers: Headers
+  /** Parsed body: an object (JSON or multipart message), `{}` for an empty body. */
+  data: Record<string, unknown>
+  url: string
+}
+
+type Attempt =
+  | { ok: true; reply: HttpReply }
+  | { ok: false; error: RemoteJobError; retryable: boolean; retryAfter?: number }
+
+export interface Http {
+  readonly $fetch: $Fetch
+  send(request: HttpRequest, scope: CallScope): Promise<HttpReply>
+  /** One attempt with a streamed response body (SSE); no retries. */
+  stream(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response>
+}
+
+function excerpt(text: string): string {
+  const flat = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat
+}
+
+/** Parses a response body into an object; throws MALFORMED_RESPONSE for anything else. */
+export function parseBody(
+  bytes: Uint8Array,
+  contentType: string,
+  url: string,
+  status: number,
+): Record<string, unknown> {
+  if (isMultipartContentType(contentType)) {
+    const message = decodeMultipart(bytes, contentType) as unknown
+    if (typeof message === 'object' && message !== null && !Array.isArray(message))
+      return message as Record<string, unknown>
+    throw new RemoteJobError(
+      'MALFORMED_RESPONSE',
+      `${url} answered a multipart body without a JSON object part`,
+      { status, url },
+    )
+  }
+  const text = new TextDecoder().decode(bytes)
+  if (text.trim() === '') return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (cause) {
+    throw new RemoteJobError(
+      'MALFORMED_RESPONSE',
+      `${url} answered HTTP ${status} with a body that is not JSON: "${excerpt(text)}"; check the URL points at a comfy-remote endpoint`,
+      { status, url, cause },
+    )
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RemoteJobError(
+      'MALFORMED_RESPONSE',
+      `${url} answered HTTP ${status} with JSON that is not an object: "${excerpt(text)}"`,
+      { status, url },
+    )
+  }
+  return value as Record<string, unknown>
+}
+
+function httpError(
+  status: number,
+  bytes: Uint8Array,
+  contentType: string,
+  url: string,
+  what: string,
+): RemoteJobError {
+  let envelope: JobEnvelope | undefined
+  let detail = ''
+  try {
+    const data = parseBody(bytes, contentType, url, status)
+    envelope = parseEnvelope(data, url)
+    detail = envelope.error?.message ?? envelope.message ?? ''
+  } catch {
+    detail = excerpt(new TextDecoder().decode(bytes.subarray(0, 4096)))
+  }
+  const code = codeForStatus(status)
+  const hint =
+    code === 'UNAUTHORIZED'
+      ? '; pass the right token (option `token`, CLI --token or COMFY_REMOTE_TOKEN)'
+      : code === 'NOT_FOUND'
+        ? '; check the endpoint URL and the job id'
+        : ''
+  const failedJob = envelope?.jobId !== undefined && envelope.status === 'failed' && code === 'HTTP_ERROR'
+  return new RemoteJobError(
+    failedJob ? 'FAILED' : code,
+    `${what} ${url} failed with HTTP ${status}${detail ? `: ${detail}` : ''}${hint}`,
+    {
+      status,
+      url,
+      ...(envelope ? { envelope } : {}),
+    },
+  )
+}
+
+export function createHttp(options: ResolvedOptions): Http {
+  const $fetch = options.fetch ? createFetch({ fetch: options.fetch }) : createFetch()
+
+  async function attempt(request: HttpRequest, scope: CallScope): Promise<Attempt> {
+    const budget = options.requestTimeout + (request.extraTime ?? 0)
+    const slow = AbortSignal.timeout(budget)
+    const signal = AbortSignal.any([scope.signal, slow])
+    let response: Response & { _data?: ArrayBuffer }
+    try {
+      response = await $fetch.raw<ArrayBuffer, 'arrayBuffer'>(request.url, {
+        method: request.method,
+        headers: { ...options.headers, ...request.headers },
+        ...(request.body === undefined
+          ? {}
+          : { body: typeof request.body === 'function' ? request.body() : request.body }),
+        responseType: 'arrayBuffer',
+        ignoreResponseError: true,
+        retry: false,
+        signal,
+      })
+    } catch (cause) {
+      const ended = scope.endError(request.what)
+      if (ended) throw ended
+      const why = slow.aborted
+        ? `no answer within ${budget} ms`
+        : cause instanceof Error
+          ? cause.cause instanceof Error
+            ? cause.cause.message
+            : cause.message
+          : String(cause)
+      const error = new RemoteJobError(
+        'NETWORK',
+        `${request.what} ${request.url} failed: ${why}; check the server is up and reachable`,
+        { url: request.url, cause },
+      )
+      return { ok: false, error, retryable: true }
+    }
+    const bytes = response._data ? new Uint8Array(response._data) : new Uint8Array(0)
+    const contentType = response.headers.get('content-type') ?? ''
+    if (response.status >= 400) {
+      const error = httpError(response.status, bytes, contentType, request.url, request.what)
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
+      return {
+        ok: false,
+        error,
+        retryable: RETRYABLE_STATUSES.has(response.status),
+        ...(retryAfter === undefined ? {} : { retryAfter }),
+      }
+    }
+    try {
+      const data = parseBody(bytes, contentType, request.url, response.status)
+      return {
+        ok: true,
+        reply: { status: response.status, headers: response.headers, data, url: request.url },
+      }
+    } catch (error) {
+      // A garbled 2xx body may be a proxy glitch: retry a few times (idempotent requests only).
+      return { ok: false, error: error as RemoteJobError, retryable: true }
+    }
+  }
+
+  async function send(request: HttpRequest, scope: CallScope): Promise<HttpReply> {
+    let malformed = 0
+    for (let tryNo = 0; ; tryNo++) {
+      const result = await attempt(request, scope)
+      if (result.ok) return result.reply
+      const { error } = result
+      if (error.code === 'MALFORMED_RESPONSE') malformed++
+      const limit =
+        error.code === 'MALFORMED_RESPONSE'
+          ? Math.min(request.retries, options.retry.retries)
+          : request.retries
+      const count = error.code === 'MALFORMED_RESPONSE' ? malformed : tryNo + 1
+      if (!result.retryable || count > limit) throw error
+      let delay = backoffDelay(options.retry, tryNo)
+      if (result.retryAfter !== undefined) delay = Math.min(result.retryAfter, options.retry.maxRetryAfter)
+      if (delay >= scope.remaining()) {
+        await sleep(scope.remaining(), scope.signal).catch(() => undefined)
+        throw scope.endError(request.what) ?? error
+      }
+      try {
+        await sleep(delay, scope.signal)
+      } catch {
+        throw scope.endError(request.what) ?? error
+      }
+    }
+  }
+
+  async function stream(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    return await $fetch.raw(url, {
+      method: 'GET',
+      headers: { ...options.headers, ...headers },
+      responseType: 'stream',
+      ignoreResponseError: true,
+      retry: false,
+      signal,
+    })
+  }
+
+  return { $fetch, send, stream }
+}
