@@ -1,0 +1,115 @@
+// Child processes for the end-to-end suite: every process is started with bounded waits and is
+// killed by stopAll() (call it in afterAll).
+import { type ChildProcess, spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { repoRoot } from './paths.js'
+
+export interface Started {
+  child: ChildProcess
+  url: string
+  /** Everything the process printed so far (stdout + stderr). */
+  output: () => string
+}
+
+const running = new Set<ChildProcess>()
+
+export const bins = {
+  mockWorker: join(repoRoot, 'apps', 'mock-worker', 'dist', 'cli.js'),
+  remoteClient: join(repoRoot, 'packages', 'remote-client', 'dist', 'cli.js'),
+  fakeComfy: join(repoRoot, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js'),
+  modal: join(repoRoot, 'packages', 'modal-scaffolder', 'dist', 'cli.js'),
+  bridge: join(repoRoot, 'apps', 'comfyui-extension', 'bridge', 'bridge.mjs'),
+}
+
+/** Starts `node <script> ...args` and resolves with the first http URL it prints (bounded). */
+export function startServer(
+  script: string,
+  args: string[],
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<Started> {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+  let seen = ''
+  const output = () => seen
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop(child)
+      reject(new Error(`${script} printed no URL within ${timeoutMs} ms; output:\n${seen}`))
+    }, timeoutMs)
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8')
+      const match = seen.match(/https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+/)
+      if (match) {
+        clearTimeout(timer)
+        resolve({ child, url: match[0].replace('localhost', '127.0.0.1'), output })
+      }
+    }
+    child.stdout?.on('data', onData)
+    child.stderr?.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${script} exited early (code ${code}); output:\n${seen}`))
+    })
+  })
+}
+
+export interface RunResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `node <script> ...args` to completion (killed after timeoutMs). */
+export function runNode(
+  script: string,
+  args: string[],
+  options: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+  })
+  running.add(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8')
+  })
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8')
+  })
+  child.stdin.end(options.input ?? '')
+  const timer = setTimeout(() => stop(child), options.timeoutMs ?? 30_000)
+  return new Promise((resolve) => {
+    child.once('close', (code) => {
+      clearTimeout(timer)
+      running.delete(child)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+function stop(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
+  timer.unref()
+}
+
+/** Stops one started process and waits (bounded) until it has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  stop(child)
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
+}
+
+/** Stops every process this suite file started. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((c) => stopProcess(c)))
+}
