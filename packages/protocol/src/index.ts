@@ -6,6 +6,7 @@ export {
   type ProtocolErrorCode,
   type ProtocolErrorOptions,
 } from './errors.js'
+export { bfloat16BitsToNumber, bitsToFloat32, halfBitsToNumber, numberToBfloat16Bits } from './float-bits.js'
 export { serializeJson } from './json.js'
 export { JSON_SCHEMA_SOURCES, type JsonSchemaName, toJsonSchemas } from './json-schema.js'
 export {
