@@ -1,0 +1,48 @@
+import type { JobEnvelope } from '@comfy-remote/protocol'
+import type { BridgeStatus } from './events.js'
+import type { WireValue } from './request.js'
+
+/** The parts of @comfy-remote/remote-client the bridge uses, adapted to bridge events. */
+export interface BridgeClient {
+  run(
+    inputs: Record<string, WireValue>,
+    hooks: {
+      signal: AbortSignal
+      onProgress(p: { value: number; max: number; message?: string | null }): void
+      onStatus(s: { status: BridgeStatus; jobId: string | null; queuePosition: number | null }): void
+    },
+  ): Promise<JobEnvelope>
+  schema(): Promise<unknown>
+}
+
+export interface ClientOptions {
+  url: string
+  token: string | null
+  /** Seconds. */
+  timeout: number
+  /** Seconds. */
+  pollInterval: number
+  transport: 'auto' | 'json'
+}
+
+/** Creates the remote-client (a lazy import keeps `ping` fast). Times are seconds here, ms in remote-client. */
+export async function openClient(opts: ClientOptions): Promise<BridgeClient> {
+  const { createRemoteClient } = await import('@comfy-remote/remote-client')
+  const client = createRemoteClient({
+    url: opts.url,
+    ...(opts.token ? { token: opts.token } : {}),
+    timeout: Math.max(1, Math.round(opts.timeout * 1000)),
+    pollInterval: Math.max(10, Math.round(opts.pollInterval * 1000)),
+    transport: opts.transport,
+  })
+  return {
+    run: (inputs, hooks) =>
+      client.run(inputs as never, {
+        signal: hooks.signal,
+        onProgress: (p) => hooks.onProgress(p),
+        onStatus: (status, env) =>
+          hooks.onStatus({ status, jobId: env.jobId ?? null, queuePosition: env.queuePosition ?? null }),
+      }),
+    schema: () => client.schema(),
+  }
+}

@@ -1,0 +1,92 @@
+import { BridgeError, describeError } from './errors.js'
+import { createEventSink } from './events.js'
+import { type BridgeRequest, parseRequest } from './request.js'
+
+declare const __BRIDGE_VERSION__: string | undefined
+
+/** Bridge version, injected by scripts/build.mjs from package.json. */
+export const BRIDGE_VERSION = typeof __BRIDGE_VERSION__ === 'string' ? __BRIDGE_VERSION__ : '0.0.0-dev'
+
+/** The largest request the bridge reads (big values travel as files, so this is generous). */
+const MAX_REQUEST_BYTES = 256 * 1024 * 1024
+/** After SIGTERM: how long the remote cancel (DELETE /jobs/:id) may take before the bridge exits anyway. */
+const CANCEL_GRACE_MS = 3000
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_REQUEST_BYTES) {
+      throw new BridgeError(
+        'BAD_REQUEST',
+        'The request on stdin is larger than 256 MiB; pass big values as files.',
+      )
+    }
+    chunks.push(chunk)
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim()
+  if (!text)
+    throw new BridgeError('BAD_REQUEST', 'No request on stdin: write one JSON line, then close stdin.')
+  return text
+}
+
+async function dispatch(req: BridgeRequest, sink: ReturnType<typeof createEventSink>, signal: AbortSignal) {
+  switch (req.op) {
+    case 'ping':
+      sink.emit({ event: 'result', version: BRIDGE_VERSION, node: process.version })
+      return
+    case 'run':
+      return (await import('./run.js')).runOp(req, sink, signal)
+    case 'schema':
+      return (await import('./run.js')).schemaOp(req, sink, signal)
+    case 'deploy':
+      return (await import('./deploy.js')).deployOp(req, sink, signal)
+  }
+}
+
+/** Runs one request from stdin to completion; resolves with the process exit code. */
+export async function main(): Promise<number> {
+  const sink = createEventSink(process.stdout)
+  const controller = new AbortController()
+  let finished = false
+  let exitCode = 0
+
+  const fail = async (error: unknown) => {
+    const { code, message } = describeError(error)
+    sink.emit({ event: 'error', code, message })
+    exitCode = 1
+  }
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (finished || controller.signal.aborted) return
+    process.stderr.write(`bridge: ${signal}, cancelling\n`)
+    controller.abort(new BridgeError('CANCELLED', `Cancelled by ${signal}.`))
+    // The remote cancel is best effort: give it CANCEL_GRACE_MS, then leave regardless.
+    setTimeout(() => {
+      if (finished) return
+      finished = true
+      sink.emit({
+        event: 'error',
+        code: 'CANCELLED',
+        message: `Cancelled by ${signal}; the remote job may still be stopping.`,
+      })
+      void sink.flush().then(() => process.exit(1))
+    }, CANCEL_GRACE_MS).unref()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+
+  try {
+    const req = parseRequest(await readStdin())
+    await dispatch(req, sink, controller.signal)
+    if (controller.signal.aborted) throw controller.signal.reason
+  } catch (error) {
+    if (!finished) await fail(controller.signal.aborted ? controller.signal.reason : error)
+  }
+  if (!finished) {
+    finished = true
+    await sink.flush()
+  }
+  return exitCode
+}

@@ -1,0 +1,39 @@
+import { openClient } from './client.js'
+import type { EventSink } from './events.js'
+import { loadInputValues, storeOutputValues } from './files.js'
+import type { RunRequest, SchemaRequest } from './request.js'
+
+/** `run`: files -> remote-client run -> files; progress and status streamed as events. */
+export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSignal): Promise<void> {
+  const inputs = await loadInputValues(req.inputs, req.workDir)
+  const client = await openClient(req)
+  let last = ''
+  let lastStatus = ''
+  const envelope = await client.run(inputs, {
+    signal,
+    onProgress(p) {
+      const key = `${p.value}/${p.max}/${p.message ?? ''}`
+      if (key === last) return
+      last = key
+      sink.emit({ event: 'progress', value: p.value, max: p.max, message: p.message ?? null })
+    },
+    onStatus(s) {
+      const key = `${s.status}/${s.jobId ?? ''}/${s.queuePosition ?? ''}`
+      if (key === lastStatus) return
+      lastStatus = key
+      sink.emit({ event: 'status', status: s.status, jobId: s.jobId, queuePosition: s.queuePosition })
+    },
+  })
+  if (!lastStatus.startsWith('completed/')) {
+    sink.emit({ event: 'status', status: 'completed', jobId: envelope.jobId ?? null, queuePosition: null })
+  }
+  const stored = await storeOutputValues(envelope.outputs ?? {}, envelope.result, req.workDir)
+  sink.emit({ event: 'result', outputs: stored.outputs, result: stored.result })
+}
+
+/** `schema`: the endpoint's `/schema` (inputs, outputs, transports). */
+export async function schemaOp(req: SchemaRequest, sink: EventSink, _signal: AbortSignal): Promise<void> {
+  const client = await openClient({ ...req, timeout: 60, pollInterval: 1, transport: 'auto' })
+  const schema = await client.schema()
+  sink.emit({ event: 'result', schema })
+}

@@ -1,0 +1,147 @@
+import { api, app } from './comfy.js'
+import {
+  applyDeployMessage,
+  type DeployLogState,
+  deployLogText,
+  initialDeployLog,
+  parseDeployMessage,
+} from './deploy-log.js'
+import { buildDeployBody, DEFAULT_DEPLOY_FORM, type DeployForm } from './deploy-request.js'
+
+const COLORS = { debug: '#888', info: '#ddd', warning: '#fc6', error: '#f77', success: '#7e7' } as const
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  style = '',
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag)
+  Object.assign(node, props)
+  if (style) node.setAttribute('style', style)
+  return node
+}
+
+function field(label: string, input: HTMLInputElement | HTMLTextAreaElement) {
+  const row = el('label', {}, 'display:flex;gap:8px;align-items:center;margin:4px 0')
+  row.append(el('span', { textContent: label }, 'min-width:150px'), input)
+  return row
+}
+
+/** "Deploy this workflow to Modal": form -> POST /comfy-remote/deploy -> live log from websocket messages. */
+export function openDeployDialog() {
+  const overlay = el(
+    'div',
+    {},
+    'position:fixed;inset:0;background:#0008;z-index:10000;display:flex;align-items:center;justify-content:center',
+  )
+  const box = el(
+    'div',
+    {},
+    'background:#222;color:#ddd;padding:16px;border-radius:8px;width:min(760px,92vw);max-height:88vh;display:flex;flex-direction:column;font:13px sans-serif',
+  )
+  const text = (value: string) => el('input', { value }, 'flex:1')
+  const check = (checked: boolean) => el('input', { type: 'checkbox', checked })
+  const f = DEFAULT_DEPLOY_FORM
+  const inputs = {
+    appName: text(f.appName),
+    gpu: text(f.gpu),
+    pipPackages: text(f.pipPackages),
+    aptPackages: text(f.aptPackages),
+    deploy: check(f.deploy),
+    dryRun: check(f.dryRun),
+    cleanBuild: check(f.cleanBuild),
+    forceRebuild: check(f.forceRebuild),
+  }
+  const log = el(
+    'pre',
+    {},
+    'flex:1;min-height:160px;overflow:auto;background:#111;padding:8px;margin:8px 0;white-space:pre-wrap',
+  )
+  const status = el('div', { textContent: 'Exports the current graph in API format and deploys it.' })
+  const start = el('button', { textContent: 'Deploy' })
+  const copy = el('button', { textContent: 'Copy log' })
+  const close = el('button', { textContent: 'Close' })
+  const buttons = el('div', {}, 'display:flex;gap:8px;justify-content:flex-end')
+  buttons.append(copy, close, start)
+  box.append(
+    el('h3', { textContent: 'Deploy this workflow to Modal' }, 'margin:0 0 8px'),
+    field('App name', inputs.appName),
+    field('GPU', inputs.gpu),
+    field('Extra pip packages', inputs.pipPackages),
+    field('Extra apt packages', inputs.aptPackages),
+    field('Deploy', inputs.deploy),
+    field('Dry run (no Modal call)', inputs.dryRun),
+    field('Clean build', inputs.cleanBuild),
+    field('Rebuild Modal app', inputs.forceRebuild),
+    status,
+    log,
+    buttons,
+  )
+  overlay.append(box)
+  document.body.append(overlay)
+
+  let state: DeployLogState | null = null
+  const render = () => {
+    if (!state) return
+    log.replaceChildren(
+      ...state.lines.map((l) => el('div', { textContent: l.text }, `color:${COLORS[l.level]}`)),
+    )
+    log.scrollTop = log.scrollHeight
+    const p = state.progress
+    status.textContent = state.error
+      ? `Failed: ${state.error.code}`
+      : state.done
+        ? state.live
+          ? `Live at ${state.url}`
+          : 'Finished (no live endpoint)'
+        : p
+          ? `${p.value}/${p.max} ${p.message ?? ''}`
+          : 'Starting...'
+    start.disabled = !state.done
+  }
+  const target = api as unknown as EventTarget
+  const onMessage = (e: Event) => {
+    const msg = parseDeployMessage((e as CustomEvent).detail)
+    if (!msg || !state) return
+    state = applyDeployMessage(state, msg)
+    render()
+  }
+  target.addEventListener('comfy-remote.deploy', onMessage)
+  close.onclick = () => {
+    target.removeEventListener('comfy-remote.deploy', onMessage)
+    overlay.remove()
+  }
+  copy.onclick = () => void navigator.clipboard?.writeText(state ? deployLogText(state) : '')
+  start.onclick = async () => {
+    start.disabled = true
+    const form: DeployForm = {
+      appName: inputs.appName.value,
+      gpu: inputs.gpu.value,
+      pipPackages: inputs.pipPackages.value,
+      aptPackages: inputs.aptPackages.value,
+      deploy: inputs.deploy.checked,
+      dryRun: inputs.dryRun.checked,
+      cleanBuild: inputs.cleanBuild.checked,
+      forceRebuild: inputs.forceRebuild.checked,
+    }
+    try {
+      const { output } = await app.graphToPrompt()
+      const body = buildDeployBody(output as never, form)
+      const res = await api.fetchApi('/comfy-remote/deploy', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      const answer = (await res.json().catch(() => ({}))) as {
+        deployId?: string
+        error?: { message?: string }
+      }
+      if (!res.ok || !answer.deployId) throw new Error(answer.error?.message ?? `HTTP ${res.status}`)
+      state = initialDeployLog(answer.deployId)
+      render()
+    } catch (error) {
+      status.textContent = `Could not start: ${(error as Error).message}`
+      start.disabled = false
+    }
+  }
+}

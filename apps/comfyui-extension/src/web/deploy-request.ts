@@ -1,0 +1,90 @@
+import { NODE_IDS } from './slots.js'
+
+/** Body of `POST /comfy-remote/deploy` (bridge contract). */
+export interface DeployBody {
+  workflow: Record<string, unknown>
+  appName: string
+  gpu: string
+  pipPackages: string[]
+  aptPackages: string[]
+  dryRun: boolean
+  cleanBuild: boolean
+  forceRebuild: boolean
+  deploy: boolean
+}
+
+export interface DeployForm {
+  appName: string
+  gpu: string
+  pipPackages: string
+  aptPackages: string
+  dryRun: boolean
+  cleanBuild: boolean
+  forceRebuild: boolean
+  deploy: boolean
+}
+
+export const DEFAULT_DEPLOY_FORM: DeployForm = {
+  appName: 'comfy-remote',
+  gpu: 'H100',
+  pipPackages: '',
+  aptPackages: '',
+  dryRun: false,
+  cleanBuild: false,
+  forceRebuild: false,
+  deploy: true,
+}
+
+/** Comma- or newline-separated list, as the Modal Deployment node's widgets take it. */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+/** Modal app names: letters, digits, '-', '_', '.'; at most 64 characters. */
+export function appNameProblem(name: string): string | null {
+  if (!name.trim()) return 'App name is empty: type a name such as "my-workflow".'
+  if (name.length > 64) return 'App name is longer than 64 characters.'
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
+    return `App name "${name}" may only contain letters, digits, "-", "_" and "." (and start with a letter or digit).`
+  }
+  return null
+}
+
+type ApiPrompt = Record<string, { class_type?: unknown; inputs?: unknown }>
+
+/** Problems that make an exported workflow unusable as a Modal app (empty list: fine). */
+export function workflowProblems(prompt: ApiPrompt): string[] {
+  const nodes = Object.values(prompt)
+  const problems: string[] = []
+  if (nodes.length === 0) problems.push('The workflow is empty.')
+  if (!nodes.some((n) => n.class_type === NODE_IDS.output)) {
+    problems.push('The workflow has no Remote Output node: add one so the endpoint returns something.')
+  }
+  if (nodes.some((n) => n.class_type === NODE_IDS.deploy)) {
+    problems.push('The workflow contains a Modal Deployment node; remove it from the graph you deploy.')
+  }
+  return problems
+}
+
+/** Form + `app.graphToPrompt().output` -> request body; throws with the first problem found. */
+export function buildDeployBody(prompt: ApiPrompt, form: DeployForm): DeployBody {
+  const appName = form.appName.trim()
+  const nameProblem = appNameProblem(appName)
+  if (nameProblem) throw new Error(nameProblem)
+  const problems = workflowProblems(prompt)
+  if (problems.length) throw new Error(problems.join(' '))
+  return {
+    workflow: prompt,
+    appName,
+    gpu: form.gpu.trim() || 'H100',
+    pipPackages: splitList(form.pipPackages),
+    aptPackages: splitList(form.aptPackages),
+    dryRun: form.dryRun,
+    cleanBuild: form.cleanBuild,
+    forceRebuild: form.forceRebuild,
+    deploy: form.deploy,
+  }
+}

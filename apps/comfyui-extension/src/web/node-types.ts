@@ -1,0 +1,60 @@
+/** The few LiteGraph node members the glue touches (structural, so it works across frontend versions). */
+export interface SlotLike {
+  name: string
+  type: string | number
+  link?: number | null
+  label?: string
+}
+
+export interface WidgetLike {
+  name: string
+  value: unknown
+  callback?: (...args: unknown[]) => unknown
+}
+
+export interface NodeLike {
+  id: number | string
+  type?: string
+  comfyClass?: string
+  mode?: number
+  size: [number, number] | Float32Array | number[]
+  inputs?: SlotLike[]
+  widgets?: WidgetLike[]
+  properties?: Record<string, unknown>
+  addInput?(name: string, type: string): unknown
+  setDirtyCanvas?(fg: boolean, bg?: boolean): void
+}
+
+export interface GraphLike {
+  nodes?: NodeLike[]
+  _nodes?: NodeLike[]
+  getNodeById?(id: number | string): NodeLike | null | undefined
+}
+
+export function classOf(node: NodeLike): string {
+  return node.comfyClass ?? node.type ?? ''
+}
+
+export function widget(node: NodeLike, name: string): WidgetLike | undefined {
+  return node.widgets?.find((w) => w.name === name)
+}
+
+export function graphNodes(graph: GraphLike | undefined | null): NodeLike[] {
+  return graph?.nodes ?? graph?._nodes ?? []
+}
+
+/** Draws one line of text under a node's body (canvas renderer). */
+export function drawNote(
+  ctx: CanvasRenderingContext2D,
+  node: NodeLike,
+  text: string,
+  color: string,
+  row = 0,
+) {
+  ctx.save()
+  ctx.font = '12px sans-serif'
+  ctx.fillStyle = color
+  ctx.textAlign = 'left'
+  ctx.fillText(text, 6, (node.size[1] ?? 0) + 16 + row * 15)
+  ctx.restore()
+}

@@ -1,0 +1,115 @@
+import { api, app } from './comfy.js'
+import { clipLine, formatProgress } from './format.js'
+import { classOf, drawNote, type NodeLike, type SlotLike, widget } from './node-types.js'
+import { parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
+import { NODE_IDS } from './slots.js'
+import { toast } from './toast.js'
+
+/** Latest status text per Remote API node id (from progress_text / progress websocket messages). */
+const statusByNode = new Map<string, string>()
+
+function remoteApiNode(nodeId: unknown): NodeLike | null {
+  if (typeof nodeId !== 'string' && typeof nodeId !== 'number') return null
+  const node = (app.graph as unknown as { getNodeById?(id: unknown): NodeLike | null })?.getNodeById?.(nodeId)
+  return node && classOf(node) === NODE_IDS.api ? node : null
+}
+
+function setStatus(nodeId: unknown, text: string) {
+  const node = remoteApiNode(nodeId)
+  if (!node) return
+  statusByNode.set(String(node.id), clipLine(text, 80))
+  node.setDirtyCanvas?.(true, false)
+}
+
+/** Subscribes to ComfyUI's progress messages once (called from the extension's setup). */
+export function listenForRemoteStatus() {
+  const target = api as unknown as EventTarget
+  target.addEventListener('progress_text', (e) => {
+    const d = (e as CustomEvent).detail as { nodeId?: unknown; text?: unknown } | undefined
+    if (d && typeof d.text === 'string') setStatus(d.nodeId, d.text)
+  })
+  target.addEventListener('progress', (e) => {
+    const d = (e as CustomEvent).detail as { node?: unknown; value?: unknown; max?: unknown } | undefined
+    if (!d || typeof d.value !== 'number' || typeof d.max !== 'number') return
+    const prev = statusByNode.get(String(d.node)) ?? ''
+    const message = prev.replace(/^\d+%( \(\d+\/\d+\))?( - )?/, '')
+    setStatus(d.node, formatProgress(d.value, d.max, message))
+  })
+  target.addEventListener('execution_start', () => statusByNode.clear())
+}
+
+/** Applies an endpoint's /schema to the node: typed, named inputs (k-th slot = k-th declared input). */
+export async function loadInputsFromEndpoint(node: NodeLike): Promise<void> {
+  const url = String(widget(node, 'url')?.value ?? '').trim()
+  if (!url) {
+    toast('warn', 'Remote API', 'Set "Remote URL" first, then load its inputs.')
+    return
+  }
+  const token = String(widget(node, 'token')?.value ?? '').trim()
+  const query = new URLSearchParams({ url })
+  if (token) query.set('token', token)
+  let body: unknown
+  try {
+    const res = await api.fetchApi(`/comfy-remote/schema?${query}`)
+    body = await res.json().catch(() => ({ error: { code: `HTTP_${res.status}`, message: res.statusText } }))
+  } catch (error) {
+    toast('error', 'Remote API', `Could not reach the ComfyUI server: ${String(error)}`)
+    return
+  }
+  let plan: ReturnType<typeof planRemoteInputs>
+  try {
+    const schema = parseEndpointSchema(body)
+    const slots = (node.inputs ?? []).map((s: SlotLike) => ({
+      name: s.name,
+      type: String(s.type),
+      linked: s.link != null,
+    }))
+    plan = planRemoteInputs(schema, slots)
+  } catch (error) {
+    toast('error', 'Remote API: /schema failed', (error as Error).message)
+    return
+  }
+  for (const change of plan.changes) {
+    let slot = node.inputs?.find((s) => s.name === change.slotName)
+    if (!slot && node.addInput) {
+      node.addInput(change.slotName, change.type)
+      slot = node.inputs?.find((s) => s.name === change.slotName)
+    }
+    if (!slot) continue
+    slot.label = change.label
+    slot.type = change.type
+  }
+  node.properties = { ...(node.properties ?? {}), 'comfyRemote.inputNames': plan.inputNames }
+  const namesWidget = widget(node, 'input_names')
+  if (namesWidget) namesWidget.value = JSON.stringify(plan.inputNames)
+  node.setDirtyCanvas?.(true, true)
+  const summary = plan.inputNames.length ? `Inputs: ${plan.inputNames.join(', ')}` : 'No inputs declared.'
+  toast(
+    plan.warnings.length ? 'warn' : 'success',
+    'Remote API inputs loaded',
+    [summary, ...plan.warnings].join('\n'),
+  )
+}
+
+type Proto = {
+  onDrawForeground?: (this: NodeLike, ctx: CanvasRenderingContext2D, ...rest: unknown[]) => unknown
+  getExtraMenuOptions?: (this: NodeLike, canvas: unknown, options: unknown[]) => unknown
+}
+
+/** Patches the Remote API node class: status line under the node, "Load inputs from endpoint" menu item. */
+export function patchRemoteApiNode(nodeType: { prototype: unknown }) {
+  const proto = nodeType.prototype as Proto
+  const draw = proto.onDrawForeground
+  proto.onDrawForeground = function (ctx, ...rest) {
+    const r = draw?.call(this, ctx, ...rest)
+    const text = statusByNode.get(String(this.id))
+    if (text) drawNote(ctx, this, text, '#9ad')
+    return r
+  }
+  const menu = proto.getExtraMenuOptions
+  proto.getExtraMenuOptions = function (canvas, options) {
+    const r = menu?.call(this, canvas, options)
+    options.push({ content: 'Load inputs from endpoint', callback: () => void loadInputsFromEndpoint(this) })
+    return r
+  }
+}
