@@ -1,1 +1,18 @@
-export {}
+export { assertSafeHost, buildApp, type StartedWorker, startWorker } from './app.js'
+export { isLoopbackHost, tokenMatches } from './auth.js'
+export { type ComfyuiOptions, createComfyuiEngine } from './engines/comfyui.js'
+export { createEchoEngine, type EchoOptions, findUpstreamInput } from './engines/echo.js'
+export type { Engine, EngineContext, EngineHealth } from './engines/types.js'
+export { httpStatusForCode, isMockWorkerError, MockWorkerError, type MockWorkerErrorCode } from './errors.js'
+export type { Job, JobError, JobProgress, JobStatus, RunContext, WireEnvelope } from './job.js'
+export { JobStore, type JobStoreOptions } from './job-store.js'
+export { parseOptions, type ResolvedOptions, type WorkerOptions, zWorkerOptions } from './options.js'
+export { formatContract } from './table.js'
+export {
+  defaultObjectInfo,
+  isUiWorkflow,
+  type LoadedWorkflow,
+  loadWorkflowFile,
+  prepareWorkflow,
+  type WorkflowContract,
+} from './workflow.js'

@@ -1,0 +1,367 @@
+import { zErrorBody, zJobEnvelopeWire, zWorkflowSchema } from '@comfy-remote/protocol'
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { echoApp, echoPrompt, imageValue } from '../test/helpers.js'
+import { buildApp } from './app.js'
+import { isMockWorkerError } from './errors.js'
+
+describe('echo worker routes (inject)', () => {
+  let app: FastifyInstance
+  beforeAll(async () => {
+    app = await echoApp({ docs: true })
+  })
+  afterAll(() => app.close())
+
+  it('GET /health needs nothing and advertises multipart', async () => {
+    const res = await app.inject({ method: 'GET', url: '/health' })
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toMatchObject({ status: 'ok', engine: 'echo', transports: ['json', 'multipart'] })
+  })
+
+  it("GET /schema is the workflow's contract", async () => {
+    const res = await app.inject({ method: 'GET', url: '/schema' })
+    const body = zWorkflowSchema.parse(res.json())
+    expect(body.inputs).toEqual([
+      { name: 'image', nodeId: '1', type: 'IMAGE', required: true },
+      { name: 'caption', nodeId: '5', type: '*', required: false, default: 'hello' },
+    ])
+    expect(body.outputs.map((o) => [o.name, o.type])).toEqual([
+      ['result', 'IMAGE'],
+      ['caption_out', '*'],
+    ])
+    expect(body.transports).toContain('multipart')
+  })
+
+  it('POST /run?wait= returns the finished envelope; outputs echo the upstream Remote Input', async () => {
+    const image = imageValue([[1, 2, 3]])
+    const res = await app.inject({ method: 'POST', url: '/run?wait=10', payload: { inputs: { image } } })
+    expect(res.statusCode).toBe(200)
+    const env = zJobEnvelopeWire.parse(res.json())
+    expect(env.status).toBe('completed')
+    expect(env.outputs?.result).toEqual(image)
+    expect(env.result).toEqual(image)
+    expect(env.outputs?.caption_out).toEqual({ type: '*', encoding: 'json', data: 'hello' })
+    expect(env.progress).toEqual({ value: 2, max: 2 })
+  })
+
+  it('POST / accepts the original list form (input_1 -> first Remote Input)', async () => {
+    const payload = {
+      node: { id: '9', name: 'Remote API' },
+      inputs: [
+        { name: 'input_1', comfy_type: 'IMAGE', encoding: 'identity', data: [7] },
+        { name: 'input_2', comfy_type: 'STRING', encoding: 'json', data: 'hi' },
+      ],
+      input_order: ['input_1', 'input_2'],
+    }
+    const res = await app.inject({ method: 'POST', url: '/?wait=10', payload })
+    const env = res.json()
+    expect(env.status).toBe('completed')
+    expect(env.outputs.result).toMatchObject({ type: 'IMAGE', data: [7] })
+    expect(env.outputs.caption_out).toMatchObject({ type: 'STRING', data: 'hi' })
+  })
+
+  it('POST /run without wait answers 202 with poll_url and Location; long-poll reaches completion', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { inputs: { image: imageValue() } },
+    })
+    expect(res.statusCode).toBe(202)
+    const env = zJobEnvelopeWire.parse(res.json())
+    expect(['pending', 'running']).toContain(env.status)
+    expect(env.poll_url).toBe(`/jobs/${env.job_id}`)
+    expect(res.headers.location).toBe(env.poll_url)
+    let status = env.status
+    for (let i = 0; i < 20 && status !== 'completed'; i++) {
+      const poll = await app.inject({ method: 'GET', url: `${env.poll_url}?wait=5` })
+      expect(poll.statusCode).toBe(200)
+      status = poll.json().status
+    }
+    expect(status).toBe('completed')
+  })
+
+  it.each([
+    ['missing required input', { inputs: {} }, 'inputs.image'],
+    ['unknown input', { inputs: { image: imageValue(), nope: imageValue() } }, 'inputs.nope'],
+    ['inputs is a number', { inputs: 5 }, 'inputs'],
+    ['value without encoding', { inputs: { image: { type: 'IMAGE', data: 1 } } }, 'inputs.image.encoding'],
+    ['list input without name', { inputs: [{ encoding: 'json', data: 1 }] }, 'inputs[0].name'],
+  ])('400 for %s, naming the field', async (_label, payload, field) => {
+    const res = await app.inject({ method: 'POST', url: '/run', payload })
+    expect(res.statusCode).toBe(400)
+    const body = zErrorBody.parse(res.json())
+    expect(body.error.code).toBe('BAD_REQUEST')
+    expect(body.error.message).toContain(field)
+  })
+
+  it('400 for malformed JSON and 415 for an unknown content type, without stack traces', async () => {
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: '{"inputs":',
+      headers: { 'content-type': 'application/json' },
+    })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().error.code).toBe('BAD_REQUEST')
+    expect(bad.body).not.toMatch(/\bat .*\.js:\d+/)
+    const text = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: '<x/>',
+      headers: { 'content-type': 'application/xml' },
+    })
+    expect(text.statusCode).toBe(415)
+    expect(text.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE')
+  })
+
+  it('400 for a bad ?wait=', async () => {
+    const res = await app.inject({ method: 'GET', url: '/jobs/x?wait=soon' })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().error.message).toContain('querystring.wait')
+  })
+
+  it('404 envelopes for unknown jobs and routes', async () => {
+    const job = await app.inject({ method: 'GET', url: '/jobs/does-not-exist' })
+    expect(job.statusCode).toBe(404)
+    expect(job.json().error).toMatchObject({ code: 'NOT_FOUND' })
+    expect(job.json().error.message).toContain('does-not-exist')
+    const route = await app.inject({ method: 'GET', url: '/nope' })
+    expect(route.statusCode).toBe(404)
+    expect(route.json().status).toBe('failed')
+  })
+
+  it('the same Idempotency-Key gives the same job', async () => {
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/run',
+        payload: { inputs: { image: imageValue() } },
+        headers: { 'idempotency-key': 'k-1' },
+      })
+    const [a, b] = await Promise.all([send(), send()])
+    const c = await send()
+    expect(a.json().job_id).toBeDefined()
+    expect(b.json().job_id).toBe(a.json().job_id)
+    expect(c.json().job_id).toBe(a.json().job_id)
+    const other = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: { inputs: { image: imageValue() } },
+      headers: { 'idempotency-key': 'k-2' },
+    })
+    expect(other.json().job_id).not.toBe(a.json().job_id)
+  })
+
+  it('serves OpenAPI generated from the zod schemas at /docs', async () => {
+    const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json()
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/run', '/', '/jobs/{id}', '/jobs/{id}/events', '/schema', '/health']),
+    )
+    expect(spec.paths['/run'].post.responses['202']).toBeDefined()
+    const ui = await app.inject({ method: 'GET', url: '/docs' })
+    expect(ui.statusCode).toBeLessThan(400)
+  })
+})
+
+describe('jobs: cancel, queue, TTL, failure injection', () => {
+  it('DELETE cancels a running job and it stays cancelled', async () => {
+    const app = await echoApp({ steps: 100, stepMs: 20 })
+    try {
+      const { job_id } = (
+        await app.inject({ method: 'POST', url: '/run', payload: { inputs: { image: imageValue() } } })
+      ).json()
+      const del = await app.inject({ method: 'DELETE', url: `/jobs/${job_id}` })
+      expect(del.statusCode).toBe(200)
+      expect(del.json()).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } })
+      await new Promise((r) => setTimeout(r, 60))
+      expect((await app.inject({ method: 'GET', url: `/jobs/${job_id}` })).json().status).toBe('cancelled')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('reports queue positions under a concurrency limit, and cancelling a queued job moves the others up', async () => {
+    const app = await echoApp({ steps: 100, stepMs: 20, concurrency: 1, shutdownGraceMs: 0 })
+    try {
+      const submit = async () =>
+        (
+          await app.inject({ method: 'POST', url: '/run', payload: { inputs: { image: imageValue() } } })
+        ).json()
+      const first = await submit()
+      const second = await submit()
+      const third = await submit()
+      expect(first.status).toBe('running')
+      expect(second).toMatchObject({ status: 'pending', queue_position: 1 })
+      expect(third).toMatchObject({ status: 'pending', queue_position: 2 })
+      await app.inject({ method: 'DELETE', url: `/jobs/${second.job_id}` })
+      expect((await app.inject({ method: 'GET', url: `/jobs/${third.job_id}` })).json().queue_position).toBe(
+        1,
+      )
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('503 QUEUE_FULL when the queue is full', async () => {
+    const app = await echoApp({ steps: 100, stepMs: 20, concurrency: 1, maxQueue: 1, shutdownGraceMs: 0 })
+    try {
+      const submit = () =>
+        app.inject({ method: 'POST', url: '/run', payload: { inputs: { image: imageValue() } } })
+      expect((await submit()).statusCode).toBe(202)
+      expect((await submit()).statusCode).toBe(202)
+      const full = await submit()
+      expect(full.statusCode).toBe(503)
+      expect(full.json().error.code).toBe('QUEUE_FULL')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('finished jobs expire after the TTL with a 404 that says so', async () => {
+    const app = await echoApp({ resultTtlSeconds: 0.05 })
+    try {
+      const env = (
+        await app.inject({
+          method: 'POST',
+          url: '/run?wait=10',
+          payload: { inputs: { image: imageValue() } },
+        })
+      ).json()
+      expect(env.status).toBe('completed')
+      await new Promise((r) => setTimeout(r, 120))
+      const res = await app.inject({ method: 'GET', url: env.poll_url })
+      expect(res.statusCode).toBe(404)
+      expect(res.json().error.message).toMatch(/expired/)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('--fail-rate 1 fails every job with INJECTED_FAILURE (an envelope, not a crash)', async () => {
+    const app = await echoApp({ failRate: 1 })
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/run?wait=10',
+        payload: { inputs: { image: imageValue() } },
+      })
+      expect(res.statusCode).toBe(200)
+      expect(res.json()).toMatchObject({ status: 'failed', error: { code: 'INJECTED_FAILURE' } })
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('413 with the limit in the message for a body over the limit', async () => {
+    const app = await echoApp({ bodyLimit: 4096 })
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/run',
+        payload: { inputs: { image: imageValue('x'.repeat(10_000)) } },
+      })
+      expect(res.statusCode).toBe(413)
+      expect(res.json().error.code).toBe('PAYLOAD_TOO_LARGE')
+      expect(res.json().error.message).toContain('4096')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('logs one line per job state change, and a graceful close finishes running jobs and refuses new ones', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const stream = { write: (line: string) => lines.push(JSON.parse(line)) }
+    const app = await echoApp({
+      steps: 5,
+      stepMs: 20,
+      shutdownGraceMs: 5_000,
+      logger: { level: 'info', stream },
+    })
+    const { job_id } = (
+      await app.inject({ method: 'POST', url: '/run', payload: { inputs: { image: imageValue() } } })
+    ).json()
+    const closing = app.close()
+    const refused = await app
+      .inject({ method: 'POST', url: '/run', payload: { inputs: { image: imageValue() } } })
+      .catch(() => undefined)
+    if (refused !== undefined) expect(refused.statusCode).toBe(503)
+    await closing
+    const states = lines.filter((l) => l.jobId === job_id).map((l) => l.msg)
+    expect(states).toEqual(['job pending', 'job running', 'job completed'])
+  })
+
+  it('a close with no grace cancels running jobs', async () => {
+    const lines: Array<Record<string, unknown>> = []
+    const stream = { write: (line: string) => lines.push(JSON.parse(line)) }
+    const app = await echoApp({
+      steps: 100,
+      stepMs: 20,
+      shutdownGraceMs: 0,
+      logger: { level: 'info', stream },
+    })
+    const { job_id } = (
+      await app.inject({ method: 'POST', url: '/run', payload: { inputs: { image: imageValue() } } })
+    ).json()
+    await app.close()
+    expect(lines.filter((l) => l.jobId === job_id).map((l) => l.msg)).toEqual([
+      'job pending',
+      'job running',
+      'job cancelled',
+    ])
+  })
+})
+
+describe('auth and host safety', () => {
+  it('with a token every route but /health needs the bearer token', async () => {
+    const app = await echoApp({ token: 's3cret-token' })
+    try {
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+      const none = await app.inject({ method: 'GET', url: '/schema' })
+      expect(none.statusCode).toBe(401)
+      expect(none.headers['www-authenticate']).toContain('Bearer')
+      expect(none.json().error.code).toBe('UNAUTHORIZED')
+      const wrong = await app.inject({
+        method: 'GET',
+        url: '/schema',
+        headers: { authorization: 'Bearer nope' },
+      })
+      expect(wrong.statusCode).toBe(401)
+      const post = await app.inject({ method: 'POST', url: '/run', payload: { inputs: {} } })
+      expect(post.statusCode).toBe(401)
+      const ok = await app.inject({
+        method: 'GET',
+        url: '/schema',
+        headers: { authorization: 'Bearer s3cret-token' },
+      })
+      expect(ok.statusCode).toBe(200)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('refuses a non-loopback host without a token', async () => {
+    const error = await buildApp({ workflow: echoPrompt(), host: '0.0.0.0' }).catch((e: unknown) => e)
+    expect(isMockWorkerError(error) && error.code).toBe('INSECURE_HOST')
+    const app = await buildApp({
+      workflow: echoPrompt(),
+      host: '0.0.0.0',
+      token: 'long-enough-token',
+      docs: false,
+    })
+    await app.close()
+  })
+
+  it('rejects bad options naming the field', async () => {
+    const error = await buildApp({ workflow: echoPrompt(), failRate: 2, steps: 0 }).catch((e: unknown) => e)
+    expect(isMockWorkerError(error) && error.code).toBe('INVALID_OPTIONS')
+    expect(String((error as Error).message)).toMatch(/failRate.*steps|steps.*failRate/)
+  })
+
+  it('rejects a workflow without a Remote Output', async () => {
+    const error = await buildApp({
+      workflow: { '1': { class_type: 'ComfyRemoteInput', inputs: { key: 'a' } } },
+    }).catch((e: unknown) => e)
+    expect(isMockWorkerError(error) && error.code).toBe('INVALID_WORKFLOW')
+  })
+})

@@ -1,0 +1,154 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { isLoopbackHost, registerAuth } from './auth.js'
+import { createContext } from './context.js'
+import { createComfyuiEngine } from './engines/comfyui.js'
+import { createEchoEngine } from './engines/echo.js'
+import type { Engine, EngineContext } from './engines/types.js'
+import { registerErrorHandler } from './error-handler.js'
+import { MockWorkerError } from './errors.js'
+import { JobStore } from './job-store.js'
+import { parseOptions, type ResolvedOptions, type WorkerOptions } from './options.js'
+import { type OpenStreams, registerEventRoutes } from './routes/events.js'
+import { registerJobRoutes } from './routes/jobs.js'
+import { registerMetaRoutes } from './routes/meta.js'
+import { registerRunRoutes } from './routes/run.js'
+import { registerMultipartParser } from './transport.js'
+import {
+  defaultObjectInfo,
+  isUiWorkflow,
+  type LoadedWorkflow,
+  type ObjectInfo,
+  prepareWorkflow,
+} from './workflow.js'
+
+function createEngine(options: ResolvedOptions, context: EngineContext): Engine {
+  if (options.engine === 'comfyui') {
+    return createComfyuiEngine(context, {
+      url: options.comfyuiUrl,
+      timeoutMs: options.comfyuiTimeoutMs,
+      historyRetries: options.historyRetries,
+      historyRetryMs: options.historyRetryMs,
+      historyPollMs: options.historyPollMs,
+    })
+  }
+  const echo = { steps: options.steps, stepMs: options.stepMs, failRate: options.failRate }
+  return createEchoEngine(context, options.random === undefined ? echo : { ...echo, random: options.random })
+}
+
+/** Refuse a non-loopback host without a token (secure by default). */
+export function assertSafeHost(host: string, token: string | undefined): void {
+  if (!isLoopbackHost(host) && token === undefined) {
+    throw new MockWorkerError(
+      'INSECURE_HOST',
+      `Refusing to listen on ${host} without a token: anyone on the network could run jobs. Pass --token <secret> (or listen on 127.0.0.1).`,
+    )
+  }
+}
+
+/** Load the workflow (UI workflows are converted with the given or the default object_info). */
+async function loadWorkflow(options: ResolvedOptions): Promise<LoadedWorkflow> {
+  const ui = isUiWorkflow(options.workflow)
+  const objectInfo =
+    (options.objectInfo as ObjectInfo | undefined) ??
+    (await defaultObjectInfo().catch((error: unknown) => {
+      if (ui) throw error
+      return undefined
+    }))
+  return prepareWorkflow(options.workflow, objectInfo)
+}
+
+/**
+ * Build the worker: a Fastify instance implementing the worker HTTP
+ * contract for one workflow. Not listening yet; `app.close()` drains jobs.
+ */
+export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
+  const options = parseOptions(input)
+  assertSafeHost(options.host, options.token)
+  const workflow = await loadWorkflow(options)
+  const app = Fastify({
+    logger: options.logger,
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerMultipartParser(app, options.bodyLimit)
+  registerErrorHandler(app, options.bodyLimit)
+  if (options.token !== undefined) registerAuth(app, options.token)
+  if (options.docs) {
+    await app.register(swagger, {
+      openapi: {
+        info: {
+          title: 'comfy-remote worker',
+          description: 'Runs one ComfyUI workflow behind the comfy-remote worker contract (mock worker).',
+          version: '1',
+        },
+        components:
+          options.token === undefined
+            ? {}
+            : { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: options.token === undefined ? [] : [{ bearer: [] }],
+      },
+      transform: jsonSchemaTransform,
+    })
+    await app.register(swaggerUi, { routePrefix: '/docs' })
+  }
+  const engine = createEngine(options, { prompt: workflow.prompt, contract: workflow.contract })
+  const store = new JobStore({
+    runner: (job, ctx) => engine.run(job.payload, ctx),
+    logger: app.log,
+    concurrency: options.concurrency ?? (options.engine === 'comfyui' ? 2 : 4),
+    maxQueue: options.maxQueue,
+    maxJobs: options.maxJobs,
+    resultTtlMs: options.resultTtlSeconds * 1000,
+  })
+  const ctx = createContext({
+    store,
+    engine,
+    contract: workflow.contract,
+    maxWaitSeconds: options.maxWaitSeconds,
+    admissionTimeoutMs: options.admissionTimeoutMs,
+    retryAfterSeconds: options.retryAfterSeconds,
+    heartbeatMs: options.heartbeatMs,
+  })
+  const streams: OpenStreams = new Set()
+  registerRunRoutes(app, ctx)
+  registerJobRoutes(app, ctx)
+  registerEventRoutes(app, ctx, streams)
+  registerMetaRoutes(app, ctx)
+  app.addHook('preClose', async () => {
+    await store.drain(options.shutdownGraceMs)
+    for (const end of [...streams]) end()
+  })
+  app.addHook('onClose', async () => {
+    store.close()
+    await engine.close()
+  })
+  return app
+}
+
+export interface StartedWorker {
+  app: FastifyInstance
+  /** Base URL, e.g. http://127.0.0.1:8787 */
+  url: string
+}
+
+/** Build and listen on `host`:`port` (port 0 = any free port). */
+export async function startWorker(input: WorkerOptions): Promise<StartedWorker> {
+  const options = parseOptions(input)
+  const app = await buildApp(input)
+  try {
+    await app.listen({ host: options.host, port: options.port })
+  } catch (error) {
+    await app.close()
+    throw error
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : options.port
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host
+  return { app, url: `http://${host}:${port}` }
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { startWorker } from './app.js'
+import { isMockWorkerError } from './errors.js'
+import type { WorkerOptions } from './options.js'
+import { formatContract } from './table.js'
+import { loadWorkflowFile } from './workflow.js'
+
+const HELP = `comfy-remote-mock: a local worker with the comfy-remote HTTP contract
+
+Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
+
+  --workflow <file>       API-format prompt ("Export (API)") or UI workflow (required)
+  --object-info <file>    /object_info used to convert a UI workflow and to type the contract
+                          (default: the ComfyUI 0.3.64 object_info shipped with io-helpers)
+  --engine echo|comfyui   echo: inputs come back as outputs; comfyui: run on a ComfyUI server (default echo)
+  --comfyui-url <url>     ComfyUI server for --engine comfyui (default http://127.0.0.1:8188)
+  --host <host>           interface to bind (default 127.0.0.1; others need --token)
+  --port <n>              port (default 8787; 0 = any free port)
+  --token <secret>        require "Authorization: Bearer <secret>" on every route but /health
+                          (also from COMFY_REMOTE_TOKEN)
+  --steps <n>             echo: progress steps per job (default 5)
+  --step-ms <n>           echo: ms per step (default 100)
+  --fail-rate <0..1>      echo: share of jobs that fail with INJECTED_FAILURE (default 0)
+  --concurrency <n>       jobs run at once; the rest queue (default 4 echo, 2 comfyui)
+  --max-queue <n>         waiting jobs at most before 503 QUEUE_FULL (default 1000)
+  --ttl <seconds>         how long finished jobs stay readable (default 3600)
+  --body-limit <bytes>    request body limit, e.g. 67108864 or 64mb (default 64mb)
+  --max-wait <seconds>    longest ?wait= honoured (default 120)
+  --log-level <level>     pino level: fatal|error|warn|info|debug|silent (default info)
+  -h, --help              show this help
+`
+
+function num(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined
+  const match = /^([0-9]*\.?[0-9]+)\s*(kb|mb|gb)?$/i.exec(raw.trim())
+  if (match === null) throw new Error(`--${flag}: expected a number, got ${JSON.stringify(raw)}.`)
+  const unit = { kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? '').toLowerCase() as 'kb'] ?? 1
+  return Number(match[1]) * unit
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      workflow: { type: 'string' },
+      'object-info': { type: 'string' },
+      engine: { type: 'string' },
+      'comfyui-url': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+      steps: { type: 'string' },
+      'step-ms': { type: 'string' },
+      'fail-rate': { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-queue': { type: 'string' },
+      ttl: { type: 'string' },
+      'body-limit': { type: 'string' },
+      'max-wait': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  if (values.help) {
+    process.stdout.write(HELP)
+    return
+  }
+  if (values.workflow === undefined)
+    throw new Error('--workflow <file> is required (an API-format prompt or a UI workflow). See --help.')
+  const loaded = await loadWorkflowFile(values.workflow, values['object-info'])
+  const options: WorkerOptions = {
+    workflow: loaded.prompt,
+    engine: (values.engine ?? 'echo') as 'echo',
+    host: values.host ?? '127.0.0.1',
+    port: num('port', values.port) ?? 8787,
+    logger: { level: values['log-level'] ?? 'info' },
+  }
+  const set = <K extends keyof WorkerOptions>(key: K, value: WorkerOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value
+  }
+  if (values['object-info'] !== undefined) {
+    const { readFile } = await import('node:fs/promises')
+    set('objectInfo', JSON.parse(await readFile(values['object-info'], 'utf8')))
+  }
+  set('comfyuiUrl', values['comfyui-url'])
+  set('token', values.token ?? (process.env.COMFY_REMOTE_TOKEN || undefined))
+  set('steps', num('steps', values.steps))
+  set('stepMs', num('step-ms', values['step-ms']))
+  set('failRate', num('fail-rate', values['fail-rate']))
+  set('concurrency', num('concurrency', values.concurrency))
+  set('maxQueue', num('max-queue', values['max-queue']))
+  set('resultTtlSeconds', num('ttl', values.ttl))
+  set('bodyLimit', num('body-limit', values['body-limit']))
+  set('maxWaitSeconds', num('max-wait', values['max-wait']))
+
+  const { app, url } = await startWorker(options)
+  process.stdout.write(
+    `comfy-remote mock worker (${options.engine} engine${options.engine === 'comfyui' ? ` -> ${options.comfyuiUrl ?? 'http://127.0.0.1:8188'}` : ''}) listening on ${url}\n` +
+      `Docs: ${url}/docs   Auth: ${options.token === undefined ? 'none (loopback only)' : 'Bearer token required'}\n\n` +
+      `${formatContract(loaded.contract)}\n\n`,
+  )
+  let closing = false
+  const shutdown = (signal: string): void => {
+    if (closing) process.exit(1)
+    closing = true
+    app.log.info({ signal }, 'shutting down')
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    )
+  }
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const code = isMockWorkerError(error) ? `${error.code}: ` : ''
+  process.stderr.write(
+    `comfy-remote-mock: ${code}${error instanceof Error ? error.message : String(error)}\n`,
+  )
+  process.exit(1)
+})

@@ -1,0 +1,121 @@
+import type { EncodedValue } from '@comfy-remote/protocol'
+import { MockWorkerError } from '../errors.js'
+import { resolveInputs } from '../inputs.js'
+import type { RunContext } from '../job.js'
+import { type ApiPrompt, linkSource, REMOTE_INPUT } from '../workflow.js'
+import type { Engine, EngineContext } from './types.js'
+
+export interface EchoOptions {
+  /** Progress steps per job (>= 1). */
+  steps: number
+  /** Delay per step in ms (>= 0). */
+  stepMs: number
+  /** Probability (0..1) that a job fails with INJECTED_FAILURE. */
+  failRate: number
+  /** Random source in [0, 1), for tests. */
+  random?: () => number
+}
+
+/**
+ * The first Remote Input reached from `start` by following links upstream:
+ * linked inputs in key order, depth first. Cycles are cut.
+ */
+export function findUpstreamInput(
+  prompt: ApiPrompt,
+  start: string,
+  seen = new Set<string>(),
+): string | undefined {
+  if (seen.has(start)) return undefined
+  seen.add(start)
+  const node = prompt[start]
+  if (node === undefined) return undefined
+  if (node.class_type === REMOTE_INPUT) return start
+  for (const key of Object.keys(node.inputs ?? {}).sort()) {
+    const source = linkSource(node.inputs?.[key])
+    if (source === undefined) continue
+    const found = findUpstreamInput(prompt, source, seen)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** The value a Remote Input yields: the request's value, else what its fallback yields. */
+function inputValue(
+  prompt: ApiPrompt,
+  nodeId: string,
+  values: Map<string, EncodedValue>,
+  types: Map<string, string>,
+  seen: Set<string>,
+): EncodedValue | undefined {
+  const given = values.get(nodeId)
+  if (given !== undefined) return given
+  if (seen.has(nodeId)) return undefined
+  seen.add(nodeId)
+  const fallback = prompt[nodeId]?.inputs?.fallback
+  const source = linkSource(fallback)
+  if (source !== undefined) {
+    const upstream = findUpstreamInput(prompt, source)
+    return upstream === undefined ? undefined : inputValue(prompt, upstream, values, types, seen)
+  }
+  if (fallback !== undefined)
+    return { type: types.get(nodeId) ?? '*', encoding: 'json', data: fallback as never }
+  return undefined
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** Echo engine: each Remote Output returns the Remote Input upstream of it. */
+export function createEchoEngine(context: EngineContext, options: EchoOptions): Engine {
+  const { prompt, contract } = context
+  const random = options.random ?? Math.random
+  const types = new Map(contract.inputs.map((input) => [input.nodeId, input.type]))
+  const sources = new Map<string, string | undefined>()
+  for (const output of contract.outputs) {
+    const start = linkSource(prompt[output.nodeId]?.inputs?.value)
+    sources.set(output.name, start === undefined ? undefined : findUpstreamInput(prompt, start))
+  }
+  return {
+    name: 'echo',
+    prepare: (inputs) => resolveInputs(contract, inputs),
+    async run(prepared, ctx: RunContext) {
+      const values = prepared as Map<string, EncodedValue>
+      ctx.admitted()
+      ctx.running()
+      const steps = Math.max(1, Math.floor(options.steps))
+      const failAt = random() < options.failRate ? Math.floor(random() * steps) : -1
+      for (let step = 0; step < steps; step++) {
+        if (options.stepMs > 0) await sleep(options.stepMs, ctx.signal)
+        else if (ctx.signal.aborted) throw ctx.signal.reason
+        if (step === failAt) {
+          throw new MockWorkerError(
+            'INJECTED_FAILURE',
+            `Injected failure at step ${step + 1} of ${steps} (--fail-rate ${options.failRate}).`,
+          )
+        }
+        ctx.progress(step + 1, steps, `step ${step + 1}/${steps}`)
+      }
+      const outputs: Record<string, EncodedValue> = {}
+      for (const output of contract.outputs) {
+        const source = sources.get(output.name)
+        const value = source === undefined ? undefined : inputValue(prompt, source, values, types, new Set())
+        outputs[output.name] = value ?? { type: output.type, encoding: 'json', data: null }
+      }
+      return outputs
+    },
+    health: async () => ({ ok: true }),
+    close: async () => {},
+  }
+}

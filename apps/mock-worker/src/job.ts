@@ -1,0 +1,103 @@
+import type { EncodedValue } from '@comfy-remote/protocol'
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+export interface JobProgress {
+  value: number
+  max: number
+  message?: string
+}
+
+export interface JobError {
+  code: string
+  message: string
+  details?: unknown
+}
+
+/** One job as the store keeps it. Mutated only by the store. */
+export interface Job {
+  readonly id: string
+  /** What the engine prepared from the request (see Engine.prepare). */
+  readonly payload: unknown
+  readonly idempotencyKey: string | undefined
+  readonly createdAt: number
+  status: JobStatus
+  progress: JobProgress
+  outputs: Record<string, EncodedValue> | undefined
+  error: JobError | undefined
+  queuePosition: number | undefined
+  finishedAt: number | undefined
+  /** Increases on every visible change (status, progress, queue position). */
+  version: number
+  /** True once the engine accepted the job (or it is queued / finished). */
+  admitted: boolean
+}
+
+/** What an engine gets to report on a running job. */
+export interface RunContext {
+  readonly jobId: string
+  /** Aborted when the job is cancelled or the worker shuts down. */
+  readonly signal: AbortSignal
+  /** The engine accepted the job (e.g. ComfyUI answered POST /prompt). */
+  admitted(): void
+  /** The job really started (e.g. ComfyUI sent execution_start). */
+  running(): void
+  progress(value: number, max: number, message?: string): void
+}
+
+export type Runner = (job: Job, ctx: RunContext) => Promise<Record<string, EncodedValue>>
+
+export function isTerminal(status: JobStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled'
+}
+
+/** Wire envelope (snake_case) of a job, as every route answers it. */
+export interface WireEnvelope {
+  status: JobStatus
+  job_id?: string
+  poll_url?: string
+  progress?: JobProgress
+  message?: string
+  result?: EncodedValue
+  outputs?: Record<string, EncodedValue>
+  error?: JobError
+  queue_position?: number
+  retry_after?: number
+}
+
+export function jobPollUrl(id: string): string {
+  return `/jobs/${encodeURIComponent(id)}`
+}
+
+/**
+ * The envelope of a job. `result` is the first Remote Output in the
+ * workflow's order (what the original callers read).
+ */
+export function toEnvelope(job: Job, outputOrder: readonly string[], retryAfter: number): WireEnvelope {
+  const env: WireEnvelope = {
+    status: job.status,
+    job_id: job.id,
+    poll_url: jobPollUrl(job.id),
+    progress: job.progress,
+  }
+  if (job.progress.message !== undefined) env.message = job.progress.message
+  if (job.outputs !== undefined) {
+    env.outputs = job.outputs
+    const first = outputOrder.find((name) => job.outputs?.[name] !== undefined) ?? Object.keys(job.outputs)[0]
+    const result = first === undefined ? undefined : job.outputs[first]
+    if (result !== undefined) env.result = result
+  }
+  if (job.error !== undefined) {
+    env.error = job.error
+    env.message = job.error.message
+  }
+  if (job.status === 'pending' && job.queuePosition !== undefined) env.queue_position = job.queuePosition
+  if (!isTerminal(job.status)) env.retry_after = retryAfter
+  return env
+}
+
+/** An error envelope for requests that did not make a job. */
+export function errorEnvelope(code: string, message: string, details?: unknown): WireEnvelope {
+  const error: JobError = details === undefined ? { code, message } : { code, message, details }
+  return { status: 'failed', progress: { value: 0, max: 1 }, message, error }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod'
+import { MockWorkerError } from './errors.js'
+
+const MiB = 1024 * 1024
+
+/** Options of `buildApp` / `startWorker`; every field has a default but `workflow`. */
+export const zWorkerOptions = z.object({
+  workflow: z
+    .unknown()
+    .refine(
+      (v) => typeof v === 'object' && v !== null,
+      'must be a parsed workflow object (API or UI format)',
+    ),
+  objectInfo: z.record(z.string(), z.unknown()).optional(),
+  engine: z.enum(['echo', 'comfyui']).default('echo'),
+  comfyuiUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8188'),
+  token: z.string().min(8, 'must be at least 8 characters').optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8787),
+  steps: z.number().int().min(1).max(10_000).default(5),
+  stepMs: z.number().min(0).max(600_000).default(100),
+  failRate: z.number().min(0).max(1).default(0),
+  random: z.custom<() => number>((v) => typeof v === 'function').optional(),
+  concurrency: z.number().int().min(1).max(1000).optional(),
+  maxQueue: z.number().int().min(0).default(1000),
+  maxJobs: z.number().int().min(1).default(10_000),
+  resultTtlSeconds: z.number().positive().default(3600),
+  bodyLimit: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * MiB),
+  maxWaitSeconds: z.number().min(0).default(120),
+  retryAfterSeconds: z.number().min(0.1).default(1),
+  admissionTimeoutMs: z.number().min(0).default(10_000),
+  shutdownGraceMs: z.number().min(0).default(10_000),
+  heartbeatMs: z.number().min(10).default(15_000),
+  comfyuiTimeoutMs: z.number().min(1).default(30_000),
+  historyRetries: z.number().int().min(0).default(50),
+  historyRetryMs: z.number().min(0).default(20),
+  historyPollMs: z.number().min(10).default(1000),
+  logger: z.union([z.boolean(), z.record(z.string(), z.unknown())]).default(false),
+  docs: z.boolean().default(true),
+})
+
+export type WorkerOptions = z.input<typeof zWorkerOptions>
+export type ResolvedOptions = z.output<typeof zWorkerOptions>
+
+/** Validate options; INVALID_OPTIONS names every bad field. */
+export function parseOptions(options: WorkerOptions): ResolvedOptions {
+  const parsed = zWorkerOptions.safeParse(options)
+  if (parsed.success) return parsed.data
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`,
+  )
+  throw new MockWorkerError('INVALID_OPTIONS', `Invalid worker options: ${problems.join('; ')}`, {
+    details: { problems },
+  })
+}

@@ -1,0 +1,62 @@
+import { serializeJson } from '@comfy-remote/protocol'
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { WorkerContext } from '../context.js'
+import { isTerminal } from '../job.js'
+import { requireJob } from './jobs.js'
+import { zJobParams } from './schemas.js'
+
+/** Open SSE streams, ended when the worker closes. */
+export type OpenStreams = Set<() => void>
+
+/**
+ * GET /jobs/:id/events: server-sent events, one `data:` line with the JSON
+ * envelope per change (the current one first), ending after the final one.
+ */
+export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, streams: OpenStreams): void {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/jobs/:id/events',
+    {
+      schema: {
+        summary: 'Job events (SSE)',
+        description:
+          'text/event-stream: every envelope change as `data: <json>` (default event type), ending after the job ends.',
+        params: zJobParams,
+      },
+    },
+    async (request, reply) => {
+      const job = requireJob(ctx, request.params.id)
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      })
+      let sent = -1
+      let closed = false
+      const push = (): void => {
+        if (closed || job.version === sent) return
+        sent = job.version
+        res.write(`id: ${job.version}\ndata: ${serializeJson(ctx.envelope(job))}\n\n`)
+        if (isTerminal(job.status)) end()
+      }
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), ctx.heartbeatMs)
+      heartbeat.unref()
+      const unsubscribe = ctx.store.subscribe(job.id, push)
+      const end = (): void => {
+        if (closed) return
+        closed = true
+        clearInterval(heartbeat)
+        unsubscribe()
+        streams.delete(end)
+        res.end()
+      }
+      streams.add(end)
+      res.on('close', end)
+      res.write('retry: 1000\n\n')
+      push()
+    },
+  )
+}

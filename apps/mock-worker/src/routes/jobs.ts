@@ -1,0 +1,75 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { type WorkerContext, waitMs } from '../context.js'
+import { MockWorkerError } from '../errors.js'
+import { isTerminal, type Job } from '../job.js'
+import { sendEnvelope } from '../transport.js'
+import { envelopeResponses, zJobParams, zWaitQuery } from './schemas.js'
+
+/** The job, or NOT_FOUND saying whether it expired or never existed. */
+export function requireJob(ctx: WorkerContext, id: string): Job {
+  const job = ctx.store.get(id)
+  if (job !== undefined) return job
+  if (ctx.store.wasExpired(id)) {
+    const seconds = Math.round(ctx.store.resultTtlMs / 1000)
+    throw new MockWorkerError(
+      'NOT_FOUND',
+      `Job ${id} has expired: finished jobs are kept for ${seconds} s. Submit the request again.`,
+      { details: { job_id: id, expired: true } },
+    )
+  }
+  throw new MockWorkerError(
+    'NOT_FOUND',
+    `Job ${id} is unknown to this worker; check the id (jobs do not survive a worker restart).`,
+    {
+      details: { job_id: id },
+    },
+  )
+}
+
+/** GET /jobs/:id (long-poll with ?wait=) and DELETE /jobs/:id. */
+export function registerJobRoutes(app: FastifyInstance, ctx: WorkerContext): void {
+  const typed = app.withTypeProvider<ZodTypeProvider>()
+  typed.get(
+    '/jobs/:id',
+    {
+      schema: {
+        summary: 'Job envelope',
+        description:
+          '`?wait=S` long-polls up to S seconds until the status, progress or queue position changes.',
+        params: zJobParams,
+        querystring: zWaitQuery,
+        response: { 200: envelopeResponses[200], 401: envelopeResponses[401], 404: envelopeResponses[404] },
+      },
+    },
+    async (request, reply) => {
+      const job = requireJob(ctx, request.params.id)
+      const wait = waitMs(ctx, request.query.wait)
+      if (wait > 0 && !isTerminal(job.status)) {
+        const seen = job.version
+        await ctx.store.waitFor(job, (j) => j.version !== seen, wait)
+      }
+      return sendEnvelope(request as FastifyRequest, reply, 200, ctx.envelope(job), {
+        key: job,
+        version: job.version,
+      })
+    },
+  )
+  typed.delete(
+    '/jobs/:id',
+    {
+      schema: {
+        summary: 'Cancel a job',
+        description:
+          'A waiting job leaves the queue; a running one is interrupted. The job ends `cancelled`. Cancelling a finished job changes nothing.',
+        params: zJobParams,
+        response: { 200: envelopeResponses[200], 401: envelopeResponses[401], 404: envelopeResponses[404] },
+      },
+    },
+    async (request, reply) => {
+      requireJob(ctx, request.params.id)
+      const job = ctx.store.cancel(request.params.id) as Job
+      return sendEnvelope(request as FastifyRequest, reply, 200, ctx.envelope(job))
+    },
+  )
+}

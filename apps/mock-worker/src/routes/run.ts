@@ -1,0 +1,71 @@
+import { parseRunRequest, zRunRequestWire } from '@comfy-remote/protocol'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { validatorCompiler } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { type WorkerContext, waitMs } from '../context.js'
+import { MockWorkerError } from '../errors.js'
+import { isTerminal, type Job, jobPollUrl } from '../job.js'
+import { sendEnvelope } from '../transport.js'
+import { envelopeResponses, zRunHeaders, zWaitQuery } from './schemas.js'
+
+const BAD_REQUEST_CODES = new Set(['BAD_REQUEST', 'COMFYUI_VALIDATION'])
+
+/** HTTP status of a POST /run answer for this job. */
+function runStatus(job: Job): number {
+  if (!isTerminal(job.status)) return 202
+  if (job.status === 'failed' && job.error !== undefined && BAD_REQUEST_CODES.has(job.error.code)) return 400
+  return 200
+}
+
+type RunRequestT = FastifyRequest<{
+  Querystring: z.infer<typeof zWaitQuery>
+  Headers: z.infer<typeof zRunHeaders>
+}>
+
+/** POST /run and POST /: submit a job (v1 map form or the original list form). */
+export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): void {
+  const handler = async (request: RunRequestT, reply: FastifyReply) => {
+    const started = Date.now()
+    const key = request.headers['idempotency-key']
+    let job = key === undefined ? undefined : ctx.store.findByKey(key)
+    if (job === undefined) {
+      if (!ctx.store.accepting) {
+        throw new MockWorkerError(
+          'SHUTTING_DOWN',
+          'The worker is shutting down and accepts no new jobs; retry on another worker.',
+        )
+      }
+      const { inputs } = parseRunRequest(request.body ?? {})
+      const prepared = ctx.engine.prepare(inputs)
+      job = ctx.store.submit(prepared, key).job
+      await ctx.store.waitFor(job, (j) => j.admitted, ctx.admissionTimeoutMs)
+    }
+    const wait = waitMs(ctx, request.query.wait) - (Date.now() - started)
+    if (wait > 0) await ctx.store.waitFor(job, (j) => isTerminal(j.status), wait)
+    const status = runStatus(job)
+    if (status === 202) reply.header('location', jobPollUrl(job.id))
+    return sendEnvelope(request, reply, status, ctx.envelope(job))
+  }
+  const typed = app.withTypeProvider<ZodTypeProvider>()
+  for (const url of ['/run', '/']) {
+    typed.route({
+      method: 'POST',
+      url,
+      // The body is read by parseRunRequest (both request shapes, field-naming errors);
+      // the zod body schema documents it in OpenAPI only.
+      validatorCompiler: (route) =>
+        route.httpPart === 'body' ? (data: unknown) => ({ value: data }) : validatorCompiler(route as never),
+      schema: {
+        summary: url === '/run' ? 'Submit a job' : 'Submit a job (original callers)',
+        description:
+          'Runs the workflow with the given inputs. `?wait=S` returns the finished envelope when done within S seconds, else 202 with poll_url. Accepts application/json and multipart/form-data.',
+        querystring: zWaitQuery,
+        headers: zRunHeaders,
+        body: zRunRequestWire,
+        response: envelopeResponses,
+      },
+      handler: handler as never,
+    })
+  }
+}

@@ -1,0 +1,39 @@
+import { zErrorBody, zJobEnvelopeWire, zWorkflowSchema } from '@comfy-remote/protocol'
+import { z } from 'zod'
+
+export const zWaitQuery = z.object({
+  wait: z.coerce
+    .number()
+    .min(0)
+    .optional()
+    .describe('seconds to wait for the job to finish (POST) or change (GET); capped by the worker'),
+})
+
+export const zJobParams = z.object({
+  id: z.string().min(1).max(200).describe('job id from job_id / poll_url'),
+})
+
+export const zRunHeaders = z.looseObject({
+  'idempotency-key': z.string().min(1).max(256).optional().describe('same key = same job'),
+})
+
+export const zHealth = z.object({
+  status: z.enum(['ok', 'degraded']),
+  engine: z.enum(['echo', 'comfyui']),
+  transports: z.array(z.string()),
+  accepting: z.boolean(),
+  jobs: z.object({ jobs: z.number(), running: z.number(), queued: z.number() }),
+  detail: z.string().optional(),
+})
+
+export const envelopeResponses = {
+  200: zJobEnvelopeWire.describe('job envelope (finished, or current state)'),
+  202: zJobEnvelopeWire.describe('accepted, not finished: poll poll_url'),
+  400: zErrorBody.describe('bad request; error.message names the field'),
+  401: zErrorBody.describe('missing or wrong bearer token'),
+  404: zErrorBody.describe('unknown or expired job'),
+  413: zErrorBody.describe('body larger than the limit'),
+  503: zErrorBody.describe('queue full or shutting down'),
+}
+
+export { zWorkflowSchema }

@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ApiPrompt, ObjectInfo } from '@comfy-remote/io-helpers'
+import { describeWorkflow, isIoHelpersError, toApiPrompt } from '@comfy-remote/io-helpers'
+import { MockWorkerError } from './errors.js'
+
+export type { ApiPrompt, ObjectInfo }
+
+export const REMOTE_INPUT = 'ComfyRemoteInput'
+export const REMOTE_OUTPUT = 'ComfyRemoteOutput'
+
+export interface ContractInput {
+  name: string
+  nodeId: string
+  type: string
+  required: boolean
+  default?: unknown
+}
+
+export interface ContractOutput {
+  name: string
+  nodeId: string
+  type: string
+}
+
+/** The workflow's Remote Inputs/Outputs (the body of `GET /schema`, without transports). */
+export interface WorkflowContract {
+  inputs: ContractInput[]
+  outputs: ContractOutput[]
+}
+
+export interface LoadedWorkflow {
+  prompt: ApiPrompt
+  contract: WorkflowContract
+  format: 'api' | 'ui'
+}
+
+/** The node id a link input points at, or undefined for a literal. */
+export function linkSource(value: unknown): string | undefined {
+  if (!Array.isArray(value) || value.length !== 2 || typeof value[1] !== 'number') return undefined
+  const id = value[0]
+  return typeof id === 'string' ? id : typeof id === 'number' ? String(id) : undefined
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** True for the UI format the editor saves (`nodes` + `links`). */
+export function isUiWorkflow(value: unknown): boolean {
+  return isRecord(value) && Array.isArray(value.nodes) && Array.isArray(value.links)
+}
+
+/** The object_info shipped with @comfy-remote/io-helpers (a real ComfyUI 0.3.64). */
+export async function defaultObjectInfo(): Promise<ObjectInfo> {
+  const entry = fileURLToPath(import.meta.resolve('@comfy-remote/io-helpers'))
+  let dir = dirname(entry)
+  for (let i = 0; i < 4; i++) {
+    try {
+      const text = await readFile(join(dir, 'fixtures', 'comfyui-0.3.64', 'object_info.json'), 'utf8')
+      return JSON.parse(text) as ObjectInfo
+    } catch {
+      dir = dirname(dir)
+    }
+  }
+  throw new MockWorkerError(
+    'INVALID_OPTIONS',
+    'Cannot find the object_info fixture of @comfy-remote/io-helpers; pass --object-info <file>.',
+  )
+}
+
+/**
+ * Turn a parsed workflow file (API or UI format) into an API prompt and its
+ * contract. UI workflows need an object_info (see `defaultObjectInfo`).
+ */
+export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): LoadedWorkflow {
+  try {
+    const ui = isUiWorkflow(workflow)
+    if (ui && objectInfo === undefined) {
+      throw new MockWorkerError(
+        'INVALID_WORKFLOW',
+        'A UI-format workflow needs an object_info to convert it; pass objectInfo (--object-info <file>).',
+      )
+    }
+    const prompt = ui ? toApiPrompt(workflow as never, objectInfo as ObjectInfo) : (workflow as ApiPrompt)
+    if (!isRecord(prompt) || Object.keys(prompt).length === 0) {
+      throw new MockWorkerError(
+        'INVALID_WORKFLOW',
+        'The workflow is empty or not an object; save it with "Export (API)" or as a UI workflow.',
+      )
+    }
+    const described = describeWorkflow(prompt, objectInfo)
+    const contract: WorkflowContract = {
+      inputs: described.inputs.map((i) => ({ ...i })),
+      outputs: described.outputs.map((o) => ({ ...o })),
+    }
+    if (contract.outputs.length === 0) {
+      throw new MockWorkerError(
+        'INVALID_WORKFLOW',
+        `The workflow has no ${REMOTE_OUTPUT} node; add a Remote Output for every value the worker should return.`,
+      )
+    }
+    return { prompt, contract, format: ui ? 'ui' : 'api' }
+  } catch (error) {
+    if (isIoHelpersError(error)) {
+      throw new MockWorkerError('INVALID_WORKFLOW', `The workflow cannot be served: ${error.message}`, {
+        cause: error,
+      })
+    }
+    throw error
+  }
+}
+
+/** Read a workflow file and prepare it; `objectInfoPath` overrides the default object_info for UI workflows. */
+export async function loadWorkflowFile(path: string, objectInfoPath?: string): Promise<LoadedWorkflow> {
+  const workflow = await readJson(path, 'workflow')
+  if (!isUiWorkflow(workflow))
+    return prepareWorkflow(
+      workflow,
+      objectInfoPath === undefined
+        ? undefined
+        : ((await readJson(objectInfoPath, 'object_info')) as ObjectInfo),
+    )
+  const objectInfo =
+    objectInfoPath === undefined
+      ? await defaultObjectInfo()
+      : ((await readJson(objectInfoPath, 'object_info')) as ObjectInfo)
+  return prepareWorkflow(workflow, objectInfo)
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (cause) {
+    throw new MockWorkerError(
+      'INVALID_OPTIONS',
+      `Cannot read the ${what} file ${path}: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new MockWorkerError(
+      'INVALID_WORKFLOW',
+      `The ${what} file ${path} is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+}
