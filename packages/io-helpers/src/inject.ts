@@ -1,0 +1,90 @@
+import type { WorkflowInput } from './describe.js'
+import { describeWorkflow } from './describe.js'
+import { InputMismatchError } from './errors.js'
+import { parseApiPrompt } from './prompt.js'
+import type { ApiPrompt, EncodedValue, ObjectInfo } from './types.js'
+import { encodedValueProblem, encodedValueToJson } from './value-json.js'
+
+export interface InjectOptions {
+  /** With a server's object_info, a value whose `type` differs from the Remote Input's type is rejected. */
+  objectInfo?: ObjectInfo
+}
+
+function typesMatch(expected: string, actual: string): boolean {
+  if (expected === '*' || actual === '*') return true
+  const accepted = expected.split(',').map((t) => t.trim())
+  return actual.split(',').some((t) => accepted.includes(t.trim()))
+}
+
+/** Map request names to Remote Inputs: by key, else `input_k` -> the k-th Remote Input. */
+function resolveTargets(
+  declared: WorkflowInput[],
+  names: string[],
+  problems: string[],
+): Map<string, WorkflowInput> {
+  const byKey = new Map(declared.map((input) => [input.name, input]))
+  const targets = new Map<string, WorkflowInput>()
+  for (const name of names) {
+    let target = byKey.get(name)
+    const positional = /^input_(\d+)$/.exec(name)
+    if (!target && positional) target = declared[Number(positional[1]) - 1]
+    if (!target) {
+      const known = declared.map((i) => `"${i.name}"`).join(', ') || 'none'
+      problems.push(`inputs.${name}: no Remote Input has this key (known: ${known})`)
+      continue
+    }
+    const previous = [...targets].find(([, t]) => t.nodeId === target.nodeId)
+    if (previous) {
+      problems.push(
+        `inputs.${name}: Remote Input "${target.name}" already receives inputs.${previous[0]}; send it once`,
+      )
+      continue
+    }
+    targets.set(name, target)
+  }
+  return targets
+}
+
+/**
+ * Return a NEW prompt with each value placed in its Remote Input's `payload` input (JSON text of the
+ * encoded value). The argument is never mutated. Every problem (unknown name, missing required input,
+ * malformed value, type mismatch) is reported at once in one InputMismatchError.
+ */
+export function injectInputs(
+  prompt: ApiPrompt,
+  inputs: Record<string, EncodedValue>,
+  options: InjectOptions = {},
+): ApiPrompt {
+  const declared = describeWorkflow(parseApiPrompt(prompt), options.objectInfo).inputs
+  const problems: string[] = []
+  const targets = resolveTargets(declared, Object.keys(inputs), problems)
+  for (const [name, target] of targets) {
+    const value = inputs[name]
+    const problem = encodedValueProblem(value)
+    if (problem) problems.push(`inputs.${name}: ${problem}`)
+    else if (!typesMatch(target.type, (value as EncodedValue).type)) {
+      problems.push(
+        `inputs.${name}: Remote Input "${target.name}" (node ${target.nodeId}) expects ${target.type}, got ${(value as EncodedValue).type}`,
+      )
+    }
+  }
+  const fed = new Set([...targets.values()].map((t) => t.nodeId))
+  for (const input of declared) {
+    if (input.required && !fed.has(input.nodeId)) {
+      problems.push(`inputs.${input.name}: required (Remote Input node ${input.nodeId} has no fallback)`)
+    }
+  }
+  if (problems.length > 0) {
+    throw new InputMismatchError(`Inputs do not match the workflow: ${problems.join('; ')}`, { problems })
+  }
+  const next = structuredClone(prompt)
+  for (const input of declared) {
+    const node = next[input.nodeId]!
+    node.inputs = { ...(node.inputs ?? {}) }
+    delete node.inputs.payload
+  }
+  for (const [name, target] of targets) {
+    next[target.nodeId]!.inputs.payload = encodedValueToJson(inputs[name] as EncodedValue)
+  }
+  return next
+}

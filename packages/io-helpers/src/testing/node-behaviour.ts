@@ -1,0 +1,147 @@
+import {
+  DEFAULT_OUTPUT_KEY,
+  REMOTE_INPUT_CLASS,
+  REMOTE_OUTPUT_CLASS,
+  REMOTE_OUTPUT_UI_KEY,
+} from '../remote-nodes.js'
+import type { ApiNode, EncodedValue } from '../types.js'
+import { isLink, isRecord } from '../types.js'
+import type { FileStore } from './files.js'
+import { readFixtureBytes } from './fixtures.js'
+import type { RecordedFailure } from './recordings.js'
+import { recordedFailure } from './recordings.js'
+
+/** A node raised: becomes `execution_error`. */
+export class NodeFailure extends Error {
+  constructor(readonly failure: RecordedFailure) {
+    super(failure.exception_message)
+  }
+}
+
+export interface NodeRun {
+  id: string
+  node: ApiNode
+  /** Values of the linked inputs, by input name. */
+  linked: Record<string, EncodedValue>
+  /** The ComfyUI type of output 0 (from object_info). */
+  outputType: string
+  files: FileStore
+  /** UI output recorded for this node in an identical recorded prompt. */
+  recordedUi?: Record<string, unknown>
+  counter: () => number
+}
+
+export interface NodeResult {
+  value: EncodedValue
+  ui?: Record<string, unknown>
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47]
+let viewPng: Uint8Array | undefined
+const samplePng = () => {
+  viewPng ??= readFixtureBytes('success/view-output.png')
+  return viewPng
+}
+
+function fail(message: string, type = 'ValueError'): never {
+  throw new NodeFailure({ exception_message: `${message}\n`, exception_type: type, traceback: [] })
+}
+
+function literals(node: ApiNode): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(node.inputs ?? {}).filter(([, v]) => !isLink(v)))
+}
+
+function remoteInput(run: NodeRun): NodeResult {
+  const inputs = literals(run.node)
+  const key = typeof inputs.key === 'string' ? inputs.key : 'payload'
+  if (typeof inputs.payload === 'string' && inputs.payload !== '') {
+    try {
+      return { value: JSON.parse(inputs.payload) as EncodedValue }
+    } catch {
+      fail(`Remote Input '${key}': payload is not JSON text of an encoded value`)
+    }
+  }
+  if (run.linked.fallback) return { value: run.linked.fallback }
+  if ('fallback' in inputs && inputs.fallback !== null)
+    return { value: { type: '*', encoding: 'json', data: inputs.fallback } }
+  return fail(`Remote Input '${key}' received no payload and has no fallback connected`)
+}
+
+function images(run: NodeRun, type: 'output' | 'temp'): NodeResult {
+  const value = Object.values(run.linked)[0] ?? { type: 'IMAGE', encoding: 'json', data: null }
+  const recorded = run.recordedUi?.images
+  const list = Array.isArray(recorded)
+    ? (recorded as Array<{ filename: string; subfolder: string; type: string }>)
+    : [
+        {
+          filename:
+            type === 'output'
+              ? `${String(literals(run.node).filename_prefix ?? 'ComfyUI')}_${String(run.counter()).padStart(5, '0')}_.png`
+              : `ComfyUI_temp_fakec_${String(run.counter()).padStart(5, '0')}_.png`,
+          subfolder: '',
+          type,
+        },
+      ]
+  for (const image of list) run.files.put(image.type, image.subfolder, image.filename, samplePng())
+  return { value, ui: { images: list } }
+}
+
+function loadImage(run: NodeRun): NodeResult {
+  const name = String(literals(run.node).image)
+  const file = run.files.inputFile(name)
+  if (!file || !PNG_MAGIC.every((b, i) => file.bytes[i] === b)) {
+    const recorded = recordedFailure('loadimage-ws.jsonl')
+    throw new NodeFailure({
+      ...recorded,
+      exception_message: recorded.exception_message.replace('wire-corrupt.png', name),
+    })
+  }
+  return { value: { type: 'IMAGE', encoding: 'png', data: Buffer.from(file.bytes).toString('base64') } }
+}
+
+function regexReplace(run: NodeRun): NodeResult {
+  const pattern = String(literals(run.node).regex_pattern ?? '')
+  try {
+    new RegExp(pattern)
+  } catch {
+    throw new NodeFailure(recordedFailure('ws.jsonl'))
+  }
+  return passThrough(run)
+}
+
+function passThrough(run: NodeRun): NodeResult {
+  const first = Object.values(run.linked)[0]
+  if (first) return { value: first }
+  const literal = Object.values(literals(run.node))[0]
+  return { value: { type: run.outputType, encoding: 'json', data: literal ?? null } }
+}
+
+/** What the fake runs for one node: Remote nodes for real, a few core nodes by shape, others pass through. */
+export function runNode(run: NodeRun): NodeResult {
+  switch (run.node.class_type) {
+    case REMOTE_INPUT_CLASS:
+      return remoteInput(run)
+    case REMOTE_OUTPUT_CLASS: {
+      const key = literals(run.node).key
+      const value = run.linked.value ?? fail('Remote Output has no value connected')
+      const name = typeof key === 'string' && key !== '' ? key : DEFAULT_OUTPUT_KEY
+      return { value, ui: { [REMOTE_OUTPUT_UI_KEY]: [{ name, value }] } }
+    }
+    case 'SaveImage':
+      return images(run, 'output')
+    case 'PreviewImage':
+      return images(run, 'temp')
+    case 'LoadImage':
+      return loadImage(run)
+    case 'RegexReplace':
+      return regexReplace(run)
+    case 'PreviewAny': {
+      const result = passThrough(run)
+      const data = isRecord(result.value) ? result.value.data : result.value
+      const text = run.recordedUi?.text ?? [typeof data === 'string' ? data : JSON.stringify(data)]
+      return { value: result.value, ui: { text } }
+    }
+    default:
+      return passThrough(run)
+  }
+}

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto'
+import type { Server, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { Socket } from 'node:net'
+import { WebSocketServer } from 'ws'
+import { withRemoteNodes } from '../remote-nodes.js'
+import type { ApiNode, ObjectInfo } from '../types.js'
+import { recordedObjectInfo } from './fixtures.js'
+import type { FakeReply, RecordedRequest } from './http-util.js'
+import { parseBody, readBody, sendReply, sendText } from './http-util.js'
+import { route } from './routes.js'
+import type { HistoryRecord, QueueItem } from './state.js'
+import { FakeState } from './state.js'
+
+export interface FakeComfyUIOptions {
+  /** Port to listen on (default 0: a free port). */
+  port?: number
+  /** Host to bind (default 127.0.0.1). */
+  host?: string
+  /** Delay of every executed node, in ms (default 0). */
+  nodeDelayMs?: number
+  /** `progress` messages each non-Remote node sends (default 0). */
+  progressSteps?: number
+  /** Delay before each progress step, in ms (default 0). */
+  stepDelayMs?: number
+  /** Also send a type-3 binary text frame ("step i/n") per progress step. */
+  progressText?: boolean
+  /** Base object_info (default: the recorded 0.3.64 one); the comfy-remote nodes are merged in. */
+  objectInfo?: ObjectInfo
+  /** Return an exception message to make a node fail with `execution_error`. */
+  failNode?: (nodeId: string, node: ApiNode) => string | undefined
+  /**
+   * Called for every request before the fake handles it. Return a reply to answer with it, `'destroy'`
+   * to cut the connection, `'hang'` to never answer, or undefined to let the fake answer.
+   */
+  onRequest?: (request: RecordedRequest) => FakeReply | 'destroy' | 'hang' | undefined
+}
+
+export interface FakeComfyUI {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string
+  readonly port: number
+  /** Every HTTP request received, in order (websocket upgrades included, as GET /ws). */
+  readonly requests: RecordedRequest[]
+  /** The object_info it serves (recorded 0.3.64 + comfy-remote nodes). */
+  readonly objectInfo: ObjectInfo
+  /** History entries by prompt id. */
+  readonly history: ReadonlyMap<string, HistoryRecord>
+  /** The running prompt and the pending ones. */
+  queue(): { running: QueueItem | undefined; pending: QueueItem[] }
+  /** Simulate ComfyUI going away: drop every connection and stop listening (later requests are refused). */
+  goAway(): Promise<void>
+  /** Stop the server and close all connections. */
+  close(): Promise<void>
+}
+
+/** Start a fake ComfyUI 0.3.64 built from the recorded fixtures. */
+export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promise<FakeComfyUI> {
+  const objectInfo = withRemoteNodes(options.objectInfo ?? recordedObjectInfo())
+  const state = new FakeState(objectInfo, {
+    nodeDelayMs: options.nodeDelayMs ?? 0,
+    progressSteps: options.progressSteps ?? 0,
+    stepDelayMs: options.stepDelayMs ?? 0,
+    progressText: options.progressText ?? false,
+    failNode: options.failNode,
+  })
+  const requests: RecordedRequest[] = []
+  const sockets = new Set<Socket>()
+  const wss = new WebSocketServer({ noServer: true })
+
+  const handle = async (request: RecordedRequest, res: ServerResponse) => {
+    const hook = options.onRequest?.(request)
+    if (hook === 'destroy') return void res.socket?.destroy()
+    if (hook === 'hang') return
+    if (hook) return sendReply(res, hook)
+    await route(state, request, res)
+  }
+
+  const server: Server = createServer((req, res) => {
+    readBody(req)
+      .then(async (raw) => {
+        const url = new URL(req.url ?? '/', 'http://fake')
+        const request: RecordedRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers: req.headers,
+          body: parseBody(raw, req.headers['content-type']),
+          rawBody: raw,
+        }
+        requests.push(request)
+        await handle(request, res)
+      })
+      .catch((error: unknown) => {
+        if (!res.headersSent) sendText(res, 500, `500 Internal Server Error\n\n${String(error)}`)
+      })
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const path = url.pathname.startsWith('/api/') ? url.pathname.slice(4) : url.pathname
+    const request: RecordedRequest = {
+      method: 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body: undefined,
+      rawBody: Buffer.alloc(0),
+    }
+    requests.push(request)
+    const hook = options.onRequest?.(request)
+    if (path !== '/ws' || hook === 'destroy' || (hook && hook !== 'hang')) return void socket.destroy()
+    if (hook === 'hang') return
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const sid = url.searchParams.get('clientId') || randomUUID().replace(/-/g, '')
+      state.hub.add(ws, sid, state.queueRemaining())
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  const host = options.host ?? '127.0.0.1'
+  let closed: Promise<void> | undefined
+  const shutdown = () => {
+    closed ??= new Promise<void>((resolve) => {
+      state.pending.splice(0)
+      state.interruptRequested = true
+      state.hub.closeAll()
+      wss.close()
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resolve())
+    })
+    return closed
+  }
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    requests,
+    objectInfo,
+    history: state.history,
+    queue: () => ({ running: state.running, pending: [...state.pending] }),
+    goAway: shutdown,
+    close: shutdown,
+  }
+}

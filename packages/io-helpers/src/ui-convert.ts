@@ -1,0 +1,128 @@
+import { withRemoteNodes } from './remote-nodes.js'
+import type { ApiNode, ApiPrompt, ObjectInfo, ObjectInfoEntry } from './types.js'
+import { compareNodeIds, isRecord } from './types.js'
+import type { UiNode, UiWorkflow } from './ui-graph.js'
+import { MODE_BYPASSED, MODE_MUTED, UiGraph, VIRTUAL_NODE_TYPES } from './ui-graph.js'
+
+const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO'])
+/** Values of the hidden "control after generate" widget the editor stores after seed-like widgets. */
+export const CONTROL_VALUES = new Set(['fixed', 'increment', 'decrement', 'randomize', 'increment-wrap'])
+
+interface WidgetSlot {
+  name: string
+  control: boolean
+}
+
+/** The widgets a node class shows, in the order the editor stores their values. */
+export function widgetSlots(info: ObjectInfoEntry): WidgetSlot[] {
+  const required = info.input.required ?? {}
+  const optional = info.input.optional ?? {}
+  const order = [
+    ...(info.input_order?.required ?? Object.keys(required)),
+    ...(info.input_order?.optional ?? Object.keys(optional)),
+  ]
+  const slots: WidgetSlot[] = []
+  for (const name of order) {
+    const spec = required[name] ?? optional[name]
+    if (!Array.isArray(spec)) continue
+    const [type, rawOptions] = spec
+    const options = isRecord(rawOptions) ? rawOptions : {}
+    if (options.forceInput === true) continue
+    const combo = Array.isArray(type) || type === 'COMBO'
+    if (!combo && !(typeof type === 'string' && WIDGET_TYPES.has(type))) continue
+    const seedLike = type === 'INT' && (name === 'seed' || name === 'noise_seed')
+    slots.push({ name, control: options.control_after_generate === true || seedLike })
+  }
+  return slots
+}
+
+function widgetInputs(node: UiNode, info: ObjectInfoEntry): Record<string, unknown> {
+  const values = node.widgets_values
+  const inputs: Record<string, unknown> = {}
+  if (isRecord(values)) {
+    for (const slot of widgetSlots(info)) if (slot.name in values) inputs[slot.name] = values[slot.name]
+    return inputs
+  }
+  if (!Array.isArray(values)) return inputs
+  let i = 0
+  for (const slot of widgetSlots(info)) {
+    if (i >= values.length) break
+    inputs[slot.name] = values[i++]
+    const next = values[i]
+    if (
+      typeof next === 'string' &&
+      CONTROL_VALUES.has(next) &&
+      (slot.control || typeof values[i - 1] === 'number')
+    )
+      i++
+  }
+  return inputs
+}
+
+type Source = { link: [string, number] } | { value: unknown } | undefined
+
+function typesCompatible(a: string | undefined, b: string | undefined): boolean {
+  return a === undefined || b === undefined || a === '*' || b === '*' || a === b
+}
+
+function resolve(graph: UiGraph, linkId: number, seen: Set<number> = new Set()): Source {
+  const link = graph.links.get(linkId)
+  if (!link || seen.has(linkId)) return undefined
+  seen.add(linkId)
+  const origin = graph.node(link.originId)
+  if (origin.mode === MODE_MUTED) return undefined
+  if (origin.type === 'Reroute') {
+    const upstream = origin.inputs?.[0]?.link
+    return upstream == null ? undefined : resolve(graph, upstream, seen)
+  }
+  if (origin.type === 'PrimitiveNode') {
+    const values = origin.widgets_values
+    return Array.isArray(values) && values.length > 0 ? { value: values[0] } : undefined
+  }
+  if (origin.mode === MODE_BYPASSED) {
+    const type = origin.outputs?.[link.originSlot]?.type ?? link.type
+    const inputs = origin.inputs ?? []
+    const same = inputs[link.originSlot]
+    const pick =
+      same && same.link != null && typesCompatible(same.type, type)
+        ? same
+        : inputs.find((input) => input.link != null && input.type === type)
+    return pick?.link == null ? undefined : resolve(graph, pick.link, seen)
+  }
+  return { link: [link.originId, link.originSlot] }
+}
+
+/**
+ * Convert a UI-format workflow (what the editor saves) to an API prompt, as the editor's "Export (API)"
+ * does, using a server's `/object_info` (the comfy-remote nodes are merged in). Muted and bypassed nodes
+ * are dropped (a bypassed node's consumers get its input of the same type), links pass through reroutes,
+ * primitive nodes' values go into the inputs they feed. Unsupported content is a WorkflowConversionError
+ * naming the node.
+ */
+export function toApiPrompt(uiWorkflow: UiWorkflow, objectInfo: ObjectInfo): ApiPrompt {
+  const info = withRemoteNodes(objectInfo)
+  const graph = new UiGraph(uiWorkflow)
+  graph.checkSupported(info)
+  const prompt: ApiPrompt = {}
+  const ids = [...graph.nodes.keys()].sort(compareNodeIds)
+  for (const id of ids) {
+    const node = graph.nodes.get(id)!
+    if (node.mode === MODE_MUTED || node.mode === MODE_BYPASSED || VIRTUAL_NODE_TYPES.has(node.type)) continue
+    const entry = info[node.type]!
+    const inputs = widgetInputs(node, entry)
+    for (const input of node.inputs ?? []) {
+      if (input.link == null) continue
+      const source = resolve(graph, input.link)
+      const name = input.widget?.name ?? input.name
+      if (source && 'link' in source) inputs[name] = source.link
+      else if (source) inputs[name] = source.value
+    }
+    const apiNode: ApiNode = {
+      inputs,
+      class_type: node.type,
+      _meta: { title: node.title ?? entry.display_name ?? node.type },
+    }
+    prompt[id] = apiNode
+  }
+  return prompt
+}
