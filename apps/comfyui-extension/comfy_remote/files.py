@@ -1,0 +1,77 @@
+"""The private work dir of one bridge call: large values cross as files, not base64.
+
+``WorkDir`` creates a temp dir readable only by this user and removes it on
+close. ``FileSink.put`` writes one value's bytes and returns the ``{"file": path}``
+reference of the bridge contract. ``read_file_ref`` reads a reference back and
+refuses paths outside the work dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+
+from .errors import CodecError
+
+INLINE_LIMIT = 4096
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class FileSink:
+    """Writes binary values into ``root``; values under ``inline_limit`` bytes stay inline (base64)."""
+
+    def __init__(self, root: str, inline_limit: int = INLINE_LIMIT):
+        self.root = root
+        self.inline_limit = inline_limit
+        self._count = 0
+
+    def put(self, name: str, payload: bytes) -> object:
+        if len(payload) < self.inline_limit:
+            import base64
+
+            return base64.b64encode(payload).decode("ascii")
+        self._count += 1
+        safe = _SAFE.sub("_", name)[:80] or "value"
+        path = os.path.join(self.root, f"in-{self._count}-{safe}.bin")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        return {"file": path}
+
+
+class WorkDir:
+    """A private temp dir (mode 0700) removed by ``close()`` / the context manager."""
+
+    def __init__(self, prefix: str = "comfy-remote-"):
+        self.path = os.path.realpath(tempfile.mkdtemp(prefix=prefix))
+        self.sink = FileSink(self.path)
+
+    def close(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> WorkDir:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_file_ref(path: str, root: str | None, where: str = "value") -> bytes:
+    """Bytes of a ``{"file": path}`` reference; the path must be inside ``root``."""
+
+    if root is None:
+        raise CodecError(f"{where}.data is a file reference, which is only accepted from the bridge's work dir")
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if os.path.commonpath([real_root, real]) != real_root:
+        raise CodecError(f"{where}.data file {path!r} is outside the work dir {real_root!r}; refused")
+    try:
+        with open(real, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise CodecError(f"{where}.data file {path!r} cannot be read: {exc}", cause=exc) from exc
+
+
+__all__ = ["INLINE_LIMIT", "FileSink", "WorkDir", "read_file_ref"]

@@ -1,0 +1,184 @@
+"""The Remote API call, without ComfyUI: encode inputs -> bridge ``run`` -> decode outputs.
+
+``build_run_request`` writes every large input into the private work dir and
+returns the bridge request; ``decode_run_result`` reads the bridge's ``result``
+event back (files from the same work dir); ``run_remote`` does both around
+``call_bridge`` with progress reporting and cancellation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from .bridge import call_bridge
+from .codec import decode_value, encode_value
+from .errors import BadInputError
+from .files import WorkDir
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV = "COMFY_REMOTE_TOKEN"
+TIMEOUT_MARGIN = 60.0
+
+
+class Reporter(Protocol):
+    def progress(self, value: float, maximum: float) -> None: ...
+    def text(self, message: str) -> None: ...
+    def should_cancel(self) -> bool: ...
+
+
+class NullReporter:
+    """Reporter used outside ComfyUI: records what it was told (handy in tests)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.cancel = False
+
+    def progress(self, value: float, maximum: float) -> None:
+        self.events.append(("progress", (value, maximum)))
+
+    def text(self, message: str) -> None:
+        self.events.append(("text", message))
+
+    def should_cancel(self) -> bool:
+        return self.cancel
+
+
+@dataclass
+class RemoteResult:
+    result: Any
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def check_url(url: Any, field_name: str = "url") -> str:
+    text = str(url or "").strip()
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise BadInputError(f"{field_name} must be an http(s) URL of a comfy-remote endpoint, got {text!r}")
+    return text
+
+
+def resolve_token(token: str | None) -> str | None:
+    """The ``token`` input, else ``COMFY_REMOTE_TOKEN``, else None."""
+
+    given = (token or "").strip()
+    return given or (os.environ.get(TOKEN_ENV, "").strip() or None)
+
+
+def build_run_request(
+    url: str,
+    inputs: dict[str, Any],
+    work: WorkDir,
+    *,
+    token: str | None = None,
+    timeout: float = 300.0,
+    poll_interval: float = 1.5,
+    allow_pickle: bool = False,
+    transport: str = "auto",
+) -> dict[str, Any]:
+    encoded = {
+        name: encode_value(value, sink=work.sink, name=name, allow_pickle=allow_pickle) for name, value in inputs.items()
+    }
+    return {
+        "op": "run",
+        "url": check_url(url),
+        "token": resolve_token(token),
+        "timeout": float(timeout),
+        "pollInterval": float(poll_interval),
+        "inputs": encoded,
+        "workDir": work.path,
+        "transport": transport,
+    }
+
+
+def decode_run_result(event: dict[str, Any], work_dir: str, *, allow_pickle: bool = False) -> RemoteResult:
+    raw_outputs = event.get("outputs") or {}
+    if not isinstance(raw_outputs, dict):
+        raw_outputs = {}
+    outputs = {
+        str(name): decode_value(ev, allow_pickle=allow_pickle, file_root=work_dir, where=f"outputs.{name}")
+        for name, ev in raw_outputs.items()
+    }
+    raw_result = event.get("result")
+    if raw_result is not None:
+        result = decode_value(raw_result, allow_pickle=allow_pickle, file_root=work_dir, where="result", lenient=True)
+    else:
+        result = next(iter(outputs.values()), None)
+    return RemoteResult(result=result, outputs=outputs)
+
+
+def event_handler(reporter: Reporter):
+    """Maps bridge events to the node's progress bar and progress text."""
+
+    def handle(event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "progress":
+            value, maximum = event.get("value"), event.get("max")
+            if isinstance(value, (int, float)) and isinstance(maximum, (int, float)):
+                reporter.progress(float(value), float(maximum))
+            if event.get("message"):
+                reporter.text(str(event["message"]))
+        elif kind == "status":
+            status = event.get("status")
+            position = event.get("queuePosition")
+            suffix = f" (queue position {position})" if isinstance(position, int) else ""
+            reporter.text(f"remote job {status}{suffix}")
+        elif kind == "log":
+            level = str(event.get("level") or "info")
+            message = str(event.get("message") or "")
+            logger.log(getattr(logging, level.upper(), logging.INFO), "bridge: %s", message)
+            if level in ("warning", "error", "info"):
+                reporter.text(message)
+
+    return handle
+
+
+def run_remote(
+    url: str,
+    inputs: dict[str, Any],
+    *,
+    reporter: Reporter | None = None,
+    token: str | None = None,
+    timeout: float = 300.0,
+    poll_interval: float = 1.5,
+    allow_pickle: bool = False,
+    transport: str = "auto",
+) -> RemoteResult:
+    """Call a comfy-remote endpoint through the bridge and return every decoded output."""
+
+    reporter = reporter or NullReporter()
+    with WorkDir() as work:
+        request = build_run_request(
+            url,
+            inputs,
+            work,
+            token=token,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            allow_pickle=allow_pickle,
+            transport=transport,
+        )
+        event = call_bridge(
+            request,
+            on_event=event_handler(reporter),
+            should_cancel=reporter.should_cancel,
+            hard_timeout=float(timeout) + TIMEOUT_MARGIN,
+        )
+        return decode_run_result(event, work.path, allow_pickle=allow_pickle)
+
+
+__all__ = [
+    "NullReporter",
+    "RemoteResult",
+    "TOKEN_ENV",
+    "build_run_request",
+    "check_url",
+    "decode_run_result",
+    "event_handler",
+    "resolve_token",
+    "run_remote",
+]
