@@ -13,6 +13,13 @@ export interface Started {
 
 const running = new Set<ChildProcess>()
 
+/** The parent's environment without settings that would change what the children do. */
+function childEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
+  for (const key of ['COMFY_REMOTE_TOKEN', 'COMFY_REMOTE_ALLOW_PICKLE']) delete env[key]
+  return { ...env, ...extra }
+}
+
 export const bins = {
   mockWorker: join(repoRoot, 'apps', 'mock-worker', 'dist', 'cli.js'),
   remoteClient: join(repoRoot, 'packages', 'remote-client', 'dist', 'cli.js'),
@@ -30,7 +37,7 @@ export function startServer(
 ): Promise<Started> {
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    env: childEnv(env),
   })
   running.add(child)
   child.once('exit', () => running.delete(child))
@@ -72,7 +79,7 @@ export function runNode(
 ): Promise<RunResult> {
   const child = spawn(process.execPath, [script, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    env: childEnv(options.env),
   })
   running.add(child)
   let stdout = ''

@@ -1,0 +1,149 @@
+// The worker's defences, proven over real ports against the mock worker process: bearer-token auth,
+// loopback-only without a token, body limit (413), malformed bodies (400 envelopes, no stack traces),
+// and fuzzed request bodies that only ever produce coded envelopes. Pickle is covered in
+// original-callers.test.ts (never decoded by the worker) and below (TypeScript refuses to decode it).
+import { decodeValue, isProtocolError } from '@comfy-remote/protocol'
+import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exampleFile, readExample } from './support/paths.js'
+import { bins, runNode, startServer, stopAll } from './support/processes.js'
+
+const token = 'e2e-secret-token-0123456789'
+const workflow = exampleFile('image-invert', 'prompt.json')
+const request = readExample<{ inputs: Record<string, never> }>('image-invert', 'request.json')
+let guarded = ''
+let small = ''
+
+beforeAll(async () => {
+  const [a, b] = await Promise.all([
+    startServer(bins.mockWorker, ['--workflow', workflow, '--port', '0', '--token', token, '--step-ms', '5']),
+    startServer(bins.mockWorker, [
+      '--workflow',
+      workflow,
+      '--port',
+      '0',
+      '--body-limit',
+      '4096',
+      '--step-ms',
+      '5',
+    ]),
+  ])
+  guarded = a.url
+  small = b.url
+})
+afterAll(stopAll)
+
+const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/)
+
+describe('bearer token', () => {
+  it('/health is open, every other route needs the token', async () => {
+    expect((await fetch(`${guarded}/health`)).status).toBe(200)
+    for (const auth of [undefined, 'Bearer wrong-token-0123456789', `Basic ${token}`, `Bearer ${token}x`]) {
+      const res = await fetch(`${guarded}/schema`, { headers: auth ? { authorization: auth } : {} })
+      expect(res.status).toBe(401)
+      const text = await res.text()
+      expect(JSON.parse(text).error.code).toBe('UNAUTHORIZED')
+      noStack(text)
+    }
+    const ok = await fetch(`${guarded}/schema`, { headers: { authorization: `Bearer ${token}` } })
+    expect(ok.status).toBe(200)
+  })
+
+  it('remote-client: a wrong token is UNAUTHORIZED, the right one completes', async () => {
+    const wrong = createRemoteClient({ url: guarded, token: 'not-the-token-0000', retry: 0, timeout: 10_000 })
+    const error = await wrong.run(request.inputs).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(isRemoteJobError(error) && error.code).toBe('UNAUTHORIZED')
+    const right = createRemoteClient({ url: guarded, token, timeout: 10_000 })
+    expect((await right.run(request.inputs)).status).toBe('completed')
+  })
+
+  it('refuses to listen on a non-loopback host without a token', async () => {
+    const result = await runNode(
+      bins.mockWorker,
+      ['--workflow', workflow, '--host', '0.0.0.0', '--port', '0'],
+      {
+        timeoutMs: 15_000,
+      },
+    )
+    expect(result.code).not.toBe(0)
+    expect(`${result.stdout}${result.stderr}`).toMatch(/INSECURE_HOST|token/i)
+    expect(result.stdout).not.toMatch(/listening on/i)
+  })
+})
+
+describe('limits and bad input', () => {
+  it('a body over the limit is a 413 envelope naming the limit', async () => {
+    const big = { inputs: { image: { type: 'IMAGE', encoding: 'json', data: 'x'.repeat(8192) } } }
+    const res = await fetch(`${small}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(big),
+    })
+    expect(res.status).toBe(413)
+    const body = (await res.json()) as { status: string; error: { code: string; message: string } }
+    expect(body.status).toBe('failed')
+    expect(body.error.code).toBe('PAYLOAD_TOO_LARGE')
+    expect(body.error.message).toMatch(/4096|4 ?KiB|4 ?kb/i)
+  })
+
+  it('malformed JSON is a 400 envelope without a stack trace', async () => {
+    const res = await fetch(`${small}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"inputs": ',
+    })
+    expect(res.status).toBe(400)
+    const text = await res.text()
+    expect(JSON.parse(text).error.code).toBe('BAD_REQUEST')
+    noStack(text)
+  })
+
+  it('fuzzed bodies only ever get coded 4xx envelopes or accepted jobs, never a 5xx', async () => {
+    const body = fc.oneof(
+      fc.json(),
+      fc.record({ inputs: fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue())) }),
+      fc.record({
+        inputs: fc.record({
+          image: fc.record({
+            type: fc.string(),
+            encoding: fc.constantFrom('npy', 'png', 'json', 'identity', 'base64+pickle', 'x'),
+            data: fc.jsonValue(),
+          }),
+        }),
+      }),
+    )
+    await fc.assert(
+      fc.asyncProperty(body, async (payload) => {
+        const res = await fetch(`${small}/run`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+          signal: AbortSignal.timeout(10_000),
+        })
+        const text = await res.text()
+        expect(res.status).toBeLessThan(500)
+        const envelope = JSON.parse(text) as { status: string; error?: { code: string } }
+        if (res.status >= 400) expect(envelope.error?.code).toMatch(/^[A-Z][A-Z_]+$/)
+        else expect(['pending', 'running', 'completed', 'failed']).toContain(envelope.status)
+        noStack(text)
+      }),
+      { numRuns: 60 },
+    )
+  })
+})
+
+describe('pickle', () => {
+  it('TypeScript never unpickles: decodeValue refuses base64+pickle with PICKLE_REFUSED', () => {
+    let error: unknown
+    try {
+      decodeValue({ type: 'IMAGE', encoding: 'base64+pickle', data: 'gASVAAAAAAAAAAA=' })
+    } catch (e) {
+      error = e
+    }
+    expect(isProtocolError(error) && error.code).toBe('PICKLE_REFUSED')
+  })
+})
