@@ -1,0 +1,61 @@
+import type { JobEnvelope, JobStatus } from '@comfy-remote/protocol'
+import type { ProgressInfo } from '../follow.js'
+
+export interface ProgressView {
+  status(status: JobStatus, env: JobEnvelope): void
+  progress(p: ProgressInfo): void
+  /** Ends the live line (call before printing anything else). */
+  done(): void
+}
+
+interface Stream {
+  write(text: string): unknown
+  isTTY?: boolean
+  columns?: number
+}
+
+const WIDTH = 24
+
+/** Strips control characters from server text before it reaches the terminal. */
+function clean(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+}
+
+export function bar(p: ProgressInfo): string {
+  const ratio = p.max > 0 ? Math.min(1, Math.max(0, p.value / p.max)) : 0
+  const filled = Math.round(ratio * WIDTH)
+  const count = Number.isInteger(p.value) && Number.isInteger(p.max) ? ` ${p.value}/${p.max}` : ''
+  return `[${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%${count}`
+}
+
+/** A live one-line bar on a TTY, plain lines otherwise (for logs and pipes). */
+export function createProgressView(out: Stream): ProgressView {
+  const live = out.isTTY === true
+  let line = ''
+  let status: JobStatus | undefined
+  let jobId: string | undefined
+  const draw = (text: string): void => {
+    const width = Math.max(20, (out.columns ?? 80) - 1)
+    line = text.length > width ? `${text.slice(0, width - 3)}...` : text
+    out.write(`\r\u001b[2K${line}`)
+  }
+  return {
+    status(next, env) {
+      status = next
+      jobId = env.jobId ?? jobId
+      const queued = env.queuePosition !== undefined ? ` (queue position ${env.queuePosition})` : ''
+      if (live) draw(`${next}${jobId ? ` ${jobId}` : ''}${queued}`)
+      else out.write(`status ${next}${jobId ? ` job=${jobId}` : ''}${queued}\n`)
+    },
+    progress(p) {
+      const message = p.message ? ` ${clean(p.message)}` : ''
+      if (live) draw(`${status ?? 'running'} ${bar(p)}${message}`)
+      else out.write(`progress ${p.value}/${p.max}${message}\n`)
+    },
+    done() {
+      if (live && line !== '') out.write('\n')
+      line = ''
+    },
+  }
+}

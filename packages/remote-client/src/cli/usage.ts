@@ -1,0 +1,27 @@
+export const USAGE = `comfy-remote: call a ComfyUI workflow served by a comfy-remote worker (or an original-protocol endpoint).
+
+Usage:
+  comfy-remote call <url> --input name=VALUE [--input ...] [--out <dir>] [options]
+  comfy-remote schema <url> [--json] [--token <token>]
+  comfy-remote --help | --version
+
+VALUE forms (append :TYPE to the name to force a ComfyUI type, e.g. mask:MASK=@m.npy):
+  @image.png    an IMAGE, sent as PNG bytes (no re-encoding)
+  @array.npy    a tensor, sent as .npy bytes (type from the endpoint's /schema, else *)
+  @value.json   an encoded value {type, encoding, data}, or any JSON value
+  literal       a number, true/false, JSON, or plain text (STRING)
+
+Options:
+  --out <dir>            where outputs are written (default: .): IMAGE -> <name>.png
+                         (<name>_<i>.png for a batch), tensors -> <name>.npy, the rest -> <name>.json
+  --token <token>        bearer token (default: $COMFY_REMOTE_TOKEN)
+  --timeout <seconds>    overall time budget (default 300)
+  --poll-interval <s>    delay between polls when the server gives none (default 1.5)
+  --transport <t>        auto | json | multipart (default auto)
+  --json                 schema: print the raw JSON instead of a table
+  -q, --quiet            no progress output
+  -h, --help             this help
+
+Exit codes: 0 done, 1 the remote call failed (reason on stderr), 2 bad arguments or input files,
+130 interrupted (the remote job is cancelled).
+`
