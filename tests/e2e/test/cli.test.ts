@@ -25,7 +25,7 @@ afterAll(async () => {
 
 const pixelsOf = (bytes: Uint8Array) => {
   const image = decodePng(bytes)
-  return { shape: image.shape, data: Array.from(image.data) }
+  return { shape: image.shape, data: Array.from(image.data as ArrayLike<number>) }
 }
 
 describe('comfy-remote CLI against the mock worker', () => {
