@@ -23,6 +23,8 @@ export interface ClientOptions {
   /** Seconds. */
   pollInterval: number
   transport: 'auto' | 'json'
+  /** Retries of one request (default: remote-client's). The UI's schema lookup keeps this small. */
+  retries?: number
 }
 
 /** Creates the remote-client (a lazy import keeps `ping` fast). Times are seconds here, ms in remote-client. */
@@ -34,6 +36,7 @@ export async function openClient(opts: ClientOptions): Promise<BridgeClient> {
     timeout: Math.max(1, Math.round(opts.timeout * 1000)),
     pollInterval: Math.max(10, Math.round(opts.pollInterval * 1000)),
     transport: opts.transport,
+    ...(opts.retries === undefined ? {} : { retry: { retries: opts.retries, maxDelay: 1000 } }),
   })
   return {
     run: (inputs, hooks) =>

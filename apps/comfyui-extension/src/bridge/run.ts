@@ -33,7 +33,7 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
 
 /** `schema`: the endpoint's `/schema` (inputs, outputs, transports). */
 export async function schemaOp(req: SchemaRequest, sink: EventSink, _signal: AbortSignal): Promise<void> {
-  const client = await openClient({ ...req, timeout: 60, pollInterval: 1, transport: 'auto' })
+  const client = await openClient({ ...req, timeout: 60, pollInterval: 1, transport: 'auto', retries: 1 })
   const schema = await client.schema()
   sink.emit({ event: 'result', schema })
 }

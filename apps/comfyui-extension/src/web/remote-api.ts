@@ -1,7 +1,7 @@
 import { api, app } from './comfy.js'
 import { clipLine, formatProgress } from './format.js'
 import { classOf, drawNote, type NodeLike, type SlotLike, widget } from './node-types.js'
-import { parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
+import { inputNamesText, parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
 import { NODE_IDS } from './slots.js'
 import { toast } from './toast.js'
 
@@ -81,7 +81,10 @@ export async function loadInputsFromEndpoint(node: NodeLike): Promise<void> {
   }
   node.properties = { ...(node.properties ?? {}), 'comfyRemote.inputNames': plan.inputNames }
   const namesWidget = widget(node, 'input_names')
-  if (namesWidget) namesWidget.value = JSON.stringify(plan.inputNames)
+  if (namesWidget) {
+    namesWidget.value = inputNamesText(plan.inputNames)
+    namesWidget.callback?.(namesWidget.value)
+  }
   node.setDirtyCanvas?.(true, true)
   const summary = plan.inputNames.length ? `Inputs: ${plan.inputNames.join(', ')}` : 'No inputs declared.'
   toast(

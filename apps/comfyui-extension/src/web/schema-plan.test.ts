@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
+import { inputNamesText, parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
 import { remoteInputPosition, remoteInputSlotName } from './slots.js'
 
 describe('remoteInputPosition', () => {
@@ -119,5 +119,13 @@ describe('planRemoteInputs', () => {
     expect(planRemoteInputs(parseEndpointSchema({ inputs: [] }), []).warnings).toEqual([
       'The endpoint declares no inputs.',
     ])
+  })
+})
+
+describe('inputNamesText', () => {
+  it('joins names for the input_names widget, JSON when a name has a comma', () => {
+    expect(inputNamesText(['image', 'seed'])).toBe('image, seed')
+    expect(inputNamesText(['a,b', 'c'])).toBe('["a,b","c"]')
+    expect(inputNamesText([])).toBe('')
   })
 })

@@ -133,3 +133,8 @@ export function planRemoteInputs(schema: EndpointSchema, slots: SlotInfo[]): Inp
   })
   return { changes, inputNames: declared.map((i) => i.name), warnings }
 }
+
+/** Text for the node's `input_names` widget: "a, b, c" (a JSON list when a name holds a comma or newline). */
+export function inputNamesText(names: readonly string[]): string {
+  return names.some((n) => /[,\n]/.test(n)) ? JSON.stringify(names) : names.join(', ')
+}

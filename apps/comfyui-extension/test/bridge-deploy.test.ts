@@ -1,0 +1,109 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { killBridges, runBridge } from './helpers/bridge.js'
+import { createFakeModal } from './helpers/fake-modal.js'
+import { cleanupWorkDirs, makeWorkDir } from './helpers/values.js'
+
+const modal = createFakeModal()
+afterAll(() => {
+  killBridges()
+  cleanupWorkDirs()
+  modal.cleanup()
+})
+
+const prompt = JSON.parse(readFileSync(new URL('./fixtures/echo-prompt.json', import.meta.url), 'utf8'))
+const env = { PATH: modal.path }
+
+function deployRequest(fields: Record<string, unknown>) {
+  return {
+    op: 'deploy',
+    workflow: prompt,
+    workflowPath: null,
+    appName: 'bridge-test',
+    workingDirectory: makeWorkDir(),
+    pipPackages: ['einops'],
+    aptPackages: [],
+    gpu: 'A10G',
+    deploy: true,
+    dryRun: false,
+    cleanBuild: false,
+    forceRebuild: false,
+    deleteApp: false,
+    ...fields,
+  }
+}
+
+describe('bridge process: deploy', () => {
+  it('dry run writes the project, calls no modal and returns a placeholder that is not live', async () => {
+    const before = modal.calls().length
+    const req = deployRequest({ dryRun: true, deleteApp: true })
+    const { code, events, stderr } = await runBridge(req, env)
+    expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
+    const result = events.at(-1) as Record<string, unknown>
+    const projectDir = join(req.workingDirectory as string, 'bridge-test')
+    expect(result).toMatchObject({ event: 'result', projectDir, dryRun: true, live: false })
+    expect(String(result.url)).toMatch(/\.invalid\//)
+    expect(existsSync(join(projectDir, 'workflow.py'))).toBe(true)
+    expect(existsSync(join(projectDir, 'custom_nodes', 'comfy_remote', '__init__.py'))).toBe(true)
+    expect(existsSync(join(projectDir, 'custom_nodes', 'comfy_remote', 'bridge'))).toBe(false)
+    expect(JSON.parse(readFileSync(join(projectDir, 'prompt.json'), 'utf8'))).toEqual(prompt)
+    const config = JSON.parse(readFileSync(join(projectDir, 'modal_config.json'), 'utf8'))
+    expect(JSON.stringify(config)).toContain('einops')
+    expect(JSON.stringify(config)).toContain('A10G')
+    expect(modal.calls().length).toBe(before)
+    const logs = events.filter((e) => e.event === 'log').map((e) => String(e.message))
+    expect(logs.join('\n')).toMatch(/would run "modal app stop bridge-test"/)
+    expect(logs.join('\n')).toMatch(/not a live endpoint/)
+    const progress = events.filter((e) => e.event === 'progress').map((e) => e.value)
+    expect(progress).toEqual([0, 1, 2, 3])
+  })
+
+  it('deploys with the modal CLI (delete first, forced rebuild) and returns the rejoined URL', async () => {
+    const before = modal.calls().length
+    const req = deployRequest({ deleteApp: true, forceRebuild: true })
+    const { code, events, stderr } = await runBridge(req, env)
+    expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
+    const projectDir = join(req.workingDirectory as string, 'bridge-test')
+    expect(events.at(-1)).toEqual({
+      event: 'result',
+      url: 'https://me--bridge-test-web.modal.run',
+      projectDir,
+      dryRun: false,
+      live: true,
+    })
+    const calls = modal.calls().slice(before)
+    expect(calls.map((c) => c.argv)).toEqual([
+      ['app', 'stop', 'bridge-test'],
+      ['deploy', 'workflow.py'],
+    ])
+    expect(calls[1]?.cwd).toBe(projectDir)
+    expect(calls[1]?.env.MODAL_IGNORE_CACHE).toBe('1')
+    const logs = events.filter((e) => e.event === 'log').map((e) => String(e.message))
+    expect(logs).toContain('\u2713 Created objects.')
+  })
+
+  it('puts the project next to a workflow file as modal_<app> when no working directory is given', async () => {
+    const dir = makeWorkDir()
+    const workflowPath = join(dir, 'wf.json')
+    writeFileSync(workflowPath, JSON.stringify(prompt))
+    const req = deployRequest({ workflow: null, workflowPath, workingDirectory: null, deploy: false })
+    const { code, events, stderr } = await runBridge(req, env)
+    expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
+    expect(events.at(-1)).toMatchObject({
+      event: 'result',
+      url: '',
+      projectDir: join(dir, 'modal_bridge-test', 'bridge-test'),
+      live: false,
+    })
+  })
+
+  it('reports modal failures and bad names as error events with the scaffolder codes', async () => {
+    const failed = await runBridge(deployRequest({}), { ...env, FAKE_MODAL_FAIL: '1' })
+    expect(failed.code).toBe(1)
+    expect(failed.events.at(-1)).toMatchObject({ event: 'error' })
+    expect(String(failed.events.at(-1)?.code)).toMatch(/^(MODAL_TOKEN_MISSING|DEPLOY_FAILED)$/)
+    const hostile = await runBridge(deployRequest({ appName: 'x"; rm -rf /' }), env)
+    expect(hostile.events.at(-1)).toMatchObject({ event: 'error', code: 'INVALID_OPTIONS' })
+  })
+})
