@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { EncodedValue } from '@comfy-remote/protocol'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import type { WorkerOptions } from '../src/options.js'
@@ -13,7 +14,11 @@ export function fixture(name: string): Record<string, unknown> {
 
 export const echoPrompt = (): Record<string, unknown> => fixture('echo-prompt.json')
 
-export const imageValue = (data: unknown = [[0.25, 0.5]]) => ({ type: 'IMAGE', encoding: 'json', data })
+export const imageValue = (data: unknown = [[0.25, 0.5]]): EncodedValue => ({
+  type: 'IMAGE',
+  encoding: 'json',
+  data,
+})
 
 /** An echo worker on the fixture workflow; close it in afterAll/afterEach. */
 export function echoApp(options: Partial<WorkerOptions> = {}): Promise<FastifyInstance> {
