@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { filesFor, safeName } from './outputs.js'
+import { bar, createProgressView } from './progress.js'
+
+describe('outputs and progress', () => {
+  it.each([
+    ['image', 'image'],
+    ['../../etc/passwd', '__.._etc_passwd'],
+    ['a b/c', 'a_b_c'],
+    ['', 'output'],
+    ['.hidden', '_hidden'],
+  ])('safeName(%j) = %j', (name, safe) => {
+    expect(safeName(name)).toBe(safe)
+  })
+
+  it('writes json values as their data and other encodings as the encoded value', async () => {
+    const [text] = await filesFor('/d', 'caption', { type: 'STRING', encoding: 'json', data: 'hi' })
+    expect(text).toEqual({ path: '/d/caption.json', bytes: '"hi"\n' })
+    const [latent] = await filesFor('/d', 'lat', { type: 'LATENT', encoding: 'object', data: {} })
+    expect(JSON.parse(String(latent?.bytes))).toEqual({ type: 'LATENT', encoding: 'object', data: {} })
+    const [npy] = await filesFor('/d', 'm', { type: 'MASK', encoding: 'npy', data: 'AAEC' })
+    expect(npy?.path).toBe('/d/m.npy')
+    expect([...(npy?.bytes as Uint8Array)]).toEqual([0, 1, 2])
+  })
+
+  it('draws a bounded bar and plain lines off a TTY', () => {
+    expect(bar({ value: 3, max: 10 })).toBe(`[${'#'.repeat(7)}${'-'.repeat(17)}]  30% 3/10`)
+    expect(bar({ value: 5, max: 0 })).toMatch(/^\[-+\] {3}0%/)
+    const lines: string[] = []
+    const view = createProgressView({ write: (t: string) => lines.push(t) })
+    view.status('running', { status: 'running', jobId: 'j1' })
+    view.progress({ value: 1, max: 2, message: 'step\u001b[31m' })
+    view.done()
+    expect(lines).toEqual(['status running job=j1\n', 'progress 1/2 step [31m\n'])
+    const tty: string[] = []
+    const live = createProgressView({ write: (t: string) => tty.push(t), isTTY: true, columns: 80 })
+    live.progress({ value: 1, max: 2 })
+    live.progress({ value: 2, max: 2 })
+    live.done()
+    expect(tty.slice(0, 2).every((t) => t.startsWith('\r\u001b[2K'))).toBe(true)
+    expect(tty.at(-1)).toBe('\n')
+  })
+})
