@@ -20,7 +20,7 @@ describe('outputs and progress', () => {
     expect(JSON.parse(String(latent?.bytes))).toEqual({ type: 'LATENT', encoding: 'object', data: {} })
     const [npy] = await filesFor('/d', 'm', { type: 'MASK', encoding: 'npy', data: 'AAEC' })
     expect(npy?.path).toBe('/d/m.npy')
-    expect([...(npy?.bytes as Uint8Array)]).toEqual([0, 1, 2])
+    expect(Array.from((npy?.bytes ?? new Uint8Array()) as Uint8Array)).toEqual([0, 1, 2])
   })
 
   it('draws a bounded bar and plain lines off a TTY', () => {
