@@ -29,7 +29,8 @@ export function startBridge(request: unknown, env: NodeJS.ProcessEnv = {}, timeo
   })
   running.add(child)
   const events: Event[] = []
-  const waiters: { pred: (e: Event) => boolean; resolve: (e: Event) => void }[] = []
+  const waiters: { pred: (e: Event) => boolean; resolve: (e: Event) => void; reject: (e: Error) => void }[] =
+    []
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8')
@@ -86,6 +87,10 @@ export function startBridge(request: unknown, env: NodeJS.ProcessEnv = {}, timeo
           resolve: (e) => {
             clearTimeout(t)
             resolve(e)
+          },
+          reject: (e) => {
+            clearTimeout(t)
+            reject(e)
           },
         })
       })
