@@ -28,7 +28,7 @@ export const bins = {
   bridge: join(repoRoot, 'apps', 'comfyui-extension', 'bridge', 'bridge.mjs'),
 }
 
-/** Starts `node <script> ...args` and resolves with the first http URL it prints (bounded). */
+/** Starts `node <script> ...args` and resolves with the URL it says it listens on (bounded). */
 export function startServer(
   script: string,
   args: string[],
@@ -50,10 +50,13 @@ export function startServer(
     }, timeoutMs)
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8')
-      const match = seen.match(/https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d+/)
-      if (match) {
+      // "listening on <url>" (mock worker), "listening at <url>" (Fastify's log), {"url": "<url>"} (fake ComfyUI)
+      const match = seen.match(
+        /(?:listening (?:on|at) |"url":\s*")(https?:\/\/(?:127\.0\.0\.1|localhost):\d+)/i,
+      )
+      if (match?.[1]) {
         clearTimeout(timer)
-        resolve({ child, url: match[0].replace('localhost', '127.0.0.1'), output })
+        resolve({ child, url: match[1].replace('localhost', '127.0.0.1'), output })
       }
     }
     child.stdout?.on('data', onData)
