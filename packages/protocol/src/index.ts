@@ -30,7 +30,7 @@ export {
 } from './multipart-encode.js'
 export { decodeNpy, encodeNpy, type NdArray } from './npy.js'
 export { DTYPES, type TypedArray } from './npy-dtypes.js'
-export { decodePng, encodePng } from './png.js'
+export { decodePng, encodePng, PNG_MAX_PIXELS } from './png.js'
 export { toResultValue } from './result.js'
 export { parseEncodedValue, parseRunRequest } from './run-request.js'
 export * from './schemas.js'

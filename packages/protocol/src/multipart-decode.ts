@@ -97,7 +97,8 @@ function attach(node: unknown, parts: Map<string, Uint8Array>): void {
   }
   if (!isDict(node)) return
   const data = node.data
-  if (typeof node.encoding === 'string' && isDict(data) && typeof data.part === 'string') {
+  const opaque = node.encoding === 'json' || node.encoding === 'identity'
+  if (typeof node.encoding === 'string' && !opaque && isDict(data) && typeof data.part === 'string') {
     const bytes = parts.get(data.part)
     if (bytes === undefined) {
       throw new ProtocolError(
@@ -111,7 +112,6 @@ function attach(node: unknown, parts: Map<string, Uint8Array>): void {
     node.data = bytes
     return
   }
-  const opaque = node.encoding === 'json' || node.encoding === 'identity'
   for (const [key, v] of Object.entries(node)) if (!(opaque && key === 'data')) attach(v, parts)
 }
 

@@ -19,7 +19,8 @@ export interface MultipartChunks {
 }
 
 export interface MultipartBody {
-  body: Uint8Array
+  /** A fresh buffer (usable as a fetch body as is). */
+  body: Uint8Array<ArrayBuffer>
   contentType: string
   boundary: string
 }

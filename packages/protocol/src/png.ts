@@ -56,9 +56,24 @@ export function encodePng(
   return { bytes, batch: b }
 }
 
+/** Largest PNG (width * height) decodePng accepts: 8192 x 8192. */
+export const PNG_MAX_PIXELS = 8192 * 8192
+
+function checkSize(bytes: Uint8Array): void {
+  if (bytes.length < 24) return
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const pixels = view.getUint32(16) * view.getUint32(20)
+  if (pixels > PNG_MAX_PIXELS) {
+    throw err(
+      `The PNG is ${view.getUint32(16)}x${view.getUint32(20)}, above the ${PNG_MAX_PIXELS}-pixel limit; send npy instead.`,
+    )
+  }
+}
+
 /** Decodes a PNG to float32 0..1: IMAGE [B,H,W,C] (C = PNG channels) or MASK [B,H,W] (first channel). */
 export function decodePng(bytes: Uint8Array, kind: 'IMAGE' | 'MASK' = 'IMAGE', batch = 1): NdArray {
   let png: ReturnType<typeof decode>
+  checkSize(bytes)
   try {
     png = decode(bytes)
   } catch (cause) {

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest'
+import {
+  acceptsMultipart,
+  bytesToBase64,
+  decodeMultipart,
+  encodeMultipart,
+  encodeMultipartChunks,
+  isMultipartContentType,
+  isProtocolError,
+  multipartBoundary,
+  parseMultipart,
+} from './index.js'
+
+const enc = new TextEncoder()
+const big = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 256)
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    expect(isProtocolError(error)).toBe(true)
+    return (error as { code: string }).code
+  }
+  throw new Error('expected a ProtocolError')
+}
+
+describe('encodeMultipart / decodeMultipart', () => {
+  const message = {
+    status: 'completed',
+    result: { type: 'IMAGE', encoding: 'npy', data: big },
+    outputs: {
+      latent: {
+        type: 'LATENT',
+        encoding: 'object',
+        data: { samples: { type: '*', encoding: 'npy', data: bytesToBase64(big) } },
+      },
+      list: {
+        type: '*',
+        encoding: 'list',
+        data: [{ type: 'MASK', encoding: 'png', data: big.subarray(0, 10) }],
+      },
+      small: { type: '*', encoding: 'npy', data: 'AAEC' },
+      text: { type: 'STRING', encoding: 'json', data: { part: 'not-a-part', data: 'x' } },
+    },
+  }
+
+  it('moves every binary value into a part and reads it back', () => {
+    const { body, contentType } = encodeMultipart(message)
+    const back = decodeMultipart(body, contentType) as typeof message
+    expect(back.result.data).toEqual(big)
+    expect(back.outputs.latent.data.samples.data).toEqual(big)
+    expect(back.outputs.list.data[0]!.data).toEqual(big.subarray(0, 10))
+    expect(back.outputs.small.data).toBe('AAEC')
+    expect(back.outputs.text.data).toEqual({ part: 'not-a-part', data: 'x' })
+  })
+
+  it('sends no base64 for the moved values and leaves the input untouched', () => {
+    const { body } = encodeMultipart(message)
+    const text = new TextDecoder('latin1').decode(body)
+    expect(text).not.toContain(bytesToBase64(big).slice(0, 100))
+    expect(message.result.data).toBe(big)
+    expect(typeof message.outputs.latent.data.samples.data).toBe('string')
+  })
+
+  it('decoded data are views into the body, not copies', () => {
+    const { body, contentType } = encodeMultipart(message)
+    const back = decodeMultipart(body, contentType) as typeof message
+    expect((back.result.data as Uint8Array).buffer).toBe(body.buffer)
+  })
+
+  it('chunks reuse the caller bytes and sum to byteLength', () => {
+    const chunks = encodeMultipartChunks(message)
+    expect(chunks.chunks).toContain(big)
+    expect(chunks.chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(chunks.byteLength)
+    expect(chunks.contentType).toBe(`multipart/form-data; boundary=${chunks.boundary}`)
+  })
+
+  it('uses a fresh random boundary per message', () => {
+    expect(encodeMultipart({}).boundary).not.toBe(encodeMultipart({}).boundary)
+  })
+
+  it('parses parts with quoted boundary, preamble, epilogue and extra headers', () => {
+    const b = "a b'c(1)"
+    const body = enc.encode(
+      `preamble\r\n--${b}\r\nContent-Disposition: form-data; name="json"\r\nX-Extra: 1\r\n\r\n{"v":{"type":"*","encoding":"npy","data":{"part":"p"}}}\r\n--${b}\r\ncontent-disposition: form-data; name=p; filename="p.npy"\r\ncontent-type: application/octet-stream\r\n\r\n\r\n--x\r\n--${b}--\r\nepilogue`,
+    )
+    const ct = `multipart/form-data; charset=utf-8; boundary="${b}"`
+    const parts = parseMultipart(body, ct)
+    expect(parts.map((p) => p.name)).toEqual(['json', 'p'])
+    expect(parts[1]?.filename).toBe('p.npy')
+    const back = decodeMultipart(body.buffer, ct) as { v: { data: Uint8Array } }
+    expect(new TextDecoder().decode(back.v.data)).toBe('\r\n--x')
+  })
+
+  it.each([
+    ['not multipart', 'application/json', enc.encode('{}'), 'MULTIPART_INVALID'],
+    ['no boundary', 'multipart/form-data', enc.encode('--x--'), 'MULTIPART_INVALID'],
+    [
+      'boundary absent from body',
+      'multipart/form-data; boundary=zz',
+      enc.encode('hello'),
+      'MULTIPART_INVALID',
+    ],
+    [
+      'truncated (no close)',
+      'multipart/form-data; boundary=zz',
+      enc.encode('--zz\r\nContent-Disposition: form-data; name="json"\r\n\r\n{}'),
+      'MULTIPART_INVALID',
+    ],
+    [
+      'no header end',
+      'multipart/form-data; boundary=zz',
+      enc.encode('--zz\r\nContent-Disposition: x'),
+      'MULTIPART_INVALID',
+    ],
+    ['after boundary nothing', 'multipart/form-data; boundary=zz', enc.encode('--zz'), 'MULTIPART_INVALID'],
+    [
+      'part without name',
+      'multipart/form-data; boundary=zz',
+      enc.encode('--zz\r\nContent-Type: text/plain\r\n\r\nx\r\n--zz--'),
+      'MULTIPART_INVALID',
+    ],
+    [
+      'no json part',
+      'multipart/form-data; boundary=zz',
+      enc.encode('--zz\r\nContent-Disposition: form-data; name="b0"\r\n\r\nx\r\n--zz--'),
+      'MULTIPART_INVALID',
+    ],
+    [
+      'json part not JSON',
+      'multipart/form-data; boundary=zz',
+      enc.encode('--zz\r\nContent-Disposition: form-data; name="json"\r\n\r\n{oops\r\n--zz--'),
+      'MULTIPART_INVALID',
+    ],
+    [
+      'missing referenced part',
+      'multipart/form-data; boundary=zz',
+      enc.encode(
+        '--zz\r\nContent-Disposition: form-data; name="json"\r\n\r\n{"v":{"encoding":"npy","data":{"part":"b9"}}}\r\n--zz--',
+      ),
+      'MULTIPART_MISSING_PART',
+    ],
+  ])('rejects %s', (_name, ct, body, code) => expect(codeOf(() => decodeMultipart(body, ct))).toBe(code))
+
+  it('rejects a body that is not bytes', () => {
+    expect(
+      codeOf(() => decodeMultipart('text' as unknown as Uint8Array, 'multipart/form-data; boundary=x')),
+    ).toBe('MULTIPART_INVALID')
+  })
+
+  it('reads the boundary parameter', () => {
+    expect(multipartBoundary('Multipart/Form-Data; boundary=abc')).toBe('abc')
+  })
+})
+
+describe('content negotiation helpers', () => {
+  it.each([
+    ['multipart/form-data; boundary=x', true],
+    ['Multipart/Form-Data', true],
+    [' multipart/form-data ;boundary=y', true],
+    ['application/json', false],
+    ['multipart/mixed; boundary=x', false],
+    ['', false],
+    [undefined, false],
+    [null, false],
+  ])('isMultipartContentType(%j) = %s', (ct, expected) => expect(isMultipartContentType(ct)).toBe(expected))
+
+  it.each([
+    ['multipart/form-data, application/json', true],
+    ['application/json;q=0.9, multipart/form-data;q=0.5', true],
+    ['multipart/form-data;q=0', false],
+    ['application/json', false],
+    ['*/*', false],
+    [undefined, false],
+  ])('acceptsMultipart(%j) = %s', (accept, expected) => expect(acceptsMultipart(accept)).toBe(expected))
+})
