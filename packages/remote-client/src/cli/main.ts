@@ -70,7 +70,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   try {
     return await dispatch(argv, io)
   } catch (error) {
-    const code = isCliError(error) ? 2 : isRemoteJobError(error) && error.code === 'BAD_OPTIONS' ? 2 : 1
+    const code =
+      (isCliError(error) && error.code !== 'OUTPUT') ||
+      (isRemoteJobError(error) && error.code === 'BAD_OPTIONS')
+        ? 2
+        : 1
     const label = isCliError(error) || isRemoteJobError(error) ? error.code : 'ERROR'
     const message = error instanceof Error ? error.message : String(error)
     io.stderr.write(`comfy-remote: ${label}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
