@@ -112,19 +112,19 @@ export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): Loa
   }
 }
 
-/** Read a workflow file and prepare it; `objectInfoPath` overrides the default object_info for UI workflows. */
+/**
+ * Read a workflow file and prepare it. The object_info (`objectInfoPath`, else the one shipped with
+ * io-helpers) converts UI workflows and types the contract.
+ */
 export async function loadWorkflowFile(path: string, objectInfoPath?: string): Promise<LoadedWorkflow> {
   const workflow = await readJson(path, 'workflow')
-  if (!isUiWorkflow(workflow))
-    return prepareWorkflow(
-      workflow,
-      objectInfoPath === undefined
-        ? undefined
-        : ((await readJson(objectInfoPath, 'object_info')) as ObjectInfo),
-    )
+  const ui = isUiWorkflow(workflow)
   const objectInfo =
     objectInfoPath === undefined
-      ? await defaultObjectInfo()
+      ? await defaultObjectInfo().catch((error: unknown) => {
+          if (ui) throw error
+          return undefined
+        })
       : ((await readJson(objectInfoPath, 'object_info')) as ObjectInfo)
   return prepareWorkflow(workflow, objectInfo)
 }
