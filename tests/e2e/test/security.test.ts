@@ -2,6 +2,10 @@
 // loopback-only without a token, body limit (413), malformed bodies (400 envelopes, no stack traces),
 // and fuzzed request bodies that only ever produce coded envelopes. Pickle is covered in
 // original-callers.test.ts (never decoded by the worker) and below (TypeScript refuses to decode it).
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { decodeValue, isProtocolError } from '@comfy-remote/protocol'
 import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
 import fc from 'fast-check'
@@ -90,6 +94,16 @@ describe('limits and bad input', () => {
     expect(body.error.message).toMatch(/4096|4 ?KiB|4 ?kb/i)
   })
 
+  it('a form-encoded body (what a cross-site HTML form can send) is refused with 415', async () => {
+    const res = await fetch(`${small}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'inputs=1',
+    })
+    expect(res.status).toBe(415)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE')
+  })
+
   it('malformed JSON is a 400 envelope without a stack trace', async () => {
     const res = await fetch(`${small}/run`, {
       method: 'POST',
@@ -133,6 +147,55 @@ describe('limits and bad input', () => {
       }),
       { numRuns: 60 },
     )
+  })
+})
+
+describe('a hostile endpoint', () => {
+  let server: Server
+  let url = ''
+  const outDir = mkdtempSync(join(tmpdir(), 'comfy-remote-e2e-hostile-'))
+  const json = (data: unknown) => ({ type: 'STRING', encoding: 'json', data })
+  beforeAll(async () => {
+    // Answers every request with a completed job whose output names try to leave --out.
+    server = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        const outputs = {
+          '../../escaped': json('up'),
+          '/tmp/absolute': json('abs'),
+          '..': json('dots'),
+          'a/b\\c': json('sep'),
+          ok: { type: 'IMAGE', encoding: 'base64+pickle', data: 'gASVAAAAAAAAAAA=' },
+        }
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({ status: 'completed', job_id: 'j1', progress: { value: 1, max: 1 }, outputs }),
+        )
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = server.address()
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  })
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve))
+    rmSync(outDir, { recursive: true, force: true })
+  })
+
+  it('the CLI writes every output inside --out, whatever its name, and never unpickles', async () => {
+    const out = join(outDir, 'nested', 'out')
+    const result = await runNode(bins.remoteClient, ['call', url, '--input', 'x=1', '--out', out, '--quiet'])
+    // Everything the CLI wrote is directly inside `out`; nothing appeared next to or above it.
+    expect(readdirSync(join(outDir, 'nested'))).toEqual(['out'])
+    expect(readdirSync(outDir)).toEqual(['nested'])
+    const files = readdirSync(out)
+    for (const file of files) expect(file).not.toMatch(/^\.|[\\/]/)
+    expect(result.code).toBe(0)
+    expect(files).toHaveLength(5)
+    // The pickled value is written as the encoded value it is, not decoded.
+    expect(JSON.parse(readFileSync(join(out, 'ok.json'), 'utf8'))).toMatchObject({
+      encoding: 'base64+pickle',
+    })
   })
 })
 
