@@ -39,7 +39,7 @@ def reload_pack():
     """Re-import comfy_remote so its node base class follows the installed ComfyUI stand-in."""
 
     for name in list(sys.modules):
-        if name == "comfy_remote" or name.startswith("comfy_remote."):
+        if name.startswith(("comfy_remote.nodes", "comfy_remote.extension")):
             del sys.modules[name]
     return importlib.import_module("comfy_remote.nodes")
 
@@ -67,3 +67,16 @@ def fake_bridge(monkeypatch):
 
     monkeypatch.setenv("COMFY_REMOTE_BRIDGE", os.path.join(TESTS_DIR, "fake_bridge.mjs"))
     return os.path.join(TESTS_DIR, "fake_bridge.mjs")
+
+
+def as_np(value):
+    """A decoded tensor as a NumPy array (torch tensors included; bfloat16 widened to float32)."""
+
+    import numpy as np
+
+    if hasattr(value, "detach"):
+        t = value.detach().cpu()
+        if str(t.dtype) == "torch.bfloat16":
+            t = t.float()
+        return t.numpy()
+    return np.asarray(value)

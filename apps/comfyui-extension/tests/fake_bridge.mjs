@@ -24,14 +24,14 @@ function run(req) {
     process.exit(3)
   }
   if (path === '/slow' || path === '/stubborn') {
-    emit({ event: 'status', status: 'running', jobId: 'job-slow', queuePosition: null })
-    emit({ event: 'progress', value: 0, max: 10, message: 'waiting' })
     process.on('SIGTERM', () => {
       if (path === '/stubborn') return
       if (record) writeFileSync(`${record}.cancelled`, 'DELETE /jobs/job-slow')
       emit({ event: 'error', code: 'CANCELLED', message: 'cancelled by the user' })
       process.exit(1)
     })
+    emit({ event: 'status', status: 'running', jobId: 'job-slow', queuePosition: null })
+    emit({ event: 'progress', value: 0, max: 10, message: 'waiting' })
     setInterval(() => {}, 1000)
     return
   }

@@ -16,6 +16,7 @@ from comfy_remote.errors import CodecError, PickleRefusedError, is_comfy_remote_
 from comfy_remote.files import WorkDir
 from comfy_remote.npy import decode_npy, encode_npy
 from comfy_remote.png import decode_png, encode_png
+from conftest import as_np
 
 DTYPES = ["float32", "float16", "float64", "uint8", "int8", "int16", "uint16", "int32", "int64", "bool"]
 
@@ -52,7 +53,7 @@ def test_image_and_mask_shapes_are_kept_or_fixed():
     img = np.random.default_rng(1).random((2, 8, 6, 3), dtype=np.float32)
     ev = encode_value(img)
     assert ev["type"] == "IMAGE" and ev["encoding"] == "npy"
-    out = decode_value(ev)
+    out = as_np(decode_value(ev))
     assert out.shape == (2, 8, 6, 3) and out.tobytes() == img.tobytes()
     # a 3-D IMAGE gets a batch dimension
     assert decode_value(encode_value(img[0], "IMAGE")).shape == (1, 8, 6, 3)
@@ -134,7 +135,7 @@ def test_file_references_must_stay_inside_the_work_dir(tmp_path):
         ev = encode_value(arr, sink=work.sink, name="big")
         assert set(ev["data"]) == {"file"} and ev["data"]["file"].startswith(work.path)
         assert oct(os.stat(work.path).st_mode & 0o777) == "0o700"
-        assert decode_value(ev, file_root=work.path).tobytes() == arr.tobytes()
+        assert as_np(decode_value(ev, file_root=work.path)).tobytes() == arr.tobytes()
         with pytest.raises(CodecError, match="only accepted from the bridge"):
             decode_value(ev)
         outside = tmp_path / "x.npy"
@@ -154,6 +155,6 @@ def test_png_codec_round_trip_and_batch():
     assert np.array_equal(decode_png(encode_png(gray))[:, :, 0], gray)
     stacked = np.concatenate([pixels, pixels[::-1]], axis=0)
     ev = {"type": "IMAGE", "encoding": "png", "batch": 2, "data": base64.b64encode(encode_png(stacked)).decode()}
-    out = decode_value(ev)
+    out = as_np(decode_value(ev))
     assert out.shape == (2, 5, 7, 3)
     assert np.allclose(out[1] * 255, pixels[::-1])

@@ -12,7 +12,7 @@ import pytest
 from comfy_remote.codec import decode_value
 from comfy_remote.errors import CodecError
 from comfy_remote.npy import decode_npy
-from conftest import REPO_DIR
+from conftest import REPO_DIR, as_np
 
 VECTORS = os.path.join(REPO_DIR, "packages", "protocol", "vectors")
 MANIFEST = os.path.join(VECTORS, "vectors.json")
@@ -69,7 +69,7 @@ def _check(value, expected, where):
     if kind == "json":
         assert value == expected["value"], where
     elif kind == "ndarray":
-        arr = np.asarray(value)
+        arr = as_np(value)
         assert list(arr.shape) == expected["shape"], where
         if expected.get("view") == "bfloat16" or expected["dtype"] == "bfloat16":
             # without torch, bfloat16 decodes to float32 holding the same numbers

@@ -181,6 +181,7 @@ class ProgressRecorder:
     def __init__(self):
         self.calls: list[tuple] = []
         self.interrupt = False
+        self.cancel_on_progress = False  # simulate the user pressing Cancel while a node reports progress
 
 
 def install(flavour: str) -> ProgressRecorder:
@@ -258,6 +259,8 @@ def install(flavour: str) -> ProgressRecorder:
 
         def update_absolute(self, value, total=None, preview=None):
             rec.calls.append(("bar", value, total, self.node_id))
+            if rec.cancel_on_progress:
+                rec.interrupt = True
             throw_exception_if_processing_interrupted()  # like ComfyUI's hook
 
     utils = types.ModuleType("comfy.utils")

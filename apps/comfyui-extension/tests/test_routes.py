@@ -1,0 +1,106 @@
+"""The /comfy-remote routes, called the way aiohttp would (a minimal aiohttp.web stand-in)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import types
+
+import pytest
+
+from comfy_remote.routes import DEPLOY_EVENT, deploy_request_from_body, register_routes
+
+
+class Response:
+    def __init__(self, body, status):
+        self.body, self.status = body, status
+
+
+@pytest.fixture
+def web(monkeypatch):
+    aiohttp = types.ModuleType("aiohttp")
+    aiohttp.web = types.SimpleNamespace(json_response=lambda body, status=200: Response(body, status))
+    monkeypatch.setitem(sys.modules, "aiohttp", aiohttp)
+    return aiohttp.web
+
+
+class Routes:
+    def __init__(self):
+        self.handlers = {}
+
+    def get(self, path):
+        return lambda fn: self.handlers.setdefault(("GET", path), fn)
+
+    def post(self, path):
+        return lambda fn: self.handlers.setdefault(("POST", path), fn)
+
+
+class Server:
+    def __init__(self):
+        self.routes = Routes()
+        self.sent = []
+
+    def send_sync(self, event, data, sid=None):
+        self.sent.append((event, data))
+
+
+class Request:
+    def __init__(self, query=None, body=None, remote="127.0.0.1"):
+        self.query, self._body, self.remote = query or {}, body, remote
+
+    async def json(self):
+        if isinstance(self._body, Exception):
+            raise self._body
+        return self._body
+
+
+def test_registers_once_and_only_with_a_server(web):
+    assert register_routes(None) is False
+    server = Server()
+    assert register_routes(server) and register_routes(server)
+    assert set(server.routes.handlers) == {("GET", "/comfy-remote/schema"), ("POST", "/comfy-remote/deploy")}
+
+
+def test_schema_route(web, fake_bridge, monkeypatch):
+    monkeypatch.setenv("COMFY_REMOTE_TOKEN", "env-token")
+    server = Server()
+    register_routes(server)
+    handler = server.routes.handlers[("GET", "/comfy-remote/schema")]
+    ok = asyncio.run(handler(Request({"url": "http://127.0.0.1:9"})))
+    assert ok.status == 200 and ok.body["schema"]["inputs"][0]["name"] == "image"
+    assert ok.body["schema"]["token"] == "env-token"  # (the fake echoes the token it got)
+    given = asyncio.run(handler(Request({"url": "http://127.0.0.1:9", "token": "q"})))
+    assert given.body["schema"]["token"] == "q"
+    bad = asyncio.run(handler(Request({"url": "nope"})))
+    assert bad.status == 400 and bad.body["error"]["code"] == "BAD_REQUEST" and "url" in bad.body["error"]["message"]
+
+
+def test_deploy_route_streams_events(web, fake_bridge):
+    server = Server()
+    register_routes(server)
+    handler = server.routes.handlers[("POST", "/comfy-remote/deploy")]
+    body = {"workflow": {"1": {"class_type": "X", "inputs": {}}}, "appName": "demo", "dryRun": True, "pipPackages": ["a"]}
+    res = asyncio.run(handler(Request(body=body)))
+    assert res.status == 200
+    deploy_id = res.body["deployId"]
+    deadline = time.monotonic() + 20
+    while not any(d.get("event") in ("result", "error") for _e, d in server.sent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    events = [d["event"] for e, d in server.sent if e == DEPLOY_EVENT and d["deployId"] == deploy_id]
+    assert events == ["log", "progress", "log", "result"]
+    result = server.sent[-1][1]
+    assert result["url"] == "https://dry-run.invalid/demo" and result["dryRun"] is True and result["live"] is False
+
+
+def test_deploy_route_refuses_bad_bodies_and_remote_callers(web, monkeypatch):
+    monkeypatch.delenv("COMFY_REMOTE_ALLOW_REMOTE_DEPLOY", raising=False)
+    server = Server()
+    register_routes(server)
+    handler = server.routes.handlers[("POST", "/comfy-remote/deploy")]
+    assert asyncio.run(handler(Request(body={"workflow": {}}))).status == 400
+    assert asyncio.run(handler(Request(body=ValueError("bad json")))).status == 400
+    far = asyncio.run(handler(Request(body={"workflow": {"1": {}}}, remote="10.0.0.5")))
+    assert far.status == 403 and "COMFY_REMOTE_ALLOW_REMOTE_DEPLOY" in far.body["error"]["message"]
+    with pytest.raises(Exception, match="pipPackages"):
+        deploy_request_from_body({"workflow": {"1": {}}, "pipPackages": [1]})
