@@ -9,6 +9,7 @@ export type IoHelpersErrorCode =
   | 'OUTPUT_NOT_PRODUCED'
   | 'INVALID_HISTORY'
   | 'INVALID_FRAME'
+  | 'INVALID_OPTIONS'
 
 export interface IoHelpersErrorOptions {
   cause?: unknown

@@ -138,3 +138,16 @@ describe('hooks', () => {
     await expect(fetch(`${f.url}/queue`)).rejects.toThrow()
   })
 })
+
+describe('history listing and options', () => {
+  it('GET /history?max_items=1 returns only the newest entry', async () => {
+    const body = await json<Record<string, unknown>>('/history?max_items=1')
+    expect(Object.keys(body)).toHaveLength(1)
+    const all = await json<Record<string, unknown>>('/history')
+    expect(Object.keys(all).at(-1)).toBe(Object.keys(body)[0])
+  })
+
+  it('refuses to bind a non-loopback host', async () => {
+    await expect(createFakeComfyUI({ host: '0.0.0.0' })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+  })
+})

@@ -2,7 +2,7 @@
 import { createFakeComfyUI } from './server.js'
 
 const USAGE =
-  'usage: node dist/testing/cli.js [--port 0] [--host 127.0.0.1] [--delay-ms N] [--steps N] [--step-delay-ms N] [--progress-text]'
+  'usage: node dist/testing/cli.js [--port 0] [--host 127.0.0.1] [--delay-ms N] [--progress-steps N] [--step-delay-ms N] [--progress-text]'
 
 function parseArgs(argv: string[]): Record<string, string | true> {
   const out: Record<string, string | true> = {}
@@ -35,14 +35,22 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`)
     return
   }
-  const known = new Set(['port', 'host', 'delay-ms', 'steps', 'step-delay-ms', 'progress-text'])
+  const known = new Set([
+    'port',
+    'host',
+    'delay-ms',
+    'steps',
+    'progress-steps',
+    'step-delay-ms',
+    'progress-text',
+  ])
   for (const name of Object.keys(args))
     if (!known.has(name)) throw new Error(`unknown option --${name}; ${USAGE}`)
   const fake = await createFakeComfyUI({
     port: int(args, 'port') ?? 0,
     host: typeof args.host === 'string' ? args.host : '127.0.0.1',
     nodeDelayMs: int(args, 'delay-ms'),
-    progressSteps: int(args, 'steps'),
+    progressSteps: int(args, 'progress-steps') ?? int(args, 'steps'),
     stepDelayMs: int(args, 'step-delay-ms'),
     progressText: args['progress-text'] === true,
   })

@@ -3,6 +3,7 @@ import type { Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
 import { WebSocketServer } from 'ws'
+import { IoHelpersError } from '../errors.js'
 import { withRemoteNodes } from '../remote-nodes.js'
 import type { ApiNode, ObjectInfo } from '../types.js'
 import { recordedObjectInfo } from './fixtures.js'
@@ -54,8 +55,16 @@ export interface FakeComfyUI {
   close(): Promise<void>
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
 /** Start a fake ComfyUI 0.3.64 built from the recorded fixtures. */
 export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promise<FakeComfyUI> {
+  if (options.host !== undefined && !LOOPBACK.has(options.host)) {
+    throw new IoHelpersError(
+      'INVALID_OPTIONS',
+      `host "${options.host}" is not a loopback address: the fake ComfyUI has no auth, bind 127.0.0.1 or ::1`,
+    )
+  }
   const objectInfo = withRemoteNodes(options.objectInfo ?? recordedObjectInfo())
   const state = new FakeState(objectInfo, {
     nodeDelayMs: options.nodeDelayMs ?? 0,
