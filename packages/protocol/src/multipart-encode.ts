@@ -28,6 +28,7 @@ export interface MultipartBody {
 const BINARY = new Set(['npy', 'png'])
 const OPAQUE = new Set(['json', 'identity', 'base64+pickle'])
 const encoder = new TextEncoder()
+const ALIGN = 64
 
 function randomBoundary(): string {
   const bytes = new Uint8Array(16)
@@ -79,13 +80,15 @@ export function encodeMultipartChunks(
       `--${boundary}\r\nContent-Disposition: form-data; name="${JSON_PART_NAME}"\r\nContent-Type: ${MEDIA_TYPE_JSON}\r\n\r\n${json}`,
     ),
   ]
+  let offset = chunks[0]!.byteLength
   for (const [name, bytes] of parts) {
-    chunks.push(
-      encoder.encode(
-        `\r\n--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\nContent-Type: ${MEDIA_TYPE_OCTET_STREAM}\r\n\r\n`,
-      ),
-      bytes,
-    )
+    // pad the part header so the payload starts 64-byte aligned in the body: decoders can then view
+    // npy data in place (typed arrays need aligned offsets) instead of copying it
+    const head = `\r\n--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\nContent-Type: ${MEDIA_TYPE_OCTET_STREAM}\r\nX-Pad: `
+    const pad = (ALIGN - ((offset + head.length + 4) % ALIGN)) % ALIGN
+    const header = encoder.encode(`${head}${'.'.repeat(pad)}\r\n\r\n`)
+    chunks.push(header, bytes)
+    offset += header.byteLength + bytes.byteLength
   }
   chunks.push(encoder.encode(`\r\n--${boundary}--\r\n`))
   let byteLength = 0

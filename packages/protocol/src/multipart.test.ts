@@ -3,11 +3,14 @@ import {
   acceptsMultipart,
   bytesToBase64,
   decodeMultipart,
+  decodeValue,
   encodeMultipart,
   encodeMultipartChunks,
+  encodeValue,
   isMultipartContentType,
   isProtocolError,
   multipartBoundary,
+  type NdArray,
   parseMultipart,
 } from './index.js'
 
@@ -67,6 +70,25 @@ describe('encodeMultipart / decodeMultipart', () => {
     const back = decodeMultipart(body, contentType) as typeof message
     expect((back.result.data as Uint8Array).buffer).toBe(body.buffer)
   })
+
+  it.each([1, 7, 100, 3000])(
+    'aligns binary parts so npy arrays decode in place (json part %i chars)',
+    (n) => {
+      const array = { dtype: 'float64', shape: [3], data: Float64Array.from([1.5, -2, 3]) }
+      const msg = {
+        pad: 'x'.repeat(n),
+        a: encodeValue(array),
+        b: encodeValue({ ...array, dtype: 'float32', data: Float32Array.from([1, 2, 3]) }),
+      }
+      const { body, contentType } = encodeMultipart(msg)
+      const back = decodeMultipart(body, contentType) as { a: unknown; b: unknown }
+      for (const v of [back.a, back.b]) {
+        const nd = decodeValue(v) as NdArray
+        expect(nd.data.buffer).toBe(body.buffer)
+      }
+      expect(Array.from((decodeValue(back.a) as NdArray).data as Float64Array)).toEqual([1.5, -2, 3])
+    },
+  )
 
   it('chunks reuse the caller bytes and sum to byteLength', () => {
     const chunks = encodeMultipartChunks(message)
