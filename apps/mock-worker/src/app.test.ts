@@ -1,4 +1,11 @@
-import { zErrorBody, zJobEnvelopeWire, zWorkflowSchema } from '@comfy-remote/protocol'
+import {
+  decodeMultipart,
+  encodeMultipart,
+  encodeNpy,
+  zErrorBody,
+  zJobEnvelopeWire,
+  zWorkflowSchema,
+} from '@comfy-remote/protocol'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { echoApp, echoPrompt, imageValue } from '../test/helpers.js'
@@ -150,6 +157,50 @@ describe('echo worker routes (inject)', () => {
       headers: { 'idempotency-key': 'k-2' },
     })
     expect(other.json().job_id).not.toBe(a.json().job_id)
+  })
+
+  it('multipart in, multipart out when asked; JSON with base64 when not', async () => {
+    const bytes = encodeNpy({ dtype: 'float32', shape: [1, 2, 2, 3], data: new Float32Array(12).fill(0.5) })
+    const { body, contentType } = encodeMultipart({
+      inputs: { image: { type: 'IMAGE', encoding: 'npy', data: bytes } },
+    })
+    const payload = Buffer.from(body)
+    const multi = await app.inject({
+      method: 'POST',
+      url: '/run?wait=10',
+      payload,
+      headers: { 'content-type': contentType, accept: 'multipart/form-data, application/json' },
+    })
+    expect(multi.statusCode).toBe(200)
+    expect(multi.headers['content-type']).toContain('multipart/form-data')
+    const decoded = decodeMultipart(
+      new Uint8Array(multi.rawPayload),
+      String(multi.headers['content-type']),
+    ) as {
+      status: string
+      outputs: { result: { data: Uint8Array } }
+    }
+    expect(decoded.status).toBe('completed')
+    expect(decoded.outputs.result.data).toEqual(bytes)
+    const json = await app.inject({
+      method: 'POST',
+      url: '/run?wait=10',
+      payload,
+      headers: { 'content-type': contentType },
+    })
+    expect(json.headers['content-type']).toContain('application/json')
+    expect(Buffer.from(json.json().outputs.result.data, 'base64')).toEqual(Buffer.from(bytes))
+  })
+
+  it('a malformed multipart body is a 400', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/run',
+      payload: 'garbage',
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+    })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().status).toBe('failed')
   })
 
   it('serves OpenAPI generated from the zod schemas at /docs', async () => {
