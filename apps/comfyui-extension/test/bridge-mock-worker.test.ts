@@ -66,8 +66,9 @@ describe('bridge process against the mock worker (echo engine)', () => {
   it('answers schema with the workflow contract', async () => {
     const { code, events } = await runBridge({ op: 'schema', url: fast.url, token: TOKEN })
     expect(code).toBe(0)
-    const schema = (events[0] as unknown as { schema: { inputs: { name: string }[]; outputs: { name: string }[] } })
-      .schema
+    const schema = (
+      events[0] as unknown as { schema: { inputs: { name: string }[]; outputs: { name: string }[] } }
+    ).schema
     expect(schema.inputs.map((i) => i.name).sort()).toEqual(['image', 'scale'])
     expect(schema.outputs.map((o) => o.name).sort()).toEqual(['image', 'scale'])
   })

@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// Benchmark of the node pack's bridge (run after `pnpm build`): prints one Markdown section.
+//  1. start-up: `ping` through `node bridge/bridge.mjs` vs a bare `node -e 0` (median of N runs);
+//  2. Remote API round trip of float32 images (0.75/3/12/48 MiB): files -> bridge -> mock worker (echo,
+//     separate process) -> bridge -> files, vs a bare node:http echo of the same bytes, same run.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { encodeNpy } from '@comfy-remote/protocol'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const repo = join(root, '..', '..')
+const BRIDGE = join(root, 'bridge', 'bridge.mjs')
+const WORKER_CLI = join(repo, 'apps', 'mock-worker', 'dist', 'cli.js')
+const PING_RUNS = Number(process.env.BENCH_PING_RUNS ?? 15)
+const RT_RUNS = Number(process.env.BENCH_RT_RUNS ?? 5)
+const SIZES = [
+  ['0.75 MiB', 256],
+  ['3 MiB', 512],
+  ['12 MiB', 1024],
+  ['48 MiB', 2048],
+]
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const ms = (x) => `${x.toFixed(1)} ms`
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`
+
+function run(args, input, env = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c) => (out += c))
+    child.stderr.on('data', (c) => (err += c))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      const elapsed = performance.now() - t0
+      if (code !== 0)
+        reject(new Error(`${args.join(' ')} exited ${code}: ${out.slice(-500)} ${err.slice(-500)}`))
+      else resolve({ elapsed, out, err })
+    })
+    child.stdin.end(input)
+  })
+}
+
+async function startWorker(dir) {
+  const prompt = {
+    1: { inputs: { key: 'image' }, class_type: 'ComfyRemoteInput' },
+    2: { inputs: { value: ['1', 0], key: 'image' }, class_type: 'ComfyRemoteOutput' },
+  }
+  const file = join(dir, 'prompt.json')
+  writeFileSync(file, JSON.stringify(prompt))
+  const args = [WORKER_CLI, '--workflow', file, '--port', '0', '--steps', '1', '--step-ms', '0']
+  const child = spawn(process.execPath, [...args, '--body-limit', '512mb', '--log-level', 'silent'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error('mock worker did not start within 20 s')), 20_000)
+    child.stdout.on('data', (c) => {
+      out += c
+      const m = /listening on (http:\/\/\S+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1])
+      }
+    })
+  })
+  const peakRss = () => {
+    try {
+      const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]
+      return kb ? Number(kb) * 1024 : null
+    } catch {
+      return null
+    }
+  }
+  return { url, peakRss, stop: () => child.kill('SIGTERM') }
+}
+
+async function startEcho() {
+  const server = createServer((req, res) => {
+    const chunks = []
+    req.on('data', (c) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      res
+        .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length })
+        .end(body)
+    })
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() }
+}
+
+function imageNpy(side) {
+  const data = new Float32Array(side * side * 3)
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i) * 0.5 + 0.5
+  return encodeNpy({ dtype: 'float32', shape: [1, side, side, 3], data })
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'cr-bench-'))
+const worker = await startWorker(dir)
+const echo = await startEcho()
+try {
+  const ping = []
+  const bare = []
+  for (let i = 0; i < PING_RUNS; i++) {
+    ping.push((await run([BRIDGE], '{"op":"ping"}\n')).elapsed)
+    bare.push((await run(['-e', '0'], '')).elapsed)
+  }
+
+  const rows = []
+  for (const [label, side] of SIZES) {
+    const npy = imageNpy(side)
+    const bridgeTimes = []
+    const echoTimes = []
+    let bridgeRss = 0
+    for (let i = 0; i < RT_RUNS; i++) {
+      const work = mkdtempSync(join(dir, 'work-'))
+      const input = join(work, 'in-image.npy')
+      const request = {
+        op: 'run',
+        url: worker.url,
+        token: null,
+        timeout: 120,
+        pollInterval: 0.02,
+        inputs: { image: { type: 'IMAGE', encoding: 'npy', data: { file: input } } },
+        workDir: work,
+        transport: 'auto',
+      }
+      // Timed like the Python side sees it: write the input file, run the bridge, read the output file.
+      const t0 = performance.now()
+      writeFileSync(input, npy)
+      const { out, err } = await run([BRIDGE], `${JSON.stringify(request)}\n`, {
+        COMFY_REMOTE_BRIDGE_STATS: '1',
+      })
+      const result = JSON.parse(out.trim().split('\n').at(-1))
+      const back = readFileSync(result.outputs.image.data.file)
+      bridgeTimes.push(performance.now() - t0)
+      if (!back.equals(Buffer.from(npy))) throw new Error(`${label}: bytes differ after the round trip`)
+      bridgeRss = Math.max(
+        bridgeRss,
+        JSON.parse(/bridge-stats (\{.*\})/.exec(err)?.[1] ?? '{"maxRssBytes":0}').maxRssBytes,
+      )
+      rmSync(work, { recursive: true, force: true })
+
+      const e0 = performance.now()
+      const res = await fetch(echo.url, { method: 'POST', body: npy })
+      const echoed = new Uint8Array(await res.arrayBuffer())
+      echoTimes.push(performance.now() - e0)
+      if (echoed.length !== npy.length) throw new Error('echo lost bytes')
+    }
+    const b = median(bridgeTimes)
+    const e = median(echoTimes)
+    rows.push(`| ${label} | ${ms(b)} | ${ms(e)} | ${(b / e).toFixed(1)}x | ${mib(bridgeRss)} |`)
+  }
+  const workerRss = worker.peakRss()
+
+  const p = median(ping)
+  const n = median(bare)
+  console.log(`### comfyui-extension: bridge start-up and Remote API round trip
+
+Start-up (\`{"op":"ping"}\` through \`node bridge/bridge.mjs\`, median of ${PING_RUNS}; goal < 150 ms):
+
+| measure | median |
+| --- | --- |
+| bridge \`ping\` (process start to exit) | ${ms(p)} |
+| bare \`node -e 0\` | ${ms(n)} |
+| bridge overhead over bare node | ${ms(p - n)} (${(p / n).toFixed(2)}x) |
+
+Round trip of one float32 IMAGE \`[1,S,S,3]\` (median of ${RT_RUNS}): write the input file, start the bridge,
+submit to the mock worker (echo engine, own process, transport auto = multipart), follow the job, write the
+output file, read it back; vs a bare \`node:http\` echo of the same bytes (fetch POST + read, same run).
+
+| image | bridge + worker | bare HTTP echo | ratio | bridge peak RSS |
+| --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+Mock worker peak RSS over the whole run: ${workerRss ? mib(workerRss) : 'n/a (no /proc)'}.`)
+} finally {
+  worker.stop()
+  echo.close()
+  rmSync(dir, { recursive: true, force: true })
+}
