@@ -4,6 +4,8 @@ export const REMOTE_INPUT_CLASS = 'ComfyRemoteInput'
 export const REMOTE_OUTPUT_CLASS = 'ComfyRemoteOutput'
 export const REMOTE_API_CLASS = 'ComfyRemoteNode'
 export const MODAL_DEPLOYMENT_CLASS = 'ComfyRemoteModalDeployment'
+/** Picks one output by name from the Remote API node's `outputs` (added by this node pack). */
+export const SELECT_OUTPUT_CLASS = 'ComfyRemoteSelectOutput'
 /** Default `key` of a Remote Input / Remote Output when the widget is absent. */
 export const DEFAULT_INPUT_KEY = 'payload'
 export const DEFAULT_OUTPUT_KEY = 'result'
@@ -37,7 +39,8 @@ function entry(
 }
 
 /**
- * `/object_info` entries of the four comfy-remote nodes, as a ComfyUI 0.3.64 with the node pack reports
+ * `/object_info` entries of the comfy-remote nodes (the original four, with the inputs this pack adds
+ * after the original ones, plus Remote Output Select), as a ComfyUI 0.3.64 with the node pack reports
  * them (ids, input order, types, defaults). Merged into any object_info this package is given.
  */
 export const REMOTE_NODES_OBJECT_INFO: Readonly<ObjectInfo> = Object.freeze({
@@ -48,7 +51,10 @@ export const REMOTE_NODES_OBJECT_INFO: Readonly<ObjectInfo> = Object.freeze({
       required: { key: ['STRING', { default: DEFAULT_INPUT_KEY, tooltip: 'Payload Key' }] },
       optional: {
         fallback: ['*', { tooltip: 'Fallback Value' }],
-        payload: ['STRING', { default: '', tooltip: 'JSON text of one encoded value, set by a worker' }],
+        payload: [
+          'STRING',
+          { forceInput: true, tooltip: 'JSON text of one encoded value; set by workers in the API prompt' },
+        ],
       },
     },
     ['*'],
@@ -75,10 +81,13 @@ export const REMOTE_NODES_OBJECT_INFO: Readonly<ObjectInfo> = Object.freeze({
         request_timeout: ['FLOAT', { default: 300, min: 1, max: 3600, tooltip: 'Timeout (s)' }],
         poll_interval: ['FLOAT', { default: 1.5, min: 0.1, max: 120, tooltip: 'Poll Interval (s)' }],
         ...Object.fromEntries(REMOTE_SLOTS.slice(1).map((name) => [name, ['*', {}]])),
+        token: ['STRING', { default: '' }],
+        allow_pickle: ['BOOLEAN', { default: false }],
+        input_names: ['STRING', { default: '' }],
       },
     },
-    ['*'],
-    ['Result'],
+    ['*', '*'],
+    ['Result', 'Outputs'],
     false,
   ),
   [MODAL_DEPLOYMENT_CLASS]: entry(
@@ -98,9 +107,17 @@ export const REMOTE_NODES_OBJECT_INFO: Readonly<ObjectInfo> = Object.freeze({
         delete_modal_app: ['BOOLEAN', { default: false, label_on: 'Delete Modal App' }],
       },
     },
-    ['STRING'],
-    ['Service URL'],
+    ['STRING', 'STRING'],
+    ['Service URL', 'Project Dir'],
     true,
+  ),
+  [SELECT_OUTPUT_CLASS]: entry(
+    SELECT_OUTPUT_CLASS,
+    'Remote Output Select',
+    { required: { outputs: ['*', {}], name: ['STRING', { default: DEFAULT_OUTPUT_KEY }] } },
+    ['*'],
+    ['Value'],
+    false,
   ),
 })
 

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeWorkflow } from '../src/describe.js'
+import { REMOTE_NODES_OBJECT_INFO } from '../src/remote-nodes.js'
 import type { FakeComfyUI, RecordedExchange } from '../src/testing/index.js'
 import {
   createFakeComfyUI,
@@ -56,7 +57,9 @@ describe('GET answers equal the recorded bodies byte for byte', () => {
   it('/object_info is the recorded one plus the comfy-remote nodes', async () => {
     const body = (await (await fetch(`${fake.url}/object_info`)).json()) as Record<string, unknown>
     const recorded = readFixtureJson<Record<string, unknown>>('object_info.json')
-    expect(Object.keys(body)).toHaveLength(Object.keys(recorded).length + 4)
+    expect(Object.keys(body)).toHaveLength(
+      Object.keys(recorded).length + Object.keys(REMOTE_NODES_OBJECT_INFO).length,
+    )
     expect(body.ImageBlur).toEqual(recorded.ImageBlur)
     expect(body.ComfyRemoteInput).toMatchObject({
       input_order: { required: ['key'], optional: ['fallback', 'payload'] },

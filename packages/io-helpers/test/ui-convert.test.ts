@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { describeWorkflow } from '../src/describe.js'
 import type { IoHelpersError } from '../src/errors.js'
+import { REMOTE_NODES_OBJECT_INFO } from '../src/remote-nodes.js'
 import { recordedObjectInfo } from '../src/testing/fixtures.js'
 import { toApiPrompt, widgetSlots } from '../src/ui-convert.js'
 import type { UiWorkflow } from '../src/ui-graph.js'
@@ -92,6 +93,26 @@ describe('toApiPrompt', () => {
       scheduler: 'normal',
       denoise: 1,
     })
+  })
+
+  it('keeps the original widget order of the comfy-remote nodes (payload is not a widget)', () => {
+    const names = (cls: string) => widgetSlots(REMOTE_NODES_OBJECT_INFO[cls]!).map((s) => s.name)
+    expect(names('ComfyRemoteInput')).toEqual(['key'])
+    expect(names('ComfyRemoteOutput')).toEqual(['key'])
+    expect(names('ComfyRemoteNode').slice(0, 3)).toEqual(['url', 'request_timeout', 'poll_interval'])
+    expect(names('ComfyRemoteModalDeployment')).toEqual([
+      'workflow_path',
+      'deploy',
+      'app_name',
+      'working_directory',
+      'extra_pip_requirements',
+      'extra_system_packages',
+      'gpu_type',
+      'dry_run',
+      'clean_build',
+      'rebuild_modal_app',
+      'delete_modal_app',
+    ])
   })
 
   it('reads the widget slots of the comfy-remote nodes without a server entry', () => {
