@@ -1,6 +1,6 @@
 // Real-port suite, comfyui engine: remote-client -> worker -> fake ComfyUI (io-helpers/testing).
 import { createFakeComfyUI, type FakeComfyUI } from '@comfy-remote/io-helpers/testing'
-import type { EncodedValue } from '@comfy-remote/protocol'
+import { base64ToBytes, type EncodedValue, encodeNpy } from '@comfy-remote/protocol'
 import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -66,6 +66,24 @@ describe('comfyui engine against the fake ComfyUI', () => {
     expect(progress.map((p) => p.value)).toEqual([...progress.map((p) => p.value)].sort((a, b) => a - b))
     await waitUntil(() => comfy.history.size === 0)
     expect(posts(comfy, '/history').length).toBeGreaterThan(0)
+  })
+
+  it('binary npy values survive the multipart transport and the ComfyUI round trip', async () => {
+    const comfy = await fake()
+    const { url } = await worker(comfy)
+    const client = createRemoteClient({ url, transport: 'multipart', retry: fastRetry })
+    const bytes = encodeNpy({
+      dtype: 'float32',
+      shape: [1, 4, 4, 3],
+      data: new Float32Array(48).map((_, i) => i / 48),
+    })
+    const env = await client.run(
+      { image: { type: 'IMAGE', encoding: 'npy', data: bytes } },
+      { timeout: 20_000 },
+    )
+    const data = env.outputs?.result?.data
+    const out = data instanceof Uint8Array ? data : base64ToBytes(String(data))
+    expect(out).toEqual(bytes)
   })
 
   it('a ComfyUI validation error is a 400 envelope naming node and input', async () => {
