@@ -152,7 +152,7 @@ export function createCore(options: ResolvedOptions): Core {
       )
     }
     try {
-      for await (const event of parseSse(response._data)) {
+      for await (const event of parseSse(response._data, { idleMs: options.eventsIdleTimeout })) {
         if (event.event === 'ping' || event.event === 'heartbeat') continue
         let data: unknown
         try {

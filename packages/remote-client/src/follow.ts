@@ -13,6 +13,7 @@ export interface ProgressInfo {
 
 export interface FollowHooks {
   onProgress?: (progress: ProgressInfo) => void
+  /** Called when the status or the queue position changes. */
   onStatus?: (status: JobStatus, envelope: JobEnvelope) => void
 }
 
@@ -25,11 +26,13 @@ export function isTerminal(status: JobStatus): boolean {
 /** Calls the hooks when status or progress changed; remembers what it last reported. */
 export function createReporter(hooks: FollowHooks): (env: JobEnvelope) => boolean {
   let status: JobStatus | undefined
+  let queue: number | undefined
   let key = ''
   return (env) => {
     let changed = false
-    if (env.status !== status) {
+    if (env.status !== status || env.queuePosition !== queue) {
       status = env.status
+      queue = env.queuePosition
       changed = true
       hooks.onStatus?.(env.status, env)
     }

@@ -6,5 +6,5 @@ export type { CliErrorCode, RemoteErrorCode, RemoteJobErrorOptions } from './err
 export { CliError, isCliError, isRemoteJobError, RemoteJobError } from './errors.js'
 export type { FollowHooks, ProgressInfo } from './follow.js'
 export type { FollowMode, RemoteClientOptions, RetryOptions, Transport } from './options.js'
-export type { SseEvent } from './sse.js'
-export { parseSse } from './sse.js'
+export type { ParseSseOptions, SseEvent } from './sse.js'
+export { parseSse, SseIdleError } from './sse.js'

@@ -38,6 +38,8 @@ export interface RemoteClientOptions {
   follow?: FollowMode
   /** Seconds a long-poll (`GET /jobs/:id?wait=`) may wait on the server. Default 20. */
   longPollWait?: number
+  /** ms without any event-stream byte (events or heartbeats) before `run` switches to long-polling. Default 45000. */
+  eventsIdleTimeout?: number
 }
 
 export interface ResolvedRetry {
@@ -58,6 +60,7 @@ export interface ResolvedOptions {
   transport: Transport
   follow: FollowMode
   longPollWait: number
+  eventsIdleTimeout: number
 }
 
 function bad(field: string, fix: string): RemoteJobError {
@@ -128,6 +131,7 @@ export function resolveOptions(options: RemoteClientOptions): ResolvedOptions {
     transport: oneOf(options.transport, 'transport', ['auto', 'json', 'multipart'], 'auto'),
     follow: oneOf(options.follow, 'follow', ['auto', 'events', 'long-poll', 'poll'], 'auto'),
     longPollWait: positive(options.longPollWait, 'longPollWait', 20),
+    eventsIdleTimeout: positive(options.eventsIdleTimeout, 'eventsIdleTimeout', 45_000),
   }
 }
 

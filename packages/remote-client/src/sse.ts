@@ -10,7 +10,29 @@ export interface SseEvent {
  * Parses a text/event-stream body (WHATWG rules: `field: value` lines, blank line ends an event,
  * `:` comments ignored, CR/LF/CRLF line ends). Yields events as they complete.
  */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export interface ParseSseOptions {
+  /** Fail with SseIdleError when no byte (event or comment) arrives for this many ms. */
+  idleMs?: number
+}
+
+/** The stream went quiet for longer than `idleMs` (a buffering proxy, a dead connection). */
+export class SseIdleError extends Error {
+  override readonly name = 'SseIdleError'
+}
+
+function readWithin<T>(read: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined || !Number.isFinite(ms)) return read
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SseIdleError(`no event-stream data for ${ms} ms`)), ms)
+  })
+  return Promise.race([read, idle]).finally(() => clearTimeout(timer))
+}
+
+export async function* parseSse(
+  body: ReadableStream<Uint8Array>,
+  options: ParseSseOptions = {},
+): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder()
   const reader = body.getReader()
   let buffer = ''
@@ -32,7 +54,7 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
   }
   try {
     for (;;) {
-      const { value, done } = await reader.read()
+      const { value, done } = await readWithin(reader.read(), options.idleMs)
       buffer += done ? decoder.decode() : decoder.decode(value, { stream: true })
       for (;;) {
         const match = /\r\n|\r|\n/.exec(buffer)

@@ -57,6 +57,19 @@ describe('a v1 worker', () => {
     for (const poll of polls) expect(poll.query.get('wait')).toBe('7')
   })
 
+  it('switches to long-polling when the event stream goes silent', async () => {
+    worker = await startV1Worker({ stall: true, steps: 2 })
+    const progress: ProgressInfo[] = []
+    const env = await createRemoteClient({ url: worker.url, ...fast, eventsIdleTimeout: 200 }).run(
+      { n: { type: 'INT', encoding: 'json', data: 3 } },
+      { onProgress: (p) => progress.push(p) },
+    )
+    expect(env.outputs?.n).toMatchObject({ data: 3 })
+    expect(progress.map((p) => p.value)).toEqual([0, 1, 2])
+    expect(worker.requests.filter((r) => r.path === '/jobs/j1/events')).toHaveLength(1)
+    expect(worker.requests.filter((r) => r.path === '/jobs/j1' && r.query.has('wait')).length).toBe(2)
+  })
+
   it('uses JSON with base64 when the worker does not offer multipart', async () => {
     worker = await startV1Worker({ multipart: false, steps: 1 })
     const bytes = image(8, 8)

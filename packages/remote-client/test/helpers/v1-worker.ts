@@ -15,6 +15,8 @@ export interface V1Options {
   tick?: number
   /** Advertise multipart in /health (default true). */
   multipart?: boolean
+  /** The event stream sends the current envelope, then goes silent (a buffering proxy). */
+  stall?: boolean
 }
 
 interface Job {
@@ -117,6 +119,7 @@ export async function startV1Worker(opts: V1Options = {}): Promise<V1Worker> {
       res.write(': hello\n\n')
       const emit = () => res.write(`event: envelope\ndata: ${JSON.stringify(envelope(job, false))}\n\n`)
       emit()
+      if (opts.stall) return
       const timer = setInterval(() => {
         if (job.step < steps && !job.cancelled) job.step++
         emit()
