@@ -1,21 +1,26 @@
 #!/usr/bin/env node
 // Builds the ready-to-copy node pack: dist/comfy-remote/ (+ dist/comfy-remote.zip when zip or python3 exists).
 // Copy or symlink dist/comfy-remote into ComfyUI/custom_nodes/; it needs only `node` >= 20 on PATH.
+// Options (tests): --no-build (use the current bridge/ and web/), --out <dir> (instead of dist/comfy-remote).
 import { spawnSync } from 'node:child_process'
 import { cp, mkdir, rm, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
+const { values: flags } = parseArgs({ options: { 'no-build': { type: 'boolean' }, out: { type: 'string' } } })
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const out = join(root, 'dist', 'comfy-remote')
+const out = flags.out ? resolve(flags.out) : join(root, 'dist', 'comfy-remote')
 const exists = (p) =>
   stat(p).then(
     () => true,
     () => false,
   )
 
-const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' })
-if (built.status !== 0) process.exit(built.status ?? 1)
+if (!flags['no-build']) {
+  const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' })
+  if (built.status !== 0) process.exit(built.status ?? 1)
+}
 
 const required = ['__init__.py', 'comfy_remote', 'bridge/bridge.mjs', 'web/js/comfy-remote.js']
 const missing = []
@@ -43,13 +48,12 @@ for (const entry of [
   else if (entry !== 'LICENSE') console.warn(`pack: ${entry} not found; left out`)
 }
 
-const zipFile = join(root, 'dist', 'comfy-remote.zip')
+const zipFile = `${out}.zip`
 await rm(zipFile, { force: true })
-const cwd = join(root, 'dist')
-let zipped = spawnSync('zip', ['-qr', zipFile, 'comfy-remote'], { cwd, stdio: 'ignore' }).status === 0
+const cwd = dirname(out)
+const name = basename(out)
+let zipped = spawnSync('zip', ['-qr', zipFile, name], { cwd, stdio: 'ignore' }).status === 0
 if (!zipped) {
-  zipped =
-    spawnSync('python3', ['-m', 'zipfile', '-c', zipFile, 'comfy-remote'], { cwd, stdio: 'ignore' })
-      .status === 0
+  zipped = spawnSync('python3', ['-m', 'zipfile', '-c', zipFile, name], { cwd, stdio: 'ignore' }).status === 0
 }
 console.log(`pack: ${out}${zipped ? ` and ${zipFile}` : ' (no zip: neither zip nor python3 found)'}`)
