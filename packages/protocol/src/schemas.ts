@@ -74,9 +74,15 @@ export const zRunRequestListInput = z.looseObject({
 })
 export type RunRequestListInput = z.infer<typeof zRunRequestListInput>
 
+/** An input value as senders may write it: `type` may be missing (read as `*`) or named `comfy_type`. */
+export const zEncodedValueInput = zEncodedValue.extend({
+  type: z.string().optional(),
+  comfy_type: z.string().optional(),
+})
+
 /** A run request body as it arrives on the wire: the v1 map form or the original list form. */
 export const zRunRequestWire = z.looseObject({
-  inputs: z.union([z.record(z.string(), zEncodedValue), z.array(zRunRequestListInput)]).optional(),
+  inputs: z.union([z.record(z.string(), zEncodedValueInput), z.array(zRunRequestListInput)]).nullish(),
   request_id: z.string().optional(),
 })
 export type RunRequestWire = z.infer<typeof zRunRequestWire>
