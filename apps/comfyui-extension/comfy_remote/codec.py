@@ -26,7 +26,7 @@ import numpy as np
 
 from .errors import CodecError, PickleRefusedError
 from .files import FileSink, read_file_ref
-from .npy import BFLOAT16, decode_npy, encode_npy
+from .npy import BFLOAT16, decode_npy, npy_parts
 from .png import decode_png
 from .tensors import is_array, numpy_to_tensor, tensor_to_numpy
 
@@ -84,8 +84,11 @@ def infer_type(value: Any) -> str:
     return "*"
 
 
-def _binary(encoding: str, type_: str, payload: bytes, sink: FileSink | None, name: str, extra: dict) -> dict:
-    data: Any = sink.put(name, payload) if sink is not None else base64.b64encode(payload).decode("ascii")
+def _binary(encoding: str, type_: str, parts: tuple, sink: FileSink | None, name: str, extra: dict) -> dict:
+    if sink is not None:
+        data: Any = sink.put(name, *parts)
+    else:
+        data = base64.b64encode(b"".join(bytes(p) for p in parts)).decode("ascii")
     return {"type": type_, "encoding": encoding, "data": data, **extra}
 
 
@@ -103,7 +106,9 @@ def encode_value(
     if is_array(value):
         arr, dtype_name = tensor_to_numpy(value)
         extra = {"dtype": BFLOAT16} if dtype_name == BFLOAT16 else {}
-        return _binary("npy", type_, encode_npy(arr, dtype_name), sink, name, extra)
+        header, body = npy_parts(arr, dtype_name)
+        view = memoryview(body.reshape(-1)).cast("B") if body.size else b""
+        return _binary("npy", type_, (header, view), sink, name, extra)
     if _is_jsonable(value):
         return {"type": type_, "encoding": "json", "data": list(value) if isinstance(value, tuple) else value}
     if isinstance(value, dict):
@@ -155,9 +160,9 @@ def normalize_encoded(value: Any, where: str = "value", *, lenient: bool = False
     return ev
 
 
-def _bytes_of(data: Any, where: str, file_root: str | None) -> bytes:
+def _bytes_of(data: Any, where: str, file_root: str | None) -> bytes | bytearray | memoryview:
     if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
+        return data
     if isinstance(data, str):
         try:
             return base64.b64decode(data, validate=False)

@@ -27,17 +27,21 @@ class FileSink:
         self.inline_limit = inline_limit
         self._count = 0
 
-    def put(self, name: str, payload: bytes) -> object:
-        if len(payload) < self.inline_limit:
+    def put(self, name: str, *parts: bytes | memoryview) -> object:
+        """Store the concatenation of ``parts`` (written one after the other, not joined in memory)."""
+
+        size = sum(memoryview(p).nbytes for p in parts)
+        if size < self.inline_limit:
             import base64
 
-            return base64.b64encode(payload).decode("ascii")
+            return base64.b64encode(b"".join(bytes(p) for p in parts)).decode("ascii")
         self._count += 1
         safe = _SAFE.sub("_", name)[:80] or "value"
         path = os.path.join(self.root, f"in-{self._count}-{safe}.bin")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            for part in parts:
+                fh.write(part)
         return {"file": path}
 
 
@@ -58,8 +62,8 @@ class WorkDir:
         self.close()
 
 
-def read_file_ref(path: str, root: str | None, where: str = "value") -> bytes:
-    """Bytes of a ``{"file": path}`` reference; the path must be inside ``root``."""
+def read_file_ref(path: str, root: str | None, where: str = "value") -> bytearray:
+    """Bytes of a ``{"file": path}`` reference (a writable buffer); the path must be inside ``root``."""
 
     if root is None:
         raise CodecError(f"{where}.data is a file reference, which is only accepted from the bridge's work dir")
@@ -69,7 +73,10 @@ def read_file_ref(path: str, root: str | None, where: str = "value") -> bytes:
         raise CodecError(f"{where}.data file {path!r} is outside the work dir {real_root!r}; refused")
     try:
         with open(real, "rb") as fh:
-            return fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            buf = bytearray(size)
+            got = fh.readinto(buf)
+            return buf if got == size else buf[:got]
     except OSError as exc:
         raise CodecError(f"{where}.data file {path!r} cannot be read: {exc}", cause=exc) from exc
 

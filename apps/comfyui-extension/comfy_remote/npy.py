@@ -117,12 +117,12 @@ def _header_bytes(descr: str, shape: tuple[int, ...]) -> bytes:
     return MAGIC + b"\x01\x00" + struct.pack("<H", len(text)) + text.encode("latin1")
 
 
-def encode_npy(array: np.ndarray, dtype: str | None = None) -> bytes:
-    """Encode an array as .npy (version 1, C order, little-endian).
+def npy_parts(array: np.ndarray, dtype: str | None = None) -> tuple[bytes, np.ndarray]:
+    """``(header, C-contiguous little-endian array)``: header + ``array.data`` is the .npy file.
 
-    Pass ``dtype='bfloat16'`` with a uint16 array of bfloat16 bits: the header
-    then carries ``'<u2'`` (readable by any NumPy) and the caller marks the
-    encoded value with ``"dtype": "bfloat16"``.
+    Pass ``dtype='bfloat16'`` with a uint16 array of bfloat16 bits: the header then
+    carries ``'<u2'`` (readable by any NumPy) and the caller marks the encoded value
+    with ``"dtype": "bfloat16"``.
     """
 
     arr = np.asarray(array)
@@ -130,12 +130,18 @@ def encode_npy(array: np.ndarray, dtype: str | None = None) -> bytes:
         raise CodecError(f"cannot write dtype {arr.dtype} as .npy without pickle; convert to a numeric array")
     if dtype == BFLOAT16 and arr.dtype != np.uint16:
         raise CodecError("bfloat16 arrays must be given as uint16 bits")
-    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and np.little_endian is False):
+    if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and not np.little_endian):
         arr = arr.astype(arr.dtype.newbyteorder("<"))
     if not arr.flags.c_contiguous:  # (np.ascontiguousarray would turn 0-d into 1-d)
         arr = arr.copy(order="C")
-    descr = arr.dtype.str
-    return _header_bytes(descr, tuple(int(d) for d in arr.shape)) + arr.tobytes(order="C")
+    return _header_bytes(arr.dtype.str, tuple(int(d) for d in arr.shape)), arr
 
 
-__all__ = ["BFLOAT16", "NpyArray", "decode_npy", "encode_npy"]
+def encode_npy(array: np.ndarray, dtype: str | None = None) -> bytes:
+    """Encode an array as one .npy file (version 1, C order, little-endian)."""
+
+    header, arr = npy_parts(array, dtype)
+    return header + arr.tobytes(order="C")
+
+
+__all__ = ["BFLOAT16", "NpyArray", "decode_npy", "encode_npy", "npy_parts"]

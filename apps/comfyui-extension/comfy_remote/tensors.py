@@ -47,9 +47,13 @@ def tensor_to_numpy(value: Any) -> tuple[np.ndarray, str | None]:
 
 
 def numpy_to_tensor(array: np.ndarray, dtype_name: str | None = None) -> Any:
-    """Make a writable tensor (or a writable array when torch is missing) from decoded data."""
+    """A tensor (or an array when torch is missing) that owns or shares a WRITABLE buffer.
 
-    arr = np.array(array, copy=True, order="C")
+    Arrays decoded from a file buffer are writable and used without a copy; read-only
+    ones (base64 data) are copied once.
+    """
+
+    arr = array if array.flags.writeable and array.flags.c_contiguous else np.array(array, copy=True, order="C")
     if _torch is None:
         if dtype_name == BFLOAT16:
             # widen the bits to float32 so NumPy callers get numbers
@@ -57,13 +61,12 @@ def numpy_to_tensor(array: np.ndarray, dtype_name: str | None = None) -> Any:
         return arr
     if dtype_name == BFLOAT16:
         return _torch.from_numpy(arr.view(np.int16)).view(_torch.bfloat16)
-    if arr.dtype == np.uint16:
-        # older torch builds have no uint16 tensors: widen losslessly
-        try:
-            return _torch.from_numpy(arr)
-        except TypeError:
-            return _torch.from_numpy(arr.astype(np.int32))
-    return _torch.from_numpy(arr)
+    try:
+        return _torch.from_numpy(arr)
+    except TypeError:
+        # older torch builds have no uint16/uint32 tensors: widen losslessly (uint64 stays NumPy)
+        wider = {np.dtype(np.uint16): np.int32, np.dtype(np.uint32): np.int64}.get(arr.dtype)
+        return _torch.from_numpy(arr.astype(wider)) if wider is not None else arr
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
