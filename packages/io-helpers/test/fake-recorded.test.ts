@@ -232,3 +232,39 @@ describe('upload', () => {
     expect(entry.outputs).toEqual(recorded.outputs)
   })
 })
+
+describe('SaveImageWebsocket previews (ws-preview recordings)', () => {
+  const framesOf = (ws: WsRecorder) => ws.messages.flatMap((m) => ('binary' in m ? [m.binary] : []))
+
+  it.each([
+    ['legacy', undefined],
+    ['feature-flags', { type: 'feature_flags', data: { supports_preview_metadata: true } }],
+  ])('%s client: same message sequence and frame bytes as recorded', async (name, first) => {
+    const clientId = `client-${name}`
+    const ws = await WsRecorder.open(fake.url, clientId, first)
+    if (first) await waitFor(() => (ws.types().includes('feature_flags') ? true : undefined))
+    const res = await post('/prompt', {
+      prompt: recordedPrompt('ws-preview/prompt.json'),
+      client_id: clientId,
+    })
+    const { prompt_id } = (await res.json()) as { prompt_id: string }
+    await ws.untilDone(prompt_id)
+    ws.close()
+    const recorded = readWsTranscript(`ws-preview/${name}-ws.jsonl`).map((l) =>
+      'binary' in l ? 'binary' : l.type,
+    )
+    // The recorded feature-flags run had node 1 cached (same EmptyImage as the legacy run before it), so
+    // it lacks node 1's progress_state/executing/progress_state; the fake does not cache.
+    const ours = ws.types().filter((_t, i) => name !== 'feature-flags' || i < 6 || i > 8)
+    expect(ours).toEqual(recorded)
+    const frames = framesOf(ws)
+    expect(frames).toHaveLength(2)
+    const recordedFrame = readFixtureBytes(`ws-preview/${name}-frame-0.bin`)
+    const start = readWsTranscript(`ws-preview/${name}-ws.jsonl`).find(
+      (l) => 'type' in l && l.type === 'execution_start',
+    )
+    const recordedId = String((start as unknown as { data: { prompt_id: string } }).data.prompt_id)
+    const expected = Buffer.from(recordedFrame).toString('latin1').replace(recordedId, prompt_id)
+    expect(frames[0]!.toString('latin1')).toBe(expected)
+  })
+})

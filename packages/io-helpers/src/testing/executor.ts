@@ -4,6 +4,7 @@ import { encodeBinaryFrame } from '../ws-frames.js'
 import type { NodeResult } from './node-behaviour.js'
 import { NodeFailure, runNode } from './node-behaviour.js'
 import { executionOrder } from './order.js'
+import { batchSize, sendPreview } from './previews.js'
 import { recordedOutputs } from './recordings.js'
 import type { FakeState, HistoryRecord, QueueItem } from './state.js'
 import { queueTuple } from './state.js'
@@ -61,14 +62,15 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
       for (let step = 1; step <= steps; step++) {
         await sleep(opts.stepDelayMs)
         if (state.interruptRequested) throw new Interrupted()
+        progressState(id, step, steps, 'running')
         send('progress', { value: step, max: steps, prompt_id: promptId, node: id })
         if (opts.progressText) {
           state.hub.sendBinary(sid, () =>
             encodeBinaryFrame({ eventType: 3, nodeId: id, text: `step ${step}/${steps}` }),
           )
         }
-        progressState(id, step, steps, 'running')
       }
+      let finished: [number, number] = steps > 0 ? [steps, steps] : [1, 1]
       await sleep(opts.nodeDelayMs)
       const failure = opts.failNode?.(id, node)
       if (failure !== undefined) {
@@ -84,6 +86,14 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
         recordedUi: recorded?.[id],
         counter: () => state.nextFileNumber(),
       })
+      if (node.class_type === 'SaveImageWebsocket') {
+        const count = batchSize(prompt, node)
+        for (let i = 0; i < count; i++) {
+          progressState(id, i, count, 'running')
+          sendPreview(state, sid, { promptId, nodeId: id, index: i, count })
+        }
+        finished = [count, count]
+      }
       values.set(id, result.value)
       if (result.ui) {
         outputs[id] = result.ui
@@ -91,7 +101,7 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
         send('executed', { node: id, display_node: id, output: result.ui, prompt_id: promptId })
       }
       executed.push(id)
-      progressState(id, 1, 1, 'finished')
+      progressState(id, finished[0], finished[1], 'finished')
     } catch (error) {
       status = 'error'
       const base = { prompt_id: promptId, node_id: id, node_type: node.class_type, executed: [...executed] }
