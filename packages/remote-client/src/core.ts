@@ -1,7 +1,7 @@
 import type { JobEnvelope } from '@comfy-remote/protocol'
 import { parseEnvelope } from '@comfy-remote/protocol'
 import { codeForStatus, RemoteJobError } from './errors.js'
-import { ACCEPT_JSON, ACCEPT_MULTIPART, createHttp, type Http, parseBody } from './http.js'
+import { ACCEPT_JSON, ACCEPT_MULTIPART, createHttp, type Http, parseBody, readBody } from './http.js'
 import { joinUrl, type ResolvedOptions } from './options.js'
 import { CallScope } from './scope.js'
 import { parseSse } from './sse.js'
@@ -27,18 +27,19 @@ export interface Core {
 }
 
 const HEALTH_TIMEOUT = 5_000
+const ORIGINAL: Capabilities = { v1: false, transports: ['json'] }
 
 export function createCore(options: ResolvedOptions): Core {
   const http = createHttp(options)
-  let known: Promise<Capabilities> | undefined
+  let known: Capabilities | undefined
 
-  async function probe(scope: CallScope): Promise<Capabilities> {
-    const none: Capabilities = { v1: false, transports: ['json'] }
+  /** Asks /health once; undefined when the server could not be reached (asked again next time). */
+  async function probe(scope: CallScope): Promise<Capabilities | undefined> {
     const url = joinUrl(options.url, 'health')
     try {
-      const response = await http.$fetch.raw<ArrayBuffer, 'arrayBuffer'>(url, {
+      const response = await http.$fetch.raw(url, {
         headers: { ...options.headers, accept: ACCEPT_JSON },
-        responseType: 'arrayBuffer',
+        responseType: 'stream',
         ignoreResponseError: true,
         retry: false,
         signal: AbortSignal.any([
@@ -46,13 +47,9 @@ export function createCore(options: ResolvedOptions): Core {
           AbortSignal.timeout(Math.min(HEALTH_TIMEOUT, options.requestTimeout)),
         ]),
       })
-      if (response.status >= 300) return none
-      const data = parseBody(
-        new Uint8Array(response._data ?? new ArrayBuffer(0)),
-        response.headers.get('content-type') ?? '',
-        url,
-        response.status,
-      )
+      const body = await readBody(response)
+      if (response.status >= 300) return ORIGINAL
+      const data = parseBody(body, response.headers.get('content-type') ?? '', url, response.status)
       const transports = Array.isArray(data.transports)
         ? data.transports.filter((t): t is string => typeof t === 'string')
         : ['json']
@@ -60,23 +57,17 @@ export function createCore(options: ResolvedOptions): Core {
     } catch (error) {
       const ended = scope.endError('health check')
       if (ended) throw ended
-      if (error instanceof RemoteJobError) return none
-      throw error
+      // Not JSON: an original-protocol endpoint. Unreachable: unknown, the submit will say why.
+      return error instanceof RemoteJobError ? ORIGINAL : undefined
     }
   }
 
-  function capabilities(scope: CallScope): Promise<Capabilities> {
-    if (options.transport === 'json' && options.follow === 'poll')
-      return Promise.resolve({ v1: false, transports: ['json'] })
-    if (!known) {
-      const pending = probe(scope)
-      known = pending
-      // A failed probe (network down) is not remembered: the next call asks again.
-      pending.catch(() => {
-        if (known === pending) known = undefined
-      })
-    }
-    return known
+  async function capabilities(scope: CallScope): Promise<Capabilities> {
+    if (options.transport === 'json' && options.follow === 'poll') return ORIGINAL
+    if (known) return known
+    const caps = await probe(scope)
+    if (caps) known = caps
+    return caps ?? ORIGINAL
   }
 
   function useMultipart(caps: Capabilities): boolean {

@@ -55,15 +55,25 @@ function excerpt(text: string): string {
   return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat
 }
 
+/**
+ * Reads a response body once: multipart as bytes (values become views into them), anything else as
+ * text (no intermediate byte copy next to the string).
+ */
+export async function readBody(response: Response): Promise<Uint8Array | string> {
+  if (isMultipartContentType(response.headers.get('content-type')))
+    return new Uint8Array(await response.arrayBuffer())
+  return await response.text()
+}
+
 /** Parses a response body into an object; throws MALFORMED_RESPONSE for anything else. */
 export function parseBody(
-  bytes: Uint8Array,
+  body: Uint8Array | string,
   contentType: string,
   url: string,
   status: number,
 ): Record<string, unknown> {
-  if (isMultipartContentType(contentType)) {
-    const message = decodeMultipart(bytes, contentType) as unknown
+  if (isMultipartContentType(contentType) && typeof body !== 'string') {
+    const message = decodeMultipart(body, contentType) as unknown
     if (typeof message === 'object' && message !== null && !Array.isArray(message))
       return message as Record<string, unknown>
     throw new RemoteJobError(
@@ -72,7 +82,7 @@ export function parseBody(
       { status, url },
     )
   }
-  const text = new TextDecoder().decode(bytes)
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body)
   if (text.trim() === '') return {}
   let value: unknown
   try {
@@ -96,7 +106,7 @@ export function parseBody(
 
 function httpError(
   status: number,
-  bytes: Uint8Array,
+  body: Uint8Array | string,
   contentType: string,
   url: string,
   what: string,
@@ -104,11 +114,13 @@ function httpError(
   let envelope: JobEnvelope | undefined
   let detail = ''
   try {
-    const data = parseBody(bytes, contentType, url, status)
+    const data = parseBody(body, contentType, url, status)
     envelope = parseEnvelope(data, url)
     detail = envelope.error?.message ?? envelope.message ?? ''
   } catch {
-    detail = excerpt(new TextDecoder().decode(bytes.subarray(0, 4096)))
+    detail = excerpt(
+      typeof body === 'string' ? body.slice(0, 4096) : new TextDecoder().decode(body.subarray(0, 4096)),
+    )
   }
   const code = codeForStatus(status)
   const hint =
@@ -136,19 +148,21 @@ export function createHttp(options: ResolvedOptions): Http {
     const budget = options.requestTimeout + (request.extraTime ?? 0)
     const slow = AbortSignal.timeout(budget)
     const signal = AbortSignal.any([scope.signal, slow])
-    let response: Response & { _data?: ArrayBuffer }
+    let response: Response
+    let body: Uint8Array | string
     try {
-      response = await $fetch.raw<ArrayBuffer, 'arrayBuffer'>(request.url, {
+      response = await $fetch.raw(request.url, {
         method: request.method,
         headers: { ...options.headers, ...request.headers },
         ...(request.body === undefined
           ? {}
           : { body: typeof request.body === 'function' ? request.body() : request.body }),
-        responseType: 'arrayBuffer',
+        responseType: 'stream',
         ignoreResponseError: true,
         retry: false,
         signal,
       })
+      body = await readBody(response)
     } catch (cause) {
       const ended = scope.endError(request.what)
       if (ended) throw ended
@@ -166,10 +180,9 @@ export function createHttp(options: ResolvedOptions): Http {
       )
       return { ok: false, error, retryable: true }
     }
-    const bytes = response._data ? new Uint8Array(response._data) : new Uint8Array(0)
     const contentType = response.headers.get('content-type') ?? ''
     if (response.status >= 400) {
-      const error = httpError(response.status, bytes, contentType, request.url, request.what)
+      const error = httpError(response.status, body, contentType, request.url, request.what)
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
       return {
         ok: false,
@@ -179,7 +192,7 @@ export function createHttp(options: ResolvedOptions): Http {
       }
     }
     try {
-      const data = parseBody(bytes, contentType, request.url, response.status)
+      const data = parseBody(body, contentType, request.url, response.status)
       return {
         ok: true,
         reply: { status: response.status, headers: response.headers, data, url: request.url },

@@ -78,6 +78,16 @@ describe('a worker that fails', () => {
     expect(posts(worker)).toHaveLength(6)
   })
 
+  it('rejects with NETWORK when nothing listens (after its retries)', async () => {
+    const gone = await startFlakyWorker()
+    await gone.close()
+    const error = await createRemoteClient({ ...options(gone.url), retry: { retries: 1, minDelay: 5 } })
+      .run(input)
+      .catch((e: unknown) => e)
+    expect(isRemoteJobError(error) && error.code).toBe('NETWORK')
+    expect((error as Error).message).toMatch(/check the server is up/)
+  })
+
   it('rejects with TIMEOUT when the job outlives the timeout, and cancels it', async () => {
     worker = await startFlakyWorker(1_000)
     const error = await createRemoteClient({ ...options(worker.url), timeout: 400 })
