@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { deployModalProject, stopModalApp } from './deploy.js'
+import { isModalScaffolderError } from './errors.js'
+import type { TorchPresetId } from './presets.js'
+import { scaffoldModalProject } from './scaffold.js'
+
+const USAGE = `usage:
+  comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <name> [--gpu H100] [--pip a,b] [--apt a,b]
+                              [--clean] [--object-info <file>] [--comfyui-ref <ref>] [--torch-preset cu128|cu121-legacy|none]
+                              [--auth token|proxy|none] [--auth-secret <name>] [--node-pack <dir>]
+  comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]     (prints the endpoint URL as the last line)
+  comfy-remote-modal stop <app-name>`
+
+class UsageError extends Error {}
+
+function need(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`${flag} is required`)
+  return value
+}
+
+async function scaffold(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      workflow: { type: 'string' },
+      out: { type: 'string' },
+      'app-name': { type: 'string' },
+      gpu: { type: 'string' },
+      pip: { type: 'string' },
+      apt: { type: 'string' },
+      clean: { type: 'boolean' },
+      'object-info': { type: 'string' },
+      'comfyui-ref': { type: 'string' },
+      'torch-preset': { type: 'string' },
+      auth: { type: 'string' },
+      'auth-secret': { type: 'string' },
+      'node-pack': { type: 'string' },
+    },
+  })
+  const result = await scaffoldModalProject({
+    workflow: need(values.workflow, '--workflow'),
+    outDir: need(values.out, '--out'),
+    appName: need(values['app-name'], '--app-name'),
+    ...(values.gpu !== undefined && { gpu: values.gpu }),
+    ...(values.pip !== undefined && { pipPackages: values.pip }),
+    ...(values.apt !== undefined && { aptPackages: values.apt }),
+    ...(values.clean && { cleanBuild: true }),
+    ...(values['object-info'] !== undefined && { objectInfo: values['object-info'] }),
+    ...(values['comfyui-ref'] !== undefined && { comfyuiRef: values['comfyui-ref'] }),
+    ...(values['torch-preset'] !== undefined && { torchPreset: values['torch-preset'] as TorchPresetId }),
+    ...(values.auth !== undefined && { auth: values.auth as 'token' | 'proxy' | 'none' }),
+    ...(values['auth-secret'] !== undefined && { authSecretName: values['auth-secret'] }),
+    ...(values['node-pack'] !== undefined && { nodePackDir: values['node-pack'] }),
+  })
+  process.stderr.write(`wrote ${result.files.length} files\n`)
+  if (result.config.auth.mode === 'token')
+    process.stderr.write(
+      `auth: create the secret once with: modal secret create ${result.config.auth.secret_name} COMFY_REMOTE_TOKEN=<long random token>\n`,
+    )
+  process.stdout.write(`${result.dir}\n`)
+}
+
+async function deploy(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: { 'force-rebuild': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+  })
+  if (positionals.length !== 1) throw new UsageError('deploy takes exactly one project directory')
+  const result = await deployModalProject(positionals[0] as string, {
+    forceRebuild: values['force-rebuild'] === true,
+    dryRun: values['dry-run'] === true,
+    onLog: (line) => process.stderr.write(`modal: ${line}\n`),
+  })
+  if (result.dryRun) process.stderr.write('DRY RUN: the URL below is a placeholder, not a live endpoint\n')
+  process.stdout.write(`${result.url}\n`)
+}
+
+async function stop(argv: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: {} })
+  if (positionals.length !== 1) throw new UsageError('stop takes exactly one app name')
+  await stopModalApp(positionals[0] as string, { onLog: (line) => process.stderr.write(`modal: ${line}\n`) })
+  process.stdout.write(`stopped ${positionals[0]}\n`)
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    if (command === 'scaffold') await scaffold(rest)
+    else if (command === 'deploy') await deploy(rest)
+    else if (command === 'stop') await stop(rest)
+    else if (command === '--help' || command === '-h' || command === 'help')
+      process.stdout.write(`${USAGE}\n`)
+    else throw new UsageError(command ? `unknown command "${command}"` : 'a command is required')
+    return 0
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`comfy-remote-modal: ${(error as Error).message}\n${USAGE}\n`)
+      return 2
+    }
+    const text = isModalScaffolderError(error)
+      ? `${error.code}: ${error.message}`
+      : String((error as Error)?.message ?? error)
+    process.stderr.write(`comfy-remote-modal: ${text.replace(/\s*\n\s*/g, ' ')}\n`)
+    return 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

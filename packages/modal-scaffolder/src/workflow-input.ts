@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises'
+import type { ApiPrompt, ObjectInfo, UiWorkflow } from '@comfy-remote/io-helpers'
+import { describeWorkflow, isUiWorkflow, parseApiPrompt, toApiPrompt } from '@comfy-remote/io-helpers'
+import type { Contract } from './config.js'
+import { ModalScaffolderError } from './errors.js'
+
+async function readJson(source: unknown, field: string): Promise<unknown> {
+  if (typeof source !== 'string') return source
+  let text: string
+  try {
+    text = await readFile(source, 'utf8')
+  } catch (cause) {
+    throw new ModalScaffolderError('INVALID_OPTIONS', `${field}: cannot read ${source}; check the path.`, {
+      cause,
+      details: { field },
+    })
+  }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new ModalScaffolderError(
+      'WORKFLOW_INVALID',
+      `${field}: ${source} is not valid JSON; save the workflow again.`,
+      { cause, details: { field } },
+    )
+  }
+}
+
+/**
+ * Workflow (path or object, API or UI format) -> API prompt. UI-format input needs an object_info
+ * (path or object) to be converted the way the editor's "Export (API)" does.
+ */
+export async function loadPrompt(
+  workflow: unknown,
+  objectInfo?: unknown,
+): Promise<{ prompt: ApiPrompt; objectInfo?: ObjectInfo }> {
+  if (workflow === undefined || workflow === null)
+    throw new ModalScaffolderError(
+      'INVALID_OPTIONS',
+      'workflow: is required (a file path or a workflow object).',
+      { details: { field: 'workflow' } },
+    )
+  const value = await readJson(workflow, 'workflow')
+  const info =
+    objectInfo === undefined || objectInfo === null
+      ? undefined
+      : ((await readJson(objectInfo, 'objectInfo')) as ObjectInfo)
+  if (info !== undefined && (typeof info !== 'object' || Array.isArray(info)))
+    throw new ModalScaffolderError(
+      'INVALID_OPTIONS',
+      'objectInfo: must be the JSON object served by ComfyUI at /object_info.',
+      { details: { field: 'objectInfo' } },
+    )
+  try {
+    if (isUiWorkflow(value)) {
+      if (!info)
+        throw new ModalScaffolderError(
+          'WORKFLOW_INVALID',
+          'workflow: this is a UI-format workflow; pass objectInfo (a saved /object_info of your ComfyUI) to convert it, or use "Export (API)" in ComfyUI.',
+          { details: { field: 'workflow' } },
+        )
+      const prompt = toApiPrompt(value as UiWorkflow, info)
+      return info ? { prompt, objectInfo: info } : { prompt }
+    }
+    const prompt = parseApiPrompt(value)
+    return info ? { prompt, objectInfo: info } : { prompt }
+  } catch (cause) {
+    if (cause instanceof ModalScaffolderError) throw cause
+    throw new ModalScaffolderError('WORKFLOW_INVALID', `workflow: ${(cause as Error).message}`, {
+      cause,
+      details: { field: 'workflow' },
+    })
+  }
+}
+
+/** The workflow's contract (what `/schema` reports); needs at least one Remote Output. */
+export function describeContract(prompt: ApiPrompt, objectInfo?: ObjectInfo): Contract {
+  let description: ReturnType<typeof describeWorkflow>
+  try {
+    description = describeWorkflow(prompt, objectInfo)
+  } catch (cause) {
+    throw new ModalScaffolderError('WORKFLOW_INVALID', `workflow: ${(cause as Error).message}`, {
+      cause,
+      details: { field: 'workflow' },
+    })
+  }
+  if (description.outputs.length === 0)
+    throw new ModalScaffolderError(
+      'WORKFLOW_INVALID',
+      'workflow: has no Remote Output node; add one (utils/remote > Remote Output) for every value the endpoint should return.',
+      {
+        details: { field: 'workflow' },
+      },
+    )
+  return {
+    inputs: description.inputs.map((i) => ({
+      name: i.name,
+      node_id: i.nodeId,
+      type: i.type,
+      required: i.required,
+      ...(i.default === undefined ? {} : { default: i.default }),
+    })),
+    outputs: description.outputs.map((o) => ({ name: o.name, node_id: o.nodeId, type: o.type })),
+  }
+}

@@ -1,0 +1,123 @@
+"""Fixtures: a scaffolded project (through the real CLI), the modal stub, fake ComfyUI servers."""
+
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+PACKAGE = HERE.parent.parent
+REPO = PACKAGE.parent.parent
+CLI = PACKAGE / "dist" / "cli.js"
+FAKE_COMFY_CLI = REPO / "packages" / "io-helpers" / "dist" / "testing" / "cli.js"
+PROMPT = PACKAGE / "test" / "fixtures" / "echo-prompt.json"
+TOKEN = "test-token-" + "x" * 24
+
+sys.path.insert(0, str(HERE / "modal_stub"))
+sys.path.insert(0, str(HERE))
+
+
+def _node_pack(tmp):
+    built = PACKAGE / "dist" / "assets" / "nodepack"
+    if (built / "__init__.py").is_file():
+        return built
+    # The node pack has not landed in this checkout: an empty package stands in (not node code).
+    stand_in = tmp / "nodepack"
+    (stand_in / "comfy_remote").mkdir(parents=True, exist_ok=True)
+    (stand_in / "__init__.py").write_text("# stand-in: apps/comfyui-extension is not built here\n")
+    (stand_in / "comfy_remote" / "__init__.py").write_text("")
+    return stand_in
+
+
+def scaffold(tmp, app_name, *extra):
+    """Runs `comfy-remote-modal scaffold` and returns the project dir."""
+    if not CLI.is_file() or shutil.which("node") is None:
+        pytest.skip("build the package first (pnpm --filter @comfy-remote/modal-scaffolder build) and put node on PATH")
+    out = tmp / "out"
+    cmd = ["node", str(CLI), "scaffold", "--workflow", str(PROMPT), "--out", str(out), "--app-name", app_name, "--node-pack", str(_node_pack(tmp)), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return pathlib.Path(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory):
+    return scaffold(tmp_path_factory.mktemp("proj"), "pytest-app")
+
+
+@pytest.fixture(scope="session")
+def open_project(tmp_path_factory):
+    return scaffold(tmp_path_factory.mktemp("proj-open"), "pytest-open", "--auth", "none")
+
+
+@pytest.fixture()
+def modules(project):
+    """The project's runtime modules (comfy_wire, comfy_runner) importable."""
+    if str(project) not in sys.path:
+        sys.path.insert(0, str(project))
+    import comfy_runner
+    import comfy_wire
+
+    return comfy_wire, comfy_runner
+
+
+def load_workflow(project_dir, comfy_url, token=TOKEN, start=True):
+    """Imports the generated workflow.py with the stub modal; its GPU worker talks to ``comfy_url``."""
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    name = "generated_workflow_" + uuid.uuid4().hex[:8]
+    spec = importlib.util.spec_from_file_location(name, project_dir / "workflow.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if start:
+        os.environ["COMFY_REMOTE_COMFYUI_URL"] = comfy_url
+        try:
+            module.ComfyWorker._container()  # stub: enter() runs now, with the URL above
+        finally:
+            del os.environ["COMFY_REMOTE_COMFYUI_URL"]
+    if token is None:
+        os.environ.pop("COMFY_REMOTE_TOKEN", None)
+    else:
+        os.environ["COMFY_REMOTE_TOKEN"] = token
+    return module
+
+
+@pytest.fixture()
+def fake_comfy():
+    from fake_comfy import FakeComfy
+
+    with FakeComfy() as fake:
+        yield fake
+
+
+@pytest.fixture()
+def slow_fake_comfy():
+    from fake_comfy import FakeComfy
+
+    with FakeComfy(delay=20.0) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def io_helpers_comfy():
+    """The io-helpers fake ComfyUI (HTTP + /ws, recorded behaviour), as a child process."""
+    if not FAKE_COMFY_CLI.is_file():
+        pytest.skip("packages/io-helpers/dist/testing/cli.js not built")
+    proc = subprocess.Popen(["node", str(FAKE_COMFY_CLI), "--port", "0", "--progress-steps", "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        if not line:
+            pytest.skip("io-helpers fake ComfyUI did not start")
+        yield json.loads(line)["url"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,29 @@
+"""Stub of modal.exception (class names and hierarchy as in modal-client's modal/exception.py)."""
+
+
+class Error(Exception):
+    pass
+
+
+class TimeoutError(Error):  # noqa: A001 - same name as Modal's
+    pass
+
+
+class FunctionTimeoutError(TimeoutError):
+    pass
+
+
+class OutputExpiredError(TimeoutError):
+    pass
+
+
+class NotFoundError(Error):
+    pass
+
+
+class InvalidError(Error):
+    pass
+
+
+class InputCancellation(BaseException):
+    pass

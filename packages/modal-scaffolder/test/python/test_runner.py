@@ -1,0 +1,47 @@
+"""comfy_runner against a fake ComfyUI over real HTTP (stdlib only; polling path without /ws)."""
+
+import threading
+import time
+
+from conftest import PROMPT
+
+import json
+
+STR = {"type": "STRING", "encoding": "json", "data": "hello"}
+
+
+def test_runs_a_job_and_cleans_up(modules, fake_comfy):
+    wire, runner_mod = modules
+    runner = runner_mod.JobRunner(fake_comfy.url, json.loads(PROMPT.read_text()), poll_interval=0.02, use_websocket=False)
+    seen = []
+    result = runner.run({"image": STR}, seen.append, lambda: False, timeout=20)
+    assert result == {"status": "completed", "outputs": {"image": STR, "label": {"type": "STRING", "encoding": "json", "data": "default label"}}}
+    (sent,) = fake_comfy.prompts.values()
+    assert json.loads(sent["prompt"]["1"]["inputs"]["payload"]) == STR
+    assert sent["client_id"]
+    assert list(fake_comfy.prompts) == fake_comfy.deleted  # history entry deleted
+    assert seen[-1]["message"] == "completed"
+
+
+def test_cancel_interrupts_comfyui(modules, slow_fake_comfy):
+    _, runner_mod = modules
+    runner = runner_mod.JobRunner(slow_fake_comfy.url, json.loads(PROMPT.read_text()), poll_interval=0.02, use_websocket=False)
+    flag = threading.Event()
+    threading.Timer(0.3, flag.set).start()
+    result = runner_mod.run_job(runner, {"image": STR}, None, flag.is_set, 30)
+    assert result["status"] == "cancelled"
+    (pid,) = slow_fake_comfy.prompts
+    assert slow_fake_comfy.interrupts == [{"prompt_id": pid}]
+    assert slow_fake_comfy.queue_deletes == [pid]
+
+
+def test_unreachable_comfyui_is_a_coded_failure(modules):
+    _, runner_mod = modules
+    started = time.monotonic()
+    try:
+        runner_mod.wait_ready("http://127.0.0.1:9", timeout=1.0)
+    except runner_mod.JobFailed as exc:
+        assert exc.code == "COMFYUI_UNAVAILABLE"
+    else:
+        raise AssertionError("expected JobFailed")
+    assert time.monotonic() - started < 30

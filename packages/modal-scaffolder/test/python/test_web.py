@@ -1,0 +1,181 @@
+"""The generated workflow.py's web app, imported with the stub modal and driven through FastAPI's
+TestClient; its GPU worker runs jobs against a fake ComfyUI over real HTTP."""
+
+import base64
+import json
+import time
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from conftest import TOKEN, load_workflow  # noqa: E402
+
+AUTH = {"Authorization": "Bearer " + TOKEN}
+STR = {"type": "STRING", "encoding": "json", "data": "hello"}
+NPY = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" + b" " * 10 + b"\n\x00\x00\x80?"
+IMG = {"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(NPY).decode()}
+
+
+@pytest.fixture()
+def client(project, fake_comfy):
+    module = load_workflow(project, fake_comfy.url)
+    with TestClient(module.web.local()) as c:
+        yield c
+
+
+def wait_done(client, job_id, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        env = client.get("/jobs/%s?wait=2" % job_id, headers=AUTH).json()
+        if env["status"] in ("completed", "failed", "cancelled"):
+            return env
+    raise AssertionError("job %s did not finish" % job_id)
+
+
+def test_health_is_open_and_advertises_transports(client):
+    body = client.get("/health").json()
+    assert body["status"] == "ok" and body["transports"] == ["json", "multipart"] and body["auth"] == "token"
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}, {"Authorization": "Basic " + TOKEN}])
+def test_auth_is_required_by_default(client, headers):
+    for method, path in (("GET", "/schema"), ("POST", "/run"), ("GET", "/jobs/x"), ("DELETE", "/jobs/x")):
+        resp = client.request(method, path, headers=headers)
+        assert resp.status_code == 401, (method, path)
+        assert resp.json()["error"]["code"] == "UNAUTHORIZED"
+        assert resp.headers["www-authenticate"] == "Bearer"
+
+
+def test_schema_reports_the_contract(client):
+    body = client.get("/schema", headers=AUTH).json()
+    assert [(i["name"], i["required"]) for i in body["inputs"]] == [("image", True), ("label", False)]
+    assert [o["name"] for o in body["outputs"]] == ["image", "label"]
+
+
+def test_submit_with_wait_returns_the_result(client, fake_comfy):
+    resp = client.post("/run?wait=20", json={"inputs": {"image": IMG, "label": STR}}, headers=AUTH)
+    assert resp.status_code == 200, resp.text
+    env = resp.json()
+    assert env["status"] == "completed" and env["poll_url"] == "/jobs/" + env["job_id"]
+    assert env["outputs"] == {"image": IMG, "label": STR} and env["result"] == IMG
+    (sent,) = fake_comfy.prompts.values()
+    assert json.loads(sent["prompt"]["1"]["inputs"]["payload"]) == IMG
+    assert fake_comfy.deleted == list(fake_comfy.prompts)
+
+
+def test_submit_then_poll_original_list_form_on_root(client):
+    body = {"node": {"id": "5"}, "inputs": [{"name": "input_1", "comfy_type": "STRING", "encoding": "identity", "data": "x"}], "input_order": ["input_1"]}
+    resp = client.post("/", json=body, headers=AUTH)
+    assert resp.status_code in (200, 202)
+    env = wait_done(client, resp.json()["job_id"])
+    assert env["status"] == "completed"
+    assert env["outputs"]["image"]["data"] == "x"
+
+
+def test_multipart_in_and_out(client):
+    import comfy_wire
+
+    raw, ctype = comfy_wire.encode_multipart({"inputs": {"image": IMG}})
+    headers = dict(AUTH, **{"Content-Type": ctype, "Accept": "multipart/form-data, application/json"})
+    resp = client.post("/run?wait=20", content=raw, headers=headers)
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("multipart/form-data")
+    env = comfy_wire.decode_multipart(resp.content, resp.headers["content-type"])
+    assert env["status"] == "completed" and env["outputs"]["image"]["data"] == NPY
+    # callers that did not ask get JSON
+    assert client.get(env["poll_url"], headers=AUTH).json()["outputs"]["image"] == IMG
+
+
+def test_idempotency_key_gives_the_same_job(client):
+    headers = dict(AUTH, **{"Idempotency-Key": "abc-123"})
+    first = client.post("/run", json={"inputs": {"image": STR}}, headers=headers).json()
+    second = client.post("/run", json={"inputs": {"image": STR}}, headers=headers).json()
+    assert first["job_id"] == second["job_id"]
+
+
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"inputs": {"nope": STR}}, 400, "inputs.nope"),
+        ({"inputs": {}}, 400, "inputs.image"),
+        ({"inputs": {"image": dict(STR, encoding="base64+pickle")}}, 400, "inputs.image"),
+        ({"inputs": 5}, 400, "inputs"),
+    ],
+)
+def test_bad_requests_are_error_envelopes(client, body, status, field):
+    resp = client.post("/run", json=body, headers=AUTH)
+    assert resp.status_code == status
+    env = resp.json()
+    assert env["status"] == "failed" and env["error"]["message"].startswith(field)
+
+
+def test_invalid_json_and_bad_wait_and_unknown_job(client):
+    resp = client.post("/run", content=b"{nope", headers=dict(AUTH, **{"Content-Type": "application/json"}))
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "BAD_REQUEST"
+    resp = client.post("/run?wait=soon", json={"inputs": {"image": STR}}, headers=AUTH)
+    assert resp.status_code == 400 and resp.json()["error"]["message"].startswith("wait")
+    resp = client.get("/jobs/does-not-exist", headers=AUTH)
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_events_stream_envelopes_until_done(client):
+    job = client.post("/run", json={"inputs": {"image": STR}}, headers=AUTH).json()
+    with client.stream("GET", "/jobs/%s/events" % job["job_id"], headers=AUTH) as resp:
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[len("data: "):]) for line in resp.iter_lines() if line.startswith("data: ")]
+    assert events[-1]["status"] == "completed"
+    assert all(e["job_id"] == job["job_id"] for e in events)
+
+
+def test_payload_too_large(project, fake_comfy, monkeypatch):
+    module = load_workflow(project, fake_comfy.url)
+    monkeypatch.setattr(module, "MAX_REQUEST_BYTES", 2048)
+    with TestClient(module.web.local()) as c:
+        resp = c.post("/run", json={"inputs": {"image": dict(STR, data="x" * 5000)}}, headers=AUTH)
+    assert resp.status_code == 413 and resp.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_missing_secret_token_fails_closed(project, fake_comfy):
+    module = load_workflow(project, fake_comfy.url, token=None)
+    with TestClient(module.web.local()) as c:
+        resp = c.get("/schema", headers={"Authorization": "Bearer "})
+    assert resp.status_code == 503 and "COMFY_REMOTE_TOKEN" in resp.json()["error"]["message"]
+
+
+def test_auth_none_project_needs_no_token(open_project, fake_comfy):
+    module = load_workflow(open_project, fake_comfy.url, token=None)
+    assert module.web_secrets == []
+    with TestClient(module.web.local()) as c:
+        assert c.get("/schema").status_code == 200
+
+
+def test_cancel_interrupts_the_comfyui_run(project, slow_fake_comfy):
+    module = load_workflow(project, slow_fake_comfy.url)
+    with TestClient(module.web.local()) as c:
+        job = c.post("/run", json={"inputs": {"image": STR}}, headers=AUTH)
+        assert job.status_code == 202
+        job_id = job.json()["job_id"]
+        deadline = time.monotonic() + 10
+        while not slow_fake_comfy.prompts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        env = c.delete("/jobs/" + job_id, headers=AUTH).json()
+        assert env["status"] == "cancelled" and env["error"]["code"] == "CANCELLED"
+        assert c.get("/jobs/" + job_id, headers=AUTH).json()["status"] == "cancelled"
+        deadline = time.monotonic() + 15
+        while not slow_fake_comfy.interrupts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow_fake_comfy.interrupts == [{"prompt_id": next(iter(slow_fake_comfy.prompts))}]
+
+
+def test_image_description_pins_and_quotes(project):
+    module = load_workflow(project, "", start=False)
+    steps = module.image.steps
+    commands = [c for name, args, _ in steps if name == "run_commands" for c in args]
+    assert any("torch==2.8.0" in c and "--index-url https://download.pytorch.org/whl/cu128" in c for c in commands)
+    assert commands[-1] == "python -m pip uninstall -y utils || true"
+    assert any("fetch -q --depth 1 origin v0.3.64" in c for c in commands)
+    assert ("add_local_dir", (str(project / "custom_nodes" / "comfy_remote"), "/workspace/ComfyUI/custom_nodes/comfy_remote"), {}) in steps
+    assert module.ComfyWorker.options["gpu"] == "H100"

@@ -1,0 +1,74 @@
+"""comfy_wire: request forms, input mapping, injection, collection, multipart (no server needed)."""
+
+import base64
+import json
+
+import pytest
+
+PROMPT = json.loads((__import__("conftest").PROMPT).read_text())
+IMG = {"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(b"\x93NUMPY fake bytes").decode()}
+
+
+def test_remote_nodes_in_node_id_order(modules):
+    wire, _ = modules
+    assert [n["name"] for n in wire.remote_inputs(PROMPT)] == ["image", "label"]
+    assert [n["required"] for n in wire.remote_inputs(PROMPT)] == [True, False]
+    assert [n["node_id"] for n in wire.remote_outputs(PROMPT)] == ["3", "11"]
+
+
+def test_list_form_and_positional_mapping(modules):
+    wire, _ = modules
+    body = {"inputs": [{"name": "input_1", "comfy_type": "IMAGE", "encoding": "npy", "data": IMG["data"]}, {"name": "input_2", "encoding": "identity", "data": "hi"}]}
+    inputs = wire.normalize_inputs(body)
+    assert inputs["input_1"]["type"] == "IMAGE"
+    assert wire.map_inputs(PROMPT, inputs) == {"1": inputs["input_1"], "10": inputs["input_2"]}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"inputs": 5}, "inputs"),
+        ({"inputs": {"image": {"type": "IMAGE"}}}, "inputs.image"),
+        ({"inputs": [{"encoding": "json", "data": 1}]}, "inputs[0].name"),
+        ({"inputs": {"nope": {"type": "INT", "encoding": "json", "data": 1}}}, "inputs.nope"),
+        ({"inputs": {"label": {"type": "STRING", "encoding": "json", "data": "x"}}}, "inputs.image"),
+        ({"inputs": {"image": dict(IMG, encoding="base64+pickle")}}, "inputs.image"),
+        ([1, 2], "body"),
+    ],
+)
+def test_bad_requests_name_the_field(modules, body, field):
+    wire, _ = modules
+    with pytest.raises(wire.WireError) as info:
+        wire.map_inputs(PROMPT, wire.normalize_inputs(body))
+    assert info.value.message.startswith(field), info.value.message
+
+
+def test_inject_writes_payload_json_and_keeps_the_original(modules):
+    wire, _ = modules
+    injected = wire.inject(PROMPT, {"1": dict(IMG, data=b"\x00\x01raw")})
+    assert json.loads(injected["1"]["inputs"]["payload"]) == dict(IMG, data=base64.b64encode(b"\x00\x01raw").decode())
+    assert "payload" not in PROMPT["1"]["inputs"]
+
+
+def test_collect_outputs_reads_remote_output_ui(modules):
+    wire, _ = modules
+    entry = {"outputs": {"3": {"remote_output": [{"name": "image", "value": IMG}]}, "7": {"text": ["x"]}}}
+    assert wire.collect_outputs(PROMPT, entry) == {"image": IMG}
+
+
+def test_multipart_round_trip_moves_binary_into_parts(modules):
+    wire, _ = modules
+    message = {"inputs": {"image": IMG, "label": {"type": "STRING", "encoding": "json", "data": "a\r\n--b"}}}
+    body, ctype = wire.encode_multipart(message)
+    assert b"\x93NUMPY fake bytes" in body and IMG["data"].encode() not in body
+    decoded = wire.decode_multipart(body, ctype)
+    assert decoded["inputs"]["image"]["data"] == b"\x93NUMPY fake bytes"
+    assert decoded["inputs"]["label"] == message["inputs"]["label"]
+    assert wire.to_json_value(decoded) == message
+
+
+def test_multipart_without_json_part_is_refused(modules):
+    wire, _ = modules
+    body = b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n'
+    with pytest.raises(wire.WireError, match="json"):
+        wire.decode_multipart(body, "multipart/form-data; boundary=b")

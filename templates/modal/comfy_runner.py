@@ -1,0 +1,246 @@
+"""Runs jobs on a ComfyUI server over its HTTP API, the same sequence as the mock worker's
+comfyui engine: inject -> POST /prompt -> follow /ws (or poll /history) -> read Remote Output
+values from /history -> delete the history entry; POST /interrupt on cancel.
+
+Stdlib only, plus ``websocket-client`` when importable (polling /history otherwise).
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import comfy_wire
+
+try:  # websocket-client (pip) / python3-websocket (Debian)
+    import websocket as _websocket
+
+    if not hasattr(_websocket, "create_connection"):
+        _websocket = None
+except ImportError:  # pragma: no cover - depends on the environment
+    _websocket = None
+
+logger = logging.getLogger(__name__)
+
+
+class JobFailed(Exception):
+    def __init__(self, code, message, details=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class ComfyClient:
+    """Tiny JSON-over-HTTP client for one ComfyUI server."""
+
+    def __init__(self, base_url, timeout=30.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def request(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+                return resp.status, (json.loads(raw) if raw.strip() and raw.strip()[:1] in b"{[" else None)
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = raw.decode("utf-8", "replace")
+            return err.code, parsed
+
+    def ws_url(self, client_id):
+        base = self.base_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+        return "%s/ws?clientId=%s" % (base, client_id)
+
+
+def drop_foreign_utils():
+    """Forget a preloaded ``utils`` module that is not ComfyUI's (or our shim)."""
+    mod = sys.modules.get("utils")
+    path = getattr(mod, "__file__", "") or ""
+    if mod is not None and "ComfyUI" not in path and "comfy" not in path.lower():
+        for name in [n for n in sys.modules if n == "utils" or n.startswith("utils.")]:
+            del sys.modules[name]
+
+
+def start_comfyui(comfy_dir, port=8188, timeout=900.0, extra_args=()):
+    """Start ``python main.py`` once and wait until /system_stats answers. Returns (process, url)."""
+    drop_foreign_utils()
+    url = "http://127.0.0.1:%d" % port
+    cmd = [sys.executable, "main.py", "--listen", "127.0.0.1", "--port", str(port)] + list(extra_args)
+    logger.info("starting ComfyUI: %s (cwd %s)", " ".join(cmd), comfy_dir)
+    proc = subprocess.Popen(cmd, cwd=comfy_dir)
+    wait_ready(url, timeout, proc)
+    return proc, url
+
+
+def wait_ready(url, timeout=900.0, proc=None):
+    client = ComfyClient(url, timeout=5.0)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise JobFailed("COMFYUI_UNAVAILABLE", "ComfyUI exited with code %s while starting; see the container log" % proc.returncode)
+        try:
+            status, _ = client.request("GET", "/system_stats")
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise JobFailed("COMFYUI_UNAVAILABLE", "ComfyUI did not answer /system_stats within %.0f s" % timeout)
+
+
+class JobRunner:
+    """Runs one prompt per call; ``progress(dict)`` gets {value, max, message}; ``cancelled()`` is polled."""
+
+    def __init__(self, comfy_url, prompt, poll_interval=0.25, use_websocket=True):
+        self.client = ComfyClient(comfy_url)
+        self.prompt = prompt
+        self.poll_interval = poll_interval
+        self.use_websocket = use_websocket and _websocket is not None
+
+    def run(self, inputs, progress=None, cancelled=None, timeout=3600.0):
+        progress = progress or (lambda p: None)
+        cancelled = cancelled or (lambda: False)
+        mapped = comfy_wire.map_inputs(self.prompt, inputs)
+        prompt = comfy_wire.inject(self.prompt, mapped)
+        client_id = uuid.uuid4().hex
+        ws = self._connect(client_id)
+        prompt_id = None
+        try:
+            status, body = self.client.request("POST", "/prompt", {"prompt": prompt, "client_id": client_id})
+            if status != 200 or not isinstance(body, dict) or "prompt_id" not in body:
+                err = body.get("error") if isinstance(body, dict) else None
+                msg = err.get("message") if isinstance(err, dict) else str(body)
+                raise JobFailed("COMFYUI_VALIDATION", "ComfyUI rejected the prompt: %s" % msg, body)
+            prompt_id = body["prompt_id"]
+            progress({"value": 0, "max": max(len(prompt), 1), "message": "queued"})
+            state = self._follow(ws, prompt_id, len(prompt), progress, cancelled, time.monotonic() + timeout)
+            if state == "cancelled":
+                return {"status": "cancelled", "error": {"code": "CANCELLED", "message": "job cancelled"}}
+            entry = self._history(prompt_id, time.monotonic() + 30.0)
+            status_info = entry.get("status") or {}
+            if status_info.get("status_str") == "error":
+                raise JobFailed("COMFYUI_EXECUTION", _error_text(status_info), status_info.get("messages"))
+            outputs = comfy_wire.collect_outputs(self.prompt, entry)
+            progress({"value": 1, "max": 1, "message": "completed"})
+            return {"status": "completed", "outputs": outputs}
+        except BaseException as exc:
+            if prompt_id is not None and not isinstance(exc, JobFailed):
+                self.interrupt(prompt_id)  # cancellation (modal InputCancellation) or a crash
+            raise
+        finally:
+            if ws is not None:
+                try:
+                    ws.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            if prompt_id is not None:
+                self.client.request("POST", "/history", {"delete": [prompt_id]})
+
+    def interrupt(self, prompt_id):
+        try:
+            self.client.request("POST", "/queue", {"delete": [prompt_id]})
+            self.client.request("POST", "/interrupt", {"prompt_id": prompt_id})
+        except OSError as exc:
+            logger.warning("interrupt of %s failed: %s", prompt_id, exc)
+
+    def _connect(self, client_id):
+        if not self.use_websocket:
+            return None
+        try:
+            ws = _websocket.create_connection(self.client.ws_url(client_id), timeout=10)
+            ws.settimeout(self.poll_interval)
+            return ws
+        except Exception as exc:  # noqa: BLE001 - fall back to polling
+            logger.warning("websocket unavailable (%s); polling /history", exc)
+            return None
+
+    def _follow(self, ws, prompt_id, total, progress, cancelled, deadline):
+        done_nodes = set()
+        while True:
+            if cancelled():
+                self.interrupt(prompt_id)
+                return "cancelled"
+            if time.monotonic() > deadline:
+                self.interrupt(prompt_id)
+                raise JobFailed("TIMEOUT", "the workflow did not finish within the job timeout")
+            if ws is None:
+                status, body = self.client.request("GET", "/history/%s" % prompt_id)
+                if status == 200 and isinstance(body, dict) and prompt_id in body:
+                    return "done"
+                time.sleep(self.poll_interval)
+                continue
+            try:
+                raw = ws.recv()
+            except _websocket.WebSocketTimeoutException:
+                continue
+            except Exception:  # noqa: BLE001 - socket lost: poll instead
+                ws = None
+                continue
+            if not isinstance(raw, str):
+                continue  # binary previews
+            msg = json.loads(raw)
+            kind, data = msg.get("type"), msg.get("data") or {}
+            if data.get("prompt_id") not in (None, prompt_id):
+                continue
+            if kind == "progress":
+                node = data.get("node")
+                progress({"value": data.get("value", 0), "max": data.get("max", 1) or 1, "message": "node %s" % node})
+            elif kind == "executing" and data.get("node") is not None:
+                done_nodes.add(data["node"])
+                progress({"value": len(done_nodes) - 1, "max": max(total, 1), "message": "executing node %s" % data["node"]})
+            elif kind == "execution_cached":
+                done_nodes.update(data.get("nodes") or [])
+            elif kind == "execution_error":
+                raise JobFailed("COMFYUI_EXECUTION", "%s: %s" % (data.get("exception_type"), data.get("exception_message")), data)
+            elif kind == "execution_interrupted":
+                return "cancelled"
+            elif kind == "execution_success" or (kind == "executing" and data.get("node") is None and "prompt_id" in data):
+                return "done"
+
+    def _history(self, prompt_id, deadline):
+        while True:  # history can lag the final ws message by a few ms
+            status, body = self.client.request("GET", "/history/%s" % prompt_id)
+            if status == 200 and isinstance(body, dict) and prompt_id in body:
+                return body[prompt_id]
+            if time.monotonic() > deadline:
+                raise JobFailed("COMFYUI_UNAVAILABLE", "ComfyUI finished prompt %s but /history has no entry for it" % prompt_id)
+            time.sleep(0.05)
+
+
+def _error_text(status_info):
+    for event, data in status_info.get("messages") or []:
+        if event == "execution_error":
+            return "%s: %s" % (data.get("exception_type"), data.get("exception_message"))
+        if event == "execution_interrupted":
+            return "interrupted"
+    return "ComfyUI reported an error"
+
+
+def run_job(runner, inputs, progress, cancelled, timeout):
+    """Job result dict for the web app; never raises for job failures."""
+    try:
+        return runner.run(inputs, progress, cancelled, timeout)
+    except comfy_wire.WireError as exc:
+        return {"status": "failed", "error": {"code": exc.code, "message": exc.message}}
+    except JobFailed as exc:
+        err = {"code": exc.code, "message": exc.message}
+        if exc.details is not None:
+            err["details"] = exc.details
+        return {"status": "cancelled" if exc.code == "CANCELLED" else "failed", "error": err}
+
+
+def comfy_dir():
+    return os.environ.get("COMFYUI_DIR", "/workspace/ComfyUI")

@@ -1,0 +1,224 @@
+"""The worker HTTP contract as a FastAPI app (the same routes as the mock worker).
+
+``build_app(backend, prompt, contract, settings)``; ``backend`` hides Modal:
+  backend.spawn(job_id, inputs) -> call id      (Function.spawn)
+  backend.poll(call_id) -> (done, result)         (FunctionCall.from_id(..).get(timeout=0))
+  backend.cancel(call_id)                         (FunctionCall.cancel)
+  backend.store: dict-like (get / item set)       (modal.Dict shared with the GPU workers)
+FastAPI is imported inside ``build_app`` so ``modal deploy`` can import this module without it.
+"""
+
+import hmac
+import json
+import os
+import time
+import uuid
+
+import comfy_wire
+from comfy_wire import TERMINAL, WireError
+
+PROTOCOL_VERSION = 1
+TRANSPORTS = ["json", "multipart"]
+
+
+def _error_status(code):
+    return {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "PAYLOAD_TOO_LARGE": 413, "PICKLE_REFUSED": 400}.get(code, 400)
+
+
+class Jobs:
+    """Job records in the shared store; every read returns a wire envelope."""
+
+    def __init__(self, backend, poll_interval=0.25):
+        self.backend = backend
+        self.store = backend.store
+        self.poll_interval = poll_interval
+
+    def create(self, inputs, idempotency_key=None):
+        if idempotency_key:
+            existing = self.store.get("idem:" + idempotency_key)
+            if existing:
+                return existing
+        job_id = uuid.uuid4().hex
+        self.store["progress:" + job_id] = {"value": 0, "max": 1, "message": "submitted"}
+        call_id = self.backend.spawn(job_id, inputs)
+        self.store["job:" + job_id] = {"call_id": call_id, "created": time.time()}
+        if idempotency_key:
+            self.store["idem:" + idempotency_key] = job_id
+        return job_id
+
+    def exists(self, job_id):
+        return self.store.get("job:" + job_id) is not None
+
+    def envelope(self, job_id):
+        record = self.store.get("job:" + job_id)
+        if record is None:
+            raise WireError("NOT_FOUND", "job %s: unknown job id (jobs are kept while their result is)" % job_id, 404)
+        final = self.store.get("final:" + job_id)
+        if final is not None:
+            return final
+        if self.store.get("cancel:" + job_id):
+            env = comfy_wire.envelope(job_id, "cancelled", error={"code": "CANCELLED", "message": "job cancelled by the caller"})
+            self.store["final:" + job_id] = env
+            return env
+        try:
+            done, result = self.backend.poll(record["call_id"])
+        except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed job
+            env = comfy_wire.envelope(job_id, "failed", error={"code": "JOB_FAILED", "message": "worker error: %s" % exc})
+            self.store["final:" + job_id] = env
+            return env
+        if done:
+            result = result or {}
+            status = result.get("status", "failed")
+            return comfy_wire.envelope(job_id, status, outputs=result.get("outputs"), error=result.get("error"))
+        progress = self.store.get("progress:" + job_id) or {"value": 0, "max": 1}
+        status = "pending" if progress.get("message") in ("submitted", "queued") else "running"
+        return comfy_wire.envelope(job_id, status, progress=progress, message=progress.get("message"))
+
+    def cancel(self, job_id):
+        env = self.envelope(job_id)
+        if env["status"] in TERMINAL:
+            return env
+        self.store["cancel:" + job_id] = True
+        try:
+            self.backend.cancel(self.store.get("job:" + job_id)["call_id"])
+        except Exception:  # noqa: BLE001 - the flag alone stops the runner
+            pass
+        return self.envelope(job_id)
+
+    def wait(self, job_id, seconds, changed):
+        env = self.envelope(job_id)
+        deadline = time.monotonic() + max(0.0, seconds)
+        while not changed(env) and time.monotonic() < deadline:
+            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+            env = self.envelope(job_id)
+        return env
+
+
+def check_token(header, token):
+    """Constant-time bearer token check."""
+    if not header or not header.lower().startswith("bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode("utf-8"), token.encode("utf-8"))
+
+
+def build_app(backend, prompt, contract, settings):
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
+    from starlette.concurrency import run_in_threadpool
+
+    jobs = Jobs(backend, settings.get("poll_interval", 0.25))
+    wait_max = float(settings.get("wait_max_seconds", 120))
+    max_bytes = int(settings.get("max_request_bytes", 256 * 1024 * 1024))
+    auth_mode = settings.get("auth_mode", "token")
+    token_env = settings.get("token_env", "COMFY_REMOTE_TOKEN")
+    app = FastAPI(title="comfy-remote worker: %s" % settings.get("app_name", ""), docs_url=None, redoc_url=None)
+
+    def reply(request, env, status=200):
+        if comfy_wire.wants_multipart(request.headers.get("accept")):
+            body, ctype = comfy_wire.encode_multipart(env)
+            return Response(body, status_code=status, media_type=ctype)
+        return JSONResponse(comfy_wire.to_json_value(env), status_code=status)
+
+    def fail(request, code, message, status=None, details=None, headers=None):
+        resp = reply(request, comfy_wire.error_envelope(code, message, details), status or _error_status(code))
+        for k, v in (headers or {}).items():
+            resp.headers[k] = v
+        return resp
+
+    def wait_param(request):
+        raw = request.query_params.get("wait")
+        if raw is None or raw == "":
+            return 0.0
+        try:
+            value = float(raw)
+        except ValueError:
+            raise WireError("BAD_REQUEST", "wait: must be a number of seconds (at most %g)" % wait_max) from None
+        if value < 0:
+            raise WireError("BAD_REQUEST", "wait: must be >= 0")
+        return min(value, wait_max)
+
+    @app.middleware("http")
+    async def guard(request, call_next):
+        if request.url.path != "/health" and auth_mode == "token":
+            token = os.environ.get(token_env, "")
+            if not token:
+                return fail(request, "UNAUTHORIZED", "auth is on but the server has no token: create the Modal Secret with %s set and redeploy" % token_env, 503)
+            if not check_token(request.headers.get("authorization"), token):
+                return fail(request, "UNAUTHORIZED", "send 'Authorization: Bearer <token>' with the token of the app's Modal Secret", 401, headers={"WWW-Authenticate": "Bearer"})
+        try:
+            return await call_next(request)
+        except WireError as exc:
+            return fail(request, exc.code, exc.message, exc.status, exc.details)
+
+    @app.exception_handler(WireError)
+    async def wire_error(request, exc):
+        return fail(request, exc.code, exc.message, exc.status, exc.details)
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok", "protocol_version": PROTOCOL_VERSION, "transports": TRANSPORTS, "auth": auth_mode}
+
+    @app.get("/schema")
+    def schema():
+        return dict(contract, protocol_version=PROTOCOL_VERSION, transports=TRANSPORTS, app=settings.get("app_name"))
+
+    async def submit(request: Request):
+        try:
+            declared = int(request.headers.get("content-length") or 0)
+            if declared > max_bytes:
+                raise WireError("PAYLOAD_TOO_LARGE", "body: %d bytes is over the limit of %d" % (declared, max_bytes), 413)
+            raw = await request.body()
+            if len(raw) > max_bytes:
+                raise WireError("PAYLOAD_TOO_LARGE", "body: %d bytes is over the limit of %d" % (len(raw), max_bytes), 413)
+            ctype = request.headers.get("content-type", "")
+            if ctype.lower().startswith("multipart/form-data"):
+                body = comfy_wire.decode_multipart(raw, ctype)
+            else:
+                try:
+                    body = json.loads(raw.decode("utf-8") or "{}")
+                except ValueError as exc:
+                    raise WireError("BAD_REQUEST", "body: not valid JSON (%s)" % exc) from exc
+            inputs = comfy_wire.normalize_inputs(body)
+            comfy_wire.map_inputs(prompt, inputs)  # reject unknown/missing names before spawning
+            wait = wait_param(request)
+            key = request.headers.get("idempotency-key")
+            env = await run_in_threadpool(lambda: jobs.wait(jobs.create(inputs, key), wait, lambda e: e["status"] in TERMINAL))
+            return reply(request, env, 200 if env["status"] in TERMINAL else 202)
+        except WireError as exc:
+            return fail(request, exc.code, exc.message, exc.status, exc.details)
+
+    app.post("/run")(submit)
+    app.post("/")(submit)
+
+    @app.get("/jobs/{job_id}")
+    def get_job(job_id: str, request: Request):
+        first = jobs.envelope(job_id)
+        key = (first["status"], json.dumps(first.get("progress"), sort_keys=True))
+        env = jobs.wait(job_id, wait_param(request), lambda e: e["status"] in TERMINAL or (e["status"], json.dumps(e.get("progress"), sort_keys=True)) != key)
+        return reply(request, env)
+
+    @app.delete("/jobs/{job_id}")
+    def cancel_job(job_id: str, request: Request):
+        return reply(request, jobs.cancel(job_id))
+
+    @app.get("/jobs/{job_id}/events")
+    def job_events(job_id: str):
+        jobs.envelope(job_id)  # 404 before streaming
+        limit = float(settings.get("events_max_seconds", 3600))
+
+        def stream():
+            last = None
+            deadline = time.monotonic() + limit
+            while time.monotonic() < deadline:
+                env = jobs.envelope(job_id)
+                text = json.dumps(comfy_wire.to_json_value(env), separators=(",", ":"))
+                if text != last:
+                    last = text
+                    yield "event: envelope\ndata: %s\n\n" % text
+                if env["status"] in TERMINAL:
+                    return
+                time.sleep(jobs.poll_interval)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    return app

@@ -1,0 +1,258 @@
+"""Pure request/response logic of the comfy-remote worker (no Modal, no FastAPI, no network).
+
+Shared by the web app (comfy_web.py) and the GPU job runner (comfy_runner.py):
+- find the Remote Input/Output nodes of an API prompt and describe the contract;
+- read run requests (map form and the original list form, input_1..N positional mapping);
+- inject encoded values into Remote Input ``payload`` inputs, collect Remote Output values;
+- envelopes, and the multipart/form-data transport (a ``json`` part plus binary parts).
+"""
+
+import base64
+import copy
+import json
+import re
+import uuid
+
+REMOTE_INPUT = "ComfyRemoteInput"
+REMOTE_OUTPUT = "ComfyRemoteOutput"
+BINARY_ENCODINGS = ("npy", "png")
+TERMINAL = ("completed", "failed", "cancelled")
+_INPUT_N = re.compile(r"^input_([1-9][0-9]*)$")
+
+
+class WireError(Exception):
+    """A request the worker cannot accept; ``code`` and ``status`` go into the error envelope."""
+
+    def __init__(self, code, message, status=400, details=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details
+
+
+def _node_order(node_id):
+    text = str(node_id)
+    return (0, int(text), text) if text.isdigit() else (1, 0, text)
+
+
+def remote_inputs(prompt):
+    """Remote Input nodes as dicts {node_id, name, required}, in ascending node-id order."""
+    found = []
+    for node_id, node in prompt.items():
+        if isinstance(node, dict) and node.get("class_type") == REMOTE_INPUT:
+            inputs = node.get("inputs") or {}
+            key = inputs.get("key")
+            name = key if isinstance(key, str) and key else "payload"
+            found.append({"node_id": str(node_id), "name": name, "required": "fallback" not in inputs})
+    return sorted(found, key=lambda n: _node_order(n["node_id"]))
+
+
+def remote_outputs(prompt):
+    """Remote Output nodes as dicts {node_id, name}, in ascending node-id order."""
+    found = []
+    for node_id, node in prompt.items():
+        if isinstance(node, dict) and node.get("class_type") == REMOTE_OUTPUT:
+            key = (node.get("inputs") or {}).get("key")
+            found.append({"node_id": str(node_id), "name": key if isinstance(key, str) and key else "result"})
+    return sorted(found, key=lambda n: _node_order(n["node_id"]))
+
+
+def _check_value(value, field):
+    if not isinstance(value, dict):
+        raise WireError("BAD_REQUEST", "%s: must be an encoded value object {type, encoding, data}" % field)
+    if "encoding" not in value and "value" in value and "data" not in value:
+        value = dict(value, encoding="identity", data=value["value"])
+    if "encoding" not in value or ("data" not in value and "ref" not in value):
+        raise WireError("BAD_REQUEST", "%s: an encoded value needs 'encoding' and 'data'" % field)
+    if value["encoding"] == "base64+pickle":
+        raise WireError("PICKLE_REFUSED", "%s: base64+pickle values are refused by this worker; send json, npy or png" % field)
+    return value
+
+
+def normalize_inputs(body):
+    """Run request body -> {name: encoded value}. Accepts the map form and the original list form."""
+    if not isinstance(body, dict):
+        raise WireError("BAD_REQUEST", "body: must be a JSON object with an 'inputs' field")
+    raw = body.get("inputs", {})
+    out = {}
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            out[str(name)] = _check_value(value, "inputs.%s" % name)
+    elif isinstance(raw, list):
+        for i, item in enumerate(raw):
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+                raise WireError("BAD_REQUEST", "inputs[%d].name: every list input needs a non-empty 'name'" % i)
+            value = {k: v for k, v in item.items() if k != "name"}
+            if "type" not in value and "comfy_type" in value:
+                value["type"] = value["comfy_type"]
+            out[item["name"]] = _check_value(value, "inputs[%d]" % i)
+    elif raw is not None:
+        raise WireError("BAD_REQUEST", "inputs: must be an object keyed by Remote Input name, or a list of {name, ...}")
+    return out
+
+
+def map_inputs(prompt, inputs):
+    """{name: value} -> {node_id: value}; input_k falls back to the k-th Remote Input by node id."""
+    nodes = remote_inputs(prompt)
+    by_name = {}
+    for node in nodes:
+        by_name.setdefault(node["name"], []).append(node["node_id"])
+    mapped = {}
+    for name, value in inputs.items():
+        if name in by_name:
+            for node_id in by_name[name]:
+                mapped[node_id] = value
+            continue
+        match = _INPUT_N.match(name)
+        if match and int(match.group(1)) <= len(nodes):
+            mapped[nodes[int(match.group(1)) - 1]["node_id"]] = value
+            continue
+        known = ", ".join(sorted(by_name)) or "(none)"
+        raise WireError("BAD_REQUEST", "inputs.%s: no Remote Input has this name; known names: %s" % (name, known))
+    for node in nodes:
+        if node["required"] and node["node_id"] not in mapped:
+            raise WireError("BAD_REQUEST", "inputs.%s: required input is missing" % node["name"])
+    return mapped
+
+
+def to_json_value(value):
+    """Copy of a message where every bytes ``data`` is base64 text (the JSON transport form)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    return value
+
+
+def inject(prompt, mapped):
+    """A copy of the prompt whose Remote Inputs carry their value as JSON text in ``payload``."""
+    out = copy.deepcopy(prompt)
+    for node_id, value in mapped.items():
+        out[node_id].setdefault("inputs", {})["payload"] = json.dumps(to_json_value(value), separators=(",", ":"))
+    return out
+
+
+def collect_outputs(prompt, history_entry):
+    """{name: encoded value} from a /history entry (outputs[node].remote_output[0].value)."""
+    outputs = (history_entry or {}).get("outputs") or {}
+    found = {}
+    for node in remote_outputs(prompt):
+        ui = outputs.get(node["node_id"]) or {}
+        items = ui.get("remote_output") or []
+        if items and isinstance(items[0], dict) and "value" in items[0]:
+            found[items[0].get("name") or node["name"]] = items[0]["value"]
+    return found
+
+
+def contract(prompt, types=None):
+    """The /schema body's inputs and outputs; ``types`` maps node ids to ComfyUI types."""
+    types = types or {}
+    return {
+        "inputs": [
+            {"name": n["name"], "type": types.get(n["node_id"], "*"), "required": n["required"]} for n in remote_inputs(prompt)
+        ],
+        "outputs": [{"name": n["name"], "type": types.get(n["node_id"], "*")} for n in remote_outputs(prompt)],
+    }
+
+
+def envelope(job_id, status, progress=None, outputs=None, error=None, message=None):
+    env = {"status": status, "job_id": job_id, "poll_url": "/jobs/%s" % job_id}
+    env["progress"] = progress or {"value": 1 if status == "completed" else 0, "max": 1}
+    if message:
+        env["message"] = message
+    if outputs is not None:
+        env["outputs"] = outputs
+        if outputs:
+            env["result"] = next(iter(outputs.values()))
+    if error is not None:
+        env["error"] = error
+    return env
+
+
+def error_envelope(code, message, details=None, job_id=None):
+    env = {"status": "failed", "job_id": job_id or "", "progress": {"value": 0, "max": 1}, "error": {"code": code, "message": message}}
+    if details is not None:
+        env["error"]["details"] = details
+    return env
+
+
+# ---- multipart/form-data -------------------------------------------------------------------
+
+
+def encode_multipart(message):
+    """message -> (body bytes, content type). Binary values (bytes data, or base64 npy/png) become parts."""
+    parts = []
+
+    def walk(value):
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {k: walk(v) for k, v in value.items()}
+        data = value.get("data")
+        if value.get("encoding") in BINARY_ENCODINGS and isinstance(data, (str, bytes, bytearray, memoryview)):
+            raw = base64.b64decode(data) if isinstance(data, str) else bytes(data)
+            name = "p%d" % len(parts)
+            parts.append((name, raw))
+            out["data"] = {"part": name}
+        return out
+
+    head = json.dumps(walk(message), separators=(",", ":")).encode("utf-8")
+    boundary = "comfyremote" + uuid.uuid4().hex
+    chunks = [_part(boundary, "json", "application/json", head)]
+    chunks += [_part(boundary, name, "application/octet-stream", raw) for name, raw in parts]
+    chunks.append(("--%s--\r\n" % boundary).encode("ascii"))
+    return b"".join(chunks), "multipart/form-data; boundary=%s" % boundary
+
+
+def _part(boundary, name, content_type, raw):
+    head = '--%s\r\nContent-Disposition: form-data; name="%s"\r\nContent-Type: %s\r\n\r\n' % (boundary, name, content_type)
+    return head.encode("ascii") + raw + b"\r\n"
+
+
+def decode_multipart(body, content_type):
+    """(body, content type) -> message with every {"part": name} data replaced by that part's bytes."""
+    match = re.search(r'boundary="?([^";,]+)"?', content_type or "")
+    if not match:
+        raise WireError("BAD_REQUEST", "content-type: multipart/form-data needs a boundary parameter")
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    parts = {}
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk
+        head, sep, raw = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            raise WireError("BAD_REQUEST", "body: malformed multipart part (no header end)")
+        name = re.search(rb'name="([^"]*)"', head)
+        if not name:
+            raise WireError("BAD_REQUEST", "body: multipart part without a name")
+        parts[name.group(1).decode("utf-8")] = raw[:-2] if raw.endswith(b"\r\n") else raw
+    if "json" not in parts:
+        raise WireError("BAD_REQUEST", "body: multipart request needs a part named 'json' holding the message")
+    try:
+        message = json.loads(parts["json"].decode("utf-8"))
+    except ValueError as exc:
+        raise WireError("BAD_REQUEST", "json: the 'json' part is not valid JSON (%s)" % exc) from exc
+
+    def walk(value):
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {k: walk(v) for k, v in value.items()}
+        ref = value.get("data")
+        if isinstance(ref, dict) and set(ref) == {"part"}:
+            if ref["part"] not in parts:
+                raise WireError("BAD_REQUEST", "data.part: no multipart part named %r" % ref["part"])
+            out["data"] = parts[ref["part"]]
+        return out
+
+    return walk(message)
+
+
+def wants_multipart(accept):
+    return "multipart/form-data" in (accept or "").lower()
