@@ -2,6 +2,7 @@ import { api, app } from './comfy.js'
 import {
   applyDeployMessage,
   type DeployLogState,
+  type DeployMessage,
   deployLogText,
   initialDeployLog,
   parseDeployMessage,
@@ -81,6 +82,8 @@ export function openDeployDialog() {
   document.body.append(overlay)
 
   let state: DeployLogState | null = null
+  // Messages can arrive before the POST answers with the deployId: keep them and replay.
+  const early: DeployMessage[] = []
   const render = () => {
     if (!state) return
     log.replaceChildren(
@@ -102,7 +105,11 @@ export function openDeployDialog() {
   const target = api as unknown as EventTarget
   const onMessage = (e: Event) => {
     const msg = parseDeployMessage((e as CustomEvent).detail)
-    if (!msg || !state) return
+    if (!msg) return
+    if (!state) {
+      if (early.length < 1000) early.push(msg)
+      return
+    }
     state = applyDeployMessage(state, msg)
     render()
   }
@@ -137,7 +144,7 @@ export function openDeployDialog() {
         error?: { message?: string }
       }
       if (!res.ok || !answer.deployId) throw new Error(answer.error?.message ?? `HTTP ${res.status}`)
-      state = initialDeployLog(answer.deployId)
+      state = early.splice(0).reduce(applyDeployMessage, initialDeployLog(answer.deployId))
       render()
     } catch (error) {
       status.textContent = `Could not start: ${(error as Error).message}`
