@@ -17,7 +17,7 @@ export function toJsonSchemas(): Record<JsonSchemaName, Record<string, unknown>>
   const out = {} as Record<JsonSchemaName, Record<string, unknown>>
   for (const [name, schema] of Object.entries(JSON_SCHEMA_SOURCES) as [JsonSchemaName, z.ZodType][]) {
     out[name] = {
-      $id: `https://comfy-remote.dev/schema/v1/${name}.json`,
+      $id: `urn:comfy-remote:protocol:v1:${name}`,
       title: name,
       ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
     }
