@@ -268,3 +268,38 @@ describe('SaveImageWebsocket previews (ws-preview recordings)', () => {
     expect(frames[0]!.toString('latin1')).toBe(expected)
   })
 })
+
+describe('caching (cache: true)', () => {
+  it('an identical prompt runs nothing and replays executed, as recorded in cached/', async () => {
+    const cachedFake = await createFakeComfyUI({ cache: true })
+    try {
+      const submit = async (clientId: string, prompt: unknown) => {
+        const ws = await WsRecorder.open(cachedFake.url, clientId)
+        const res = await fetch(`${cachedFake.url}/prompt`, {
+          method: 'POST',
+          body: JSON.stringify({ prompt, client_id: clientId }),
+        })
+        const { prompt_id } = (await res.json()) as { prompt_id: string }
+        await ws.untilDone(prompt_id)
+        ws.close()
+        return { ws, prompt_id }
+      }
+      const prompt = recordedPrompt('success/prompt.json')
+      await submit('first', prompt)
+      const { ws, prompt_id } = await submit('second', prompt)
+      expect(ws.types()).toEqual(recordedTypes('cached/ws.jsonl'))
+      expect(ws.data('execution_cached').nodes).toEqual(['1', '2', '3', '4', '5', '6', '7'])
+      const recorded = Object.values(
+        readFixtureJson<Record<string, { outputs: unknown }>>('cached/history.json'),
+      )[0]!
+      expect(cachedFake.history.get(prompt_id)?.outputs).toEqual(recorded.outputs)
+
+      const changed = structuredClone(prompt)
+      changed['3']!.inputs.blur_radius = 3
+      const third = await submit('third', changed)
+      expect(third.ws.data('execution_cached').nodes).toEqual(['1', '2', '5'])
+    } finally {
+      await cachedFake.close()
+    }
+  })
+})

@@ -24,6 +24,13 @@ export class WsRecorder {
     return recorder
   }
 
+  /** Data of the first JSON message of this type (throws when there is none). */
+  data(type: string): Record<string, unknown> {
+    const found = this.messages.find((m) => 'type' in m && m.type === type)
+    if (!found || !('type' in found)) throw new Error(`no "${type}" message received`)
+    return found.data
+  }
+
   types(): string[] {
     return this.messages.map((m) => ('type' in m ? m.type : 'binary'))
   }

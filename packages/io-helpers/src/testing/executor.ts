@@ -1,6 +1,7 @@
 import type { EncodedValue } from '../types.js'
-import { isLink } from '../types.js'
+import { compareNodeIds, isLink } from '../types.js'
 import { encodeBinaryFrame } from '../ws-frames.js'
+import { signatures } from './cache.js'
 import type { NodeResult } from './node-behaviour.js'
 import { NodeFailure, runNode } from './node-behaviour.js'
 import { executionOrder } from './order.js'
@@ -46,8 +47,27 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
   let status: 'success' | 'error' = 'success'
 
   record('execution_start', { prompt_id: promptId, timestamp: Date.now() })
-  record('execution_cached', { nodes: [], prompt_id: promptId, timestamp: Date.now() })
-  for (const id of executionOrder(prompt, state.objectInfo, item.outputs)) {
+  const order = executionOrder(prompt, state.objectInfo, item.outputs)
+  const signature = signatures(prompt)
+  const cached = new Set(order.filter((id) => state.cache?.has(signature.get(id) ?? '')))
+  record('execution_cached', {
+    nodes: [...cached].sort(compareNodeIds),
+    prompt_id: promptId,
+    timestamp: Date.now(),
+  })
+  for (const id of order) {
+    const hit = cached.has(id) ? state.cache?.get(signature.get(id)!) : undefined
+    if (!hit) continue
+    values.set(id, hit.value)
+    executed.push(id)
+    if (!hit.ui) continue
+    outputs[id] = hit.ui
+    meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id }
+    send('executed', { node: id, display_node: id, output: hit.ui, prompt_id: promptId })
+    progressState(id, 1, 1, 'finished')
+  }
+  for (const id of order) {
+    if (cached.has(id)) continue
     const node = prompt[id]!
     progressState(id, 0, 1, 'running')
     send('executing', { node: id, display_node: id, prompt_id: promptId })
@@ -95,6 +115,8 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
         finished = [count, count]
       }
       values.set(id, result.value)
+      const key = signature.get(id)
+      if (key !== undefined) state.cache?.set(key, result)
       if (result.ui) {
         outputs[id] = result.ui
         meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id }

@@ -28,6 +28,11 @@ export interface FakeComfyUIOptions {
   progressText?: boolean
   /** Base object_info (default: the recorded 0.3.64 one); the comfy-remote nodes are merged in. */
   objectInfo?: ObjectInfo
+  /**
+   * Cache node results like ComfyUI does (default false): a node whose class, literal inputs and
+   * upstream are unchanged is not run again; cached output nodes replay `executed`.
+   */
+  cache?: boolean
   /** Return an exception message to make a node fail with `execution_error`. */
   failNode?: (nodeId: string, node: ApiNode) => string | undefined
   /**
@@ -66,13 +71,17 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
     )
   }
   const objectInfo = withRemoteNodes(options.objectInfo ?? recordedObjectInfo())
-  const state = new FakeState(objectInfo, {
-    nodeDelayMs: options.nodeDelayMs ?? 0,
-    progressSteps: options.progressSteps ?? 0,
-    stepDelayMs: options.stepDelayMs ?? 0,
-    progressText: options.progressText ?? false,
-    failNode: options.failNode,
-  })
+  const state = new FakeState(
+    objectInfo,
+    {
+      nodeDelayMs: options.nodeDelayMs ?? 0,
+      progressSteps: options.progressSteps ?? 0,
+      stepDelayMs: options.stepDelayMs ?? 0,
+      progressText: options.progressText ?? false,
+      failNode: options.failNode,
+    },
+    options.cache ?? false,
+  )
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
   const wss = new WebSocketServer({ noServer: true })

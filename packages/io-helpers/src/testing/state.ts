@@ -1,4 +1,5 @@
 import type { ApiNode, ApiPrompt, ObjectInfo } from '../types.js'
+import type { CachedNode } from './cache.js'
 import { FileStore } from './files.js'
 import { WsHub } from './ws-hub.js'
 
@@ -45,6 +46,8 @@ export class FakeState {
   readonly files = new FileStore()
   readonly history = new Map<string, HistoryRecord>()
   readonly pending: QueueItem[] = []
+  /** Results by input signature when caching is on (like ComfyUI's default cache). */
+  readonly cache: Map<string, CachedNode> | undefined
   running: QueueItem | undefined
   interruptRequested = false
   number = 0
@@ -53,7 +56,10 @@ export class FakeState {
   constructor(
     readonly objectInfo: ObjectInfo,
     readonly execution: ExecutionOptions,
-  ) {}
+    cache = false,
+  ) {
+    this.cache = cache ? new Map() : undefined
+  }
 
   nextFileNumber(): number {
     this.fileCounter += 1
