@@ -76,7 +76,7 @@ describe.each(exampleNames)('example %s (comfyui engine, fake ComfyUI)', (name) 
   )
 })
 
-it('typed-inputs: an input left out runs its fallback (the saved empty payload means "not given")', async () => {
+it('typed-inputs: an input left out runs its fallback', async () => {
   const client = createRemoteClient({ url: workers.get('typed-inputs')!, timeout: 30_000 })
   const job = await client.run({ seed: { type: 'INT', encoding: 'json', data: 3 } })
   expect(job.status).toBe('completed')

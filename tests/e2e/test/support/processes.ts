@@ -78,9 +78,10 @@ export interface RunResult {
 export function runNode(
   script: string,
   args: string[],
-  options: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<RunResult> {
   const child = spawn(process.execPath, [script, ...args], {
+    cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: childEnv(options.env),
   })
