@@ -10,19 +10,14 @@ import type { Engine, EngineContext } from './engines/types.js'
 import { registerErrorHandler } from './error-handler.js'
 import { MockWorkerError } from './errors.js'
 import { JobStore } from './job-store.js'
+import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 import { parseOptions, type ResolvedOptions, type WorkerOptions } from './options.js'
 import { type OpenStreams, registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerMetaRoutes } from './routes/meta.js'
 import { registerRunRoutes } from './routes/run.js'
 import { registerMultipartParser } from './transport.js'
-import {
-  defaultObjectInfo,
-  isUiWorkflow,
-  type LoadedWorkflow,
-  type ObjectInfo,
-  prepareWorkflow,
-} from './workflow.js'
+import { isUiWorkflow, type LoadedWorkflow, type ObjectInfo, prepareWorkflow } from './workflow.js'
 
 function createEngine(options: ResolvedOptions, context: EngineContext): Engine {
   if (options.engine === 'comfyui') {
@@ -48,15 +43,23 @@ export function assertSafeHost(host: string, token: string | undefined): void {
   }
 }
 
-/** Load the workflow (UI workflows are converted with the given or the default object_info). */
-async function loadWorkflow(options: ResolvedOptions): Promise<LoadedWorkflow> {
+/**
+ * Load the workflow. The object_info (to convert UI workflows and type the contract) is the given one,
+ * else (comfyui engine) the server's, else the one shipped with io-helpers.
+ */
+async function loadWorkflow(options: ResolvedOptions, warn: (msg: string) => void): Promise<LoadedWorkflow> {
   const ui = isUiWorkflow(options.workflow)
-  const objectInfo =
-    (options.objectInfo as ObjectInfo | undefined) ??
-    (await defaultObjectInfo().catch((error: unknown) => {
-      if (ui) throw error
+  let objectInfo = options.objectInfo as ObjectInfo | undefined
+  if (objectInfo === undefined && options.engine === 'comfyui') {
+    objectInfo = await fetchObjectInfo(options.comfyuiUrl, 3_000).catch((error: unknown) => {
+      warn(`${(error as Error).message} Using the object_info shipped with io-helpers instead.`)
       return undefined
-    }))
+    })
+  }
+  objectInfo ??= await defaultObjectInfo().catch((error: unknown) => {
+    if (ui) throw error
+    return undefined
+  })
   return prepareWorkflow(options.workflow, objectInfo)
 }
 
@@ -67,13 +70,13 @@ async function loadWorkflow(options: ResolvedOptions): Promise<LoadedWorkflow> {
 export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
   const options = parseOptions(input)
   assertSafeHost(options.host, options.token)
-  const workflow = await loadWorkflow(options)
   const app = Fastify({
     logger: options.logger,
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   })
+  const workflow = await loadWorkflow(options, (msg) => app.log.warn(msg))
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerMultipartParser(app, options.bodyLimit)

@@ -4,7 +4,7 @@ import { startWorker } from './app.js'
 import { isMockWorkerError } from './errors.js'
 import type { WorkerOptions } from './options.js'
 import { formatContract } from './table.js'
-import { loadWorkflowFile } from './workflow.js'
+import { type LoadWorkflowOptions, loadWorkflowFile } from './workflow.js'
 
 const HELP = `comfy-remote-mock: a local worker with the comfy-remote HTTP contract
 
@@ -70,10 +70,23 @@ async function main(argv: string[]): Promise<void> {
   }
   if (values.workflow === undefined)
     throw new Error('--workflow <file> is required (an API-format prompt or a UI workflow). See --help.')
-  const loaded = await loadWorkflowFile(values.workflow, values['object-info'])
+  const engine = values.engine ?? 'echo'
+  if (engine !== 'echo' && engine !== 'comfyui')
+    throw new Error(`--engine must be echo or comfyui, got ${JSON.stringify(engine)}.`)
+  const comfyuiUrl = values['comfyui-url'] ?? 'http://127.0.0.1:8188'
+  const loadOptions: LoadWorkflowOptions = {
+    onFallback: (reason) =>
+      process.stderr.write(
+        `comfy-remote-mock: warning: ${reason} Using the object_info shipped with io-helpers.\n`,
+      ),
+  }
+  if (values['object-info'] !== undefined) loadOptions.objectInfoPath = values['object-info']
+  else if (engine === 'comfyui') loadOptions.comfyuiUrl = comfyuiUrl
+  const loaded = await loadWorkflowFile(values.workflow, loadOptions)
   const options: WorkerOptions = {
     workflow: loaded.prompt,
-    engine: (values.engine ?? 'echo') as 'echo',
+    engine,
+    comfyuiUrl,
     host: values.host ?? '127.0.0.1',
     port: num('port', values.port) ?? 8787,
     logger: { level: values['log-level'] ?? 'info' },
@@ -81,11 +94,7 @@ async function main(argv: string[]): Promise<void> {
   const set = <K extends keyof WorkerOptions>(key: K, value: WorkerOptions[K] | undefined): void => {
     if (value !== undefined) options[key] = value
   }
-  if (values['object-info'] !== undefined) {
-    const { readFile } = await import('node:fs/promises')
-    set('objectInfo', JSON.parse(await readFile(values['object-info'], 'utf8')))
-  }
-  set('comfyuiUrl', values['comfyui-url'])
+  set('objectInfo', loaded.objectInfo)
   set('token', values.token ?? (process.env.COMFY_REMOTE_TOKEN || undefined))
   set('steps', num('steps', values.steps))
   set('stepMs', num('step-ms', values['step-ms']))
@@ -98,7 +107,7 @@ async function main(argv: string[]): Promise<void> {
 
   const { app, url } = await startWorker(options)
   process.stdout.write(
-    `comfy-remote mock worker (${options.engine} engine${options.engine === 'comfyui' ? ` -> ${options.comfyuiUrl ?? 'http://127.0.0.1:8188'}` : ''}) listening on ${url}\n` +
+    `comfy-remote mock worker (${engine} engine${engine === 'comfyui' ? ` -> ${comfyuiUrl}` : ''}) listening on ${url}\n` +
       `Docs: ${url}/docs   Auth: ${options.token === undefined ? 'none (loopback only)' : 'Bearer token required'}\n\n` +
       `${formatContract(loaded.contract)}\n\n`,
   )

@@ -6,12 +6,13 @@ export type { Engine, EngineContext, EngineHealth } from './engines/types.js'
 export { httpStatusForCode, isMockWorkerError, MockWorkerError, type MockWorkerErrorCode } from './errors.js'
 export type { Job, JobError, JobProgress, JobStatus, RunContext, WireEnvelope } from './job.js'
 export { JobStore, type JobStoreOptions } from './job-store.js'
+export { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 export { parseOptions, type ResolvedOptions, type WorkerOptions, zWorkerOptions } from './options.js'
 export { formatContract } from './table.js'
 export {
-  defaultObjectInfo,
   isUiWorkflow,
   type LoadedWorkflow,
+  type LoadWorkflowOptions,
   loadWorkflowFile,
   prepareWorkflow,
   type WorkflowContract,

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { ApiPrompt, ObjectInfo } from '@comfy-remote/io-helpers'
 import { describeWorkflow, isIoHelpersError, toApiPrompt } from '@comfy-remote/io-helpers'
 import { MockWorkerError } from './errors.js'
+import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 
 export type { ApiPrompt, ObjectInfo }
 
@@ -52,24 +51,6 @@ export function isUiWorkflow(value: unknown): boolean {
   return isRecord(value) && Array.isArray(value.nodes) && Array.isArray(value.links)
 }
 
-/** The object_info shipped with @comfy-remote/io-helpers (a real ComfyUI 0.3.64). */
-export async function defaultObjectInfo(): Promise<ObjectInfo> {
-  const entry = fileURLToPath(import.meta.resolve('@comfy-remote/io-helpers'))
-  let dir = dirname(entry)
-  for (let i = 0; i < 4; i++) {
-    try {
-      const text = await readFile(join(dir, 'fixtures', 'comfyui-0.3.64', 'object_info.json'), 'utf8')
-      return JSON.parse(text) as ObjectInfo
-    } catch {
-      dir = dirname(dir)
-    }
-  }
-  throw new MockWorkerError(
-    'INVALID_OPTIONS',
-    'Cannot find the object_info fixture of @comfy-remote/io-helpers; pass --object-info <file>.',
-  )
-}
-
 /**
  * Turn a parsed workflow file (API or UI format) into an API prompt and its
  * contract. UI workflows need an object_info (see `defaultObjectInfo`).
@@ -112,21 +93,38 @@ export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): Loa
   }
 }
 
+export interface LoadWorkflowOptions {
+  /** An /object_info JSON file (wins over everything). */
+  objectInfoPath?: string
+  /** A ComfyUI server whose /object_info to use (the comfyui engine's server; it knows its custom nodes). */
+  comfyuiUrl?: string
+  /** Told when the server's object_info could not be read and the shipped one is used instead. */
+  onFallback?: (reason: string) => void
+}
+
 /**
- * Read a workflow file and prepare it. The object_info (`objectInfoPath`, else the one shipped with
- * io-helpers) converts UI workflows and types the contract.
+ * Read a workflow file (API or UI format) and prepare it. The object_info converts UI workflows and
+ * types the contract: `objectInfoPath`, else the ComfyUI server's, else the one shipped with io-helpers.
  */
-export async function loadWorkflowFile(path: string, objectInfoPath?: string): Promise<LoadedWorkflow> {
+export async function loadWorkflowFile(
+  path: string,
+  options: LoadWorkflowOptions = {},
+): Promise<LoadedWorkflow & { objectInfo: ObjectInfo | undefined }> {
   const workflow = await readJson(path, 'workflow')
-  const ui = isUiWorkflow(workflow)
-  const objectInfo =
-    objectInfoPath === undefined
-      ? await defaultObjectInfo().catch((error: unknown) => {
-          if (ui) throw error
-          return undefined
-        })
-      : ((await readJson(objectInfoPath, 'object_info')) as ObjectInfo)
-  return prepareWorkflow(workflow, objectInfo)
+  let objectInfo: ObjectInfo | undefined
+  if (options.objectInfoPath !== undefined) {
+    objectInfo = (await readJson(options.objectInfoPath, 'object_info')) as ObjectInfo
+  } else if (options.comfyuiUrl !== undefined) {
+    objectInfo = await fetchObjectInfo(options.comfyuiUrl).catch((error: unknown) => {
+      options.onFallback?.((error as Error).message)
+      return undefined
+    })
+  }
+  objectInfo ??= await defaultObjectInfo().catch((error: unknown) => {
+    if (isUiWorkflow(workflow)) throw error
+    return undefined
+  })
+  return { ...prepareWorkflow(workflow, objectInfo), objectInfo }
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {

@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createFakeComfyUI } from '@comfy-remote/io-helpers/testing'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FIXTURES } from './helpers.js'
 
@@ -93,6 +94,39 @@ describe('comfy-remote-mock CLI', () => {
     expect(schema.outputs).toMatchObject([{ name: 'inverted' }])
     child.kill('SIGTERM')
     await once(child, 'exit')
+  })
+
+  it("--engine comfyui converts a UI workflow with the server's object_info and runs jobs on it", async () => {
+    const comfy = await createFakeComfyUI()
+    try {
+      const { child, url } = await start([
+        '--workflow',
+        join(FIXTURES, 'ui-workflow.json'),
+        '--engine',
+        'comfyui',
+        '--comfyui-url',
+        comfy.url,
+        '--port',
+        '0',
+        '--log-level',
+        'warn',
+      ])
+      expect(comfy.requests.some((r) => r.method === 'GET' && r.path === '/object_info')).toBe(true)
+      const image = { type: 'IMAGE', encoding: 'json', data: [[[0.5]]] }
+      const res = await fetch(`${url}/run?wait=10`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { image } }),
+      })
+      const env = (await res.json()) as { status: string; outputs: Record<string, unknown> }
+      expect(env.status).toBe('completed')
+      expect(env.outputs.inverted).toEqual(image)
+      child.kill('SIGTERM')
+      const [code] = (await once(child, 'exit')) as [number | null]
+      expect(code).toBe(0)
+    } finally {
+      await comfy.close()
+    }
   })
 
   it('refuses a non-loopback host without a token', async () => {
