@@ -58,7 +58,8 @@ def test_pack_registers_with_comfy_entrypoint_and_routes(flavour, monkeypatch):
 def test_pack_without_comfyui_registers_nothing_and_does_not_crash():
     comfy_v3.uninstall()
     pack = _load_pack()
-    assert pack.NODE_CLASS_MAPPINGS == {} and pack.comfy_entrypoint is None
+    assert pack.NODE_CLASS_MAPPINGS == {}
+    assert not hasattr(pack, "comfy_entrypoint")  # (a None entrypoint would make ComfyUI skip the mappings)
 
 
 def test_pure_modules_do_not_import_comfyui():
@@ -73,3 +74,33 @@ def test_pure_modules_do_not_import_comfyui():
 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_pack_without_comfy_extension_uses_class_mappings(monkeypatch):
+    import types
+
+    comfy_v3.install("0.3.64")
+    try:
+        monkeypatch.delattr(sys.modules["comfy_api.latest"], "ComfyExtension")
+        server = sys.modules["server"].PromptServer.instance
+        server.routes = types.SimpleNamespace(get=lambda p: lambda fn: fn, post=lambda p: lambda fn: fn)
+        aiohttp = types.ModuleType("aiohttp")
+        aiohttp.web = types.SimpleNamespace(json_response=lambda body, status=200: (body, status))
+        monkeypatch.setitem(sys.modules, "aiohttp", aiohttp)
+        pack = _load_pack()
+        assert not hasattr(pack, "comfy_entrypoint")
+        assert sorted(pack.NODE_CLASS_MAPPINGS) == sorted(
+            [
+                "ComfyRemoteInput",
+                "ComfyRemoteOutput",
+                "ComfyRemoteNode",
+                "ComfyRemoteModalDeployment",
+                "ComfyRemoteSelectOutput",
+            ]
+        )
+        assert pack.NODE_DISPLAY_NAME_MAPPINGS["ComfyRemoteNode"] == "Remote API"
+        info = pack.NODE_CLASS_MAPPINGS["ComfyRemoteNode"].GET_NODE_INFO_V1()
+        assert info["input_order"]["required"] == ["url", "input_1_$remote_inputs_ag$"]
+        assert getattr(server, "_comfy_remote_routes", False) is True
+    finally:
+        comfy_v3.uninstall()
