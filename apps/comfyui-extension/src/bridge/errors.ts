@@ -5,6 +5,7 @@ export type BridgeErrorCode =
   | 'FILE_NOT_FOUND'
   | 'FILE_OUTSIDE_WORKDIR'
   | 'CANCELLED'
+  | 'IO_ERROR'
   | 'INTERNAL'
 
 export class BridgeError extends Error {
@@ -24,12 +25,12 @@ export function isBridgeError(value: unknown): value is BridgeError {
 /** Turns any thrown value into the `code` and `message` of an `error` event. */
 export function describeError(error: unknown): { code: string; message: string } {
   if (error && typeof error === 'object') {
-    const e = error as { code?: unknown; message?: unknown; name?: unknown }
+    const e = error as { code?: unknown; message?: unknown; name?: unknown; syscall?: unknown }
     const message = typeof e.message === 'string' && e.message ? e.message : String(error)
+    // Node system errors (ENOENT, EACCES, ENOSPC, ...) from reading inputs or writing outputs.
+    if (typeof e.syscall === 'string') return { code: 'IO_ERROR', message }
     if (typeof e.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code)) return { code: e.code, message }
     if (e.name === 'AbortError') return { code: 'CANCELLED', message: 'The request was cancelled.' }
-    if (typeof e.code === 'string' && e.code.startsWith('E'))
-      return { code: 'INTERNAL', message: `${e.code}: ${message}` }
     return { code: 'INTERNAL', message }
   }
   return { code: 'INTERNAL', message: String(error) }

@@ -37,7 +37,7 @@ async function readInside(workDirReal: string, path: string, field: string): Pro
 
 async function loadValue(value: unknown, workDirReal: string, field: string): Promise<unknown> {
   if (!isObj(value) || typeof value.encoding !== 'string') return value
-  const path = fileRef(value.data)
+  const path = BINARY[value.encoding] ? fileRef(value.data) : null
   if (path !== null) return { ...value, data: await readInside(workDirReal, path, field) }
   if (value.encoding === 'object' && isObj(value.data)) {
     const data: Obj = {}
