@@ -1,24 +1,7 @@
-/**
- * Structural copy of @comfy-remote/protocol's `EncodedValue` (docs/architecture.md). Kept local so this
- * package builds on its own; any protocol EncodedValue is assignable to it and back.
- */
-export type Encoding =
-  | 'json'
-  | 'npy'
-  | 'png'
-  | 'object'
-  | 'list'
-  | 'base64+pickle'
-  | 'identity'
-  | (string & {})
+import type { EncodedValue, Encoding } from '@comfy-remote/protocol'
 
-export interface EncodedValue {
-  type: string
-  encoding: Encoding
-  data?: unknown
-  ref?: string
-  [extra: string]: unknown
-}
+/** Encoded values are @comfy-remote/protocol's (`{type, encoding, data, ref?, ...extra}`). */
+export type { EncodedValue, Encoding }
 
 /** A link in an API prompt: `[source node id, output slot]`. */
 export type NodeLink = [string, number]
