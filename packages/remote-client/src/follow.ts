@@ -27,7 +27,7 @@ export function isTerminal(status: JobStatus): boolean {
 export function createReporter(hooks: FollowHooks): (env: JobEnvelope) => boolean {
   let status: JobStatus | undefined
   let queue: number | undefined
-  let key = ''
+  let last: ProgressInfo | undefined
   return (env) => {
     let changed = false
     if (env.status !== status || env.queuePosition !== queue) {
@@ -36,16 +36,21 @@ export function createReporter(hooks: FollowHooks): (env: JobEnvelope) => boolea
       changed = true
       hooks.onStatus?.(env.status, env)
     }
-    const progress = env.progress
-    const next = progress ? `${progress.value}/${progress.max}/${env.message ?? ''}` : key
-    if (progress && next !== key) {
-      key = next
-      changed = true
-      hooks.onProgress?.(
+    const p = env.progress
+    // A message that disappears (the final envelope often has none) is not news.
+    const fresh =
+      p &&
+      (!last ||
+        p.value !== last.value ||
+        p.max !== last.max ||
+        (env.message !== undefined && env.message !== last.message))
+    if (p && fresh) {
+      last =
         env.message === undefined
-          ? { value: progress.value, max: progress.max }
-          : { value: progress.value, max: progress.max, message: env.message },
-      )
+          ? { value: p.value, max: p.max }
+          : { value: p.value, max: p.max, message: env.message }
+      changed = true
+      hooks.onProgress?.(last)
     }
     return changed
   }
