@@ -52,19 +52,25 @@ function urlsAfterArrows(lines: string[]): string[] {
   return found
 }
 
+const URL_CLASS = "A-Za-z0-9\\-._~:/?#[\\]@!$&'()*+,;=%"
+const FLAT_ARROW_RE = new RegExp(`=>\\s*(https://[A-Za-z0-9.-]+\\.modal\\.run[${URL_CLASS}]*)`)
+
 export function parseDeployOutput(output: string): DeployUrls {
   const lines = stripAnsi(output).split('\n')
   const arrows = urlsAfterArrows(lines)
   let url = arrows.find((u) => /\.modal\.run(\/|$)/.test(u)) ?? arrows[0]
   if (url === undefined) {
-    const joined = lines.map((l) => l.trim()).join('\n')
-    url = /https:\/\/[A-Za-z0-9.-]+\.modal\.run\S*/.exec(joined)?.[0]
+    // "=>" itself was split by wrapping: rejoin continuation lines and look again.
+    const flat = lines.map((l) => l.replace(TREE_PREFIX, '').trimEnd()).join('')
+    url =
+      FLAT_ARROW_RE.exec(flat)?.[1] ??
+      /https:\/\/[A-Za-z0-9.-]+\.modal\.run[^\s]*/.exec(lines.join('\n'))?.[0]
   }
-  let dashboardUrl: string | undefined
+  const dashboards: string[] = []
   lines.forEach((line, i) => {
     const match = /https:\/\/modal\.com\/apps\/\S*/.exec(line)
-    if (match && dashboardUrl === undefined)
-      dashboardUrl = line.trim().endsWith(match[0]) ? rejoin(lines, i, match[0]) : match[0]
+    if (match) dashboards.push(line.trim().endsWith(match[0]) ? rejoin(lines, i, match[0]) : match[0])
   })
+  const dashboardUrl = dashboards.find((d) => d.includes('/deployed/')) ?? dashboards[0]
   return { url: url?.replace(/[.,;)]+$/, ''), dashboardUrl }
 }

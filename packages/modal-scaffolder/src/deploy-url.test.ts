@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest'
+import { parseDeployOutput } from './deploy-url.js'
+
+const URL = 'https://my-long-workspace-name--echo-app-web.modal.run'
+const ESC = String.fromCharCode(27)
+const head = ['\u2713 Created objects.', '\u251c\u2500\u2500 \ud83d\udd28 Created mount /x/workflow.py']
+const tail = [
+  '\u2713 App deployed in 3.210s! \ud83c\udf89',
+  '',
+  'View Deployment: https://modal.com/apps/ws/main/deployed/echo-app',
+]
+
+function wrap(line: string, width: number, indent: string): string[] {
+  const out: string[] = []
+  for (let i = 0; i < line.length; i += width) out.push((i === 0 ? '' : indent) + line.slice(i, i + width))
+  return out
+}
+
+describe('parseDeployOutput', () => {
+  const web = `\u2514\u2500\u2500 \ud83d\udd28 Created web function web => ${URL}`
+  it.each([
+    ['one line', [...head, web, ...tail]],
+    [
+      'coloured',
+      [
+        ...head,
+        `\u2514\u2500\u2500 ${ESC}[1mCreated web function web =>${ESC}[0m ${ESC}[32m${URL}${ESC}[0m`,
+        ...tail,
+      ],
+    ],
+    ['CRLF', [...head, `${web}\r`, ...tail]],
+    ...[20, 33, 40, 48, 61].map(
+      (w) => [`wrapped at ${w}`, [...head, ...wrap(web, w, '    '), ...tail]] as [string, string[]],
+    ),
+    ...[25, 37, 44].map(
+      (w) =>
+        [`wrapped at ${w} under a tree guide`, [...head, ...wrap(web, w, '\u2502   '), ...tail]] as [
+          string,
+          string[],
+        ],
+    ),
+    [
+      'arrow at line end',
+      [
+        ...head,
+        '\u2514\u2500\u2500 Created web function web =>',
+        `    ${URL.slice(0, 20)}`,
+        `    ${URL.slice(20)}`,
+        ...tail,
+      ],
+    ],
+  ])('%s', (_name, lines) => {
+    const parsed = parseDeployOutput(lines.join('\n'))
+    expect(parsed.url).toBe(URL)
+    expect(parsed.dashboardUrl).toBe('https://modal.com/apps/ws/main/deployed/echo-app')
+  })
+
+  it('prefers the modal.run endpoint over other arrows', () => {
+    const out = [
+      '\u251c\u2500\u2500 Created thing => https://example.com/other',
+      `\u2514\u2500\u2500 Created web function web => ${URL}`,
+    ].join('\n')
+    expect(parseDeployOutput(out).url).toBe(URL)
+  })
+
+  it('finds nothing in output without an endpoint', () => {
+    expect(parseDeployOutput([...head, ...tail].join('\n')).url).toBeUndefined()
+  })
+})

@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  DRY_RUN_HOST,
+  deployModalProject,
+  isModalScaffolderError,
+  scaffoldModalProject,
+  stopModalApp,
+} from '../src/index.js'
+import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, tempDir } from './helpers.js'
+
+const FAKE_BIN = join(PACKAGE_DIR, 'test', 'bin')
+const originalPath = process.env.PATH
+let project: string
+let record: string
+
+interface Call {
+  argv: string[]
+  cwd: string
+  env: Record<string, string>
+}
+const calls = (): Call[] =>
+  existsSync(record)
+    ? readFileSync(record, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Call)
+    : []
+
+beforeAll(async () => {
+  process.env.PATH = `${FAKE_BIN}${delimiter}${originalPath}`
+  const result = await scaffoldModalProject({
+    workflow: join(FIXTURES, 'echo-prompt.json'),
+    outDir: tempDir(),
+    appName: 'echo-app',
+    nodePackDir: nodePackDir(),
+    buildNonce: 'first-nonce',
+  })
+  project = result.dir
+})
+afterAll(() => {
+  process.env.PATH = originalPath
+  delete process.env.FAKE_MODAL_MODE
+  delete process.env.FAKE_MODAL_RECORD
+  cleanupTempDirs()
+})
+beforeEach(() => {
+  record = join(tempDir(), 'calls.jsonl')
+  process.env.FAKE_MODAL_RECORD = record
+  delete process.env.FAKE_MODAL_MODE
+})
+
+const URL = 'https://my-long-workspace-name--echo-app-web.modal.run'
+
+describe('deployModalProject with a fake modal on PATH', () => {
+  it('runs `modal deploy workflow.py` in the project with a wide terminal, streams the log, returns the URL', async () => {
+    const lines: string[] = []
+    const result = await deployModalProject(project, {
+      onLog: (l) => lines.push(l),
+      env: { EXTRA_ENV: 'yes' },
+    })
+    expect(result).toMatchObject({
+      url: URL,
+      dryRun: false,
+      appName: 'echo-app',
+      dashboardUrl: 'https://modal.com/apps/my-long-workspace-name/main/deployed/echo-app',
+    })
+    const [call] = calls()
+    expect(call).toEqual({
+      argv: ['deploy', 'workflow.py'],
+      cwd: project,
+      env: expect.objectContaining({ COLUMNS: '400', NO_COLOR: '1', EXTRA_ENV: 'yes' }),
+    })
+    expect(call?.env.MODAL_IGNORE_CACHE).toBeUndefined()
+    expect(lines.some((l) => l.includes('Created web function web'))).toBe(true)
+    expect(JSON.parse(readFileSync(join(project, 'modal_config.json'), 'utf8')).build_nonce).toBe(
+      'first-nonce',
+    )
+  })
+
+  it.each(['wrapped', 'arrow-eol'])('rejoins a URL the CLI split over lines (%s)', async (mode) => {
+    process.env.FAKE_MODAL_MODE = mode
+    expect((await deployModalProject(project)).url).toBe(URL)
+  })
+
+  it('forced rebuild sets MODAL_IGNORE_CACHE=1 and writes a new build nonce into the project', async () => {
+    const before = readFileSync(join(project, 'workflow.py'), 'utf8')
+    await deployModalProject(project, { forceRebuild: true })
+    const [call] = calls()
+    expect(call?.env.MODAL_IGNORE_CACHE).toBe('1')
+    const nonce = JSON.parse(readFileSync(join(project, 'modal_config.json'), 'utf8')).build_nonce as string
+    expect(nonce).not.toBe('first-nonce')
+    const after = readFileSync(join(project, 'workflow.py'), 'utf8')
+    expect(after).toContain(`BUILD_NONCE = "${nonce}"`)
+    expect(after.replace(nonce, 'first-nonce')).toBe(
+      before.replace(/BUILD_NONCE = "[^"]*"/, 'BUILD_NONCE = "first-nonce"'),
+    )
+  })
+
+  it.each([
+    ['fail', 'DEPLOY_FAILED', 'Image build for im-abc123 failed'],
+    ['token', 'MODAL_TOKEN_MISSING', 'modal token new'],
+    ['secret', 'MODAL_SECRET_MISSING', 'modal secret create echo-app-auth COMFY_REMOTE_TOKEN='],
+    ['nourl', 'DEPLOY_URL_NOT_FOUND', 'https://modal.com/apps/my-long-workspace-name/main/deployed/echo-app'],
+  ])('mode %s gives %s', async (mode, code, text) => {
+    process.env.FAKE_MODAL_MODE = mode
+    const error = await deployModalProject(project).catch((e: unknown) => e)
+    expect(isModalScaffolderError(error) && error.code).toBe(code)
+    expect((error as Error).message).toContain(text)
+  })
+
+  it('reports a missing CLI with the install command', async () => {
+    const error = await deployModalProject(project, { modalBin: join(tempDir(), 'no-such-modal') }).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toMatchObject({
+      code: 'MODAL_CLI_MISSING',
+      message: expect.stringContaining('pip install modal'),
+    })
+  })
+
+  it('dry run calls nothing and returns a placeholder that says so', async () => {
+    const lines: string[] = []
+    const result = await deployModalProject(project, { dryRun: true, onLog: (l) => lines.push(l) })
+    expect(result.url).toBe(`https://${DRY_RUN_HOST}/echo-app`)
+    expect(result.log).toMatch(/not a live endpoint/)
+    expect(lines).toEqual([result.log])
+    expect(calls()).toEqual([])
+  })
+
+  it('refuses a directory that is not a project', async () => {
+    await expect(deployModalProject(tempDir())).rejects.toMatchObject({ code: 'NOT_A_PROJECT' })
+    expect(calls()).toEqual([])
+  })
+})
+
+describe('stopModalApp', () => {
+  it('runs `modal app stop <name>`', async () => {
+    await stopModalApp('echo-app')
+    expect(calls().map((c) => c.argv)).toEqual([['app', 'stop', 'echo-app']])
+  })
+
+  it('fails with STOP_FAILED and the CLI reason', async () => {
+    process.env.FAKE_MODAL_MODE = 'fail'
+    await expect(stopModalApp('echo-app')).rejects.toMatchObject({
+      code: 'STOP_FAILED',
+      message: expect.stringContaining('Could not find a deployed app'),
+    })
+  })
+
+  it.each(['--help', 'a b', 'x;rm -rf /', '', '../up'])(
+    'rejects the app name %j without running modal',
+    async (name) => {
+      await expect(stopModalApp(name)).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+      expect(calls()).toEqual([])
+    },
+  )
+})
