@@ -54,7 +54,7 @@ function fault(kind: Fault, res: ServerResponse): boolean | 'slow' {
  * A v1 worker (health, /run, /jobs/:id; no SSE) whose answers can fail on purpose. Each job moves
  * one progress step per poll and completes after `steps` polls. Jobs are keyed by Idempotency-Key.
  */
-export async function startFlakyWorker(steps = 3, slowMs = 1_500): Promise<FlakyWorker> {
+export async function startFlakyWorker(steps = 3, slowMs = 3_000): Promise<FlakyWorker> {
   const jobs = new Map<string, { id: string; polls: number }>()
   const faults: FlakyWorker['faults'] = { post: [], get: [] }
   const envelope = (job: { id: string; polls: number }) =>
