@@ -159,6 +159,24 @@ describe('echo worker routes (inject)', () => {
     expect(other.json().job_id).not.toBe(a.json().job_id)
   })
 
+  it('an Idempotency-Key reused for a different request is a 409', async () => {
+    const send = (data: unknown) =>
+      app.inject({
+        method: 'POST',
+        url: '/run',
+        payload: { inputs: { image: imageValue(data) } },
+        headers: { 'idempotency-key': 'k-conflict' },
+      })
+    const first = await send([1, 2])
+    expect(first.statusCode).toBeLessThan(300)
+    const again = await send([3, 4])
+    expect(again.json().job_id).toBe(first.json().job_id)
+    const other = await send([1, 2, 3, 4, 5])
+    expect(other.statusCode).toBe(409)
+    expect(other.json().error.code).toBe('IDEMPOTENCY_CONFLICT')
+    expect(other.json().error.message).toContain(first.json().job_id)
+  })
+
   it('multipart in, multipart out when asked; JSON with base64 when not', async () => {
     const bytes = encodeNpy({ dtype: 'float32', shape: [1, 2, 2, 3], data: new Float32Array(12).fill(0.5) })
     const { body, contentType } = encodeMultipart({

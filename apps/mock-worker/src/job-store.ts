@@ -55,7 +55,7 @@ export class JobStore {
   }
 
   /** Submit a job; the same idempotency key returns the same job. */
-  submit(payload: unknown, idempotencyKey?: string): { job: Job; created: boolean } {
+  submit(payload: unknown, idempotencyKey?: string, fingerprint = ''): { job: Job; created: boolean } {
     if (idempotencyKey !== undefined) {
       const existing = this.#byKey.get(idempotencyKey)
       const job = existing === undefined ? undefined : this.get(existing)
@@ -84,6 +84,7 @@ export class JobStore {
       id: randomUUID(),
       payload,
       idempotencyKey,
+      fingerprint,
       createdAt: Date.now(),
       status: 'pending',
       progress: { value: 0, max: 1 },

@@ -20,6 +20,8 @@ export interface Job {
   /** What the engine prepared from the request (see Engine.prepare). */
   readonly payload: unknown
   readonly idempotencyKey: string | undefined
+  /** Summary of the request's inputs (see fingerprint.ts), to notice a reused Idempotency-Key. */
+  readonly fingerprint: string
   readonly createdAt: number
   status: JobStatus
   progress: JobProgress

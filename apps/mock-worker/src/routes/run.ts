@@ -5,6 +5,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { type WorkerContext, waitMs } from '../context.js'
 import { MockWorkerError } from '../errors.js'
+import { fingerprint } from '../fingerprint.js'
 import { isTerminal, type Job, jobPollUrl } from '../job.js'
 import { sendEnvelope } from '../transport.js'
 import { envelopeResponses, zRunHeaders, zWaitQuery } from './schemas.js'
@@ -28,7 +29,16 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
   const handler = async (request: RunRequestT, reply: FastifyReply) => {
     const started = Date.now()
     const key = request.headers['idempotency-key']
+    const { inputs } = parseRunRequest(request.body ?? {})
+    const print = fingerprint(inputs)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
+    if (job !== undefined && job.fingerprint !== print) {
+      throw new MockWorkerError(
+        'IDEMPOTENCY_CONFLICT',
+        `Idempotency-Key ${JSON.stringify(key)} was already used for a different request (job ${job.id}); use a new key for a new request.`,
+        { details: { job_id: job.id } },
+      )
+    }
     if (job === undefined) {
       if (!ctx.store.accepting) {
         throw new MockWorkerError(
@@ -36,9 +46,15 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
           'The worker is shutting down and accepts no new jobs; retry on another worker.',
         )
       }
-      const { inputs } = parseRunRequest(request.body ?? {})
       const prepared = ctx.engine.prepare(inputs)
-      job = ctx.store.submit(prepared, key).job
+      job = ctx.store.submit(prepared, key, print).job
+      if (job.fingerprint !== print) {
+        throw new MockWorkerError(
+          'IDEMPOTENCY_CONFLICT',
+          `Idempotency-Key ${JSON.stringify(key)} was already used for a different request (job ${job.id}); use a new key for a new request.`,
+          { details: { job_id: job.id } },
+        )
+      }
       await ctx.store.waitFor(job, (j) => j.admitted, ctx.admissionTimeoutMs)
     }
     const wait = waitMs(ctx, request.query.wait) - (Date.now() - started)
