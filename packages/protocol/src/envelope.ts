@@ -2,7 +2,7 @@ import { ProtocolError } from './errors.js'
 import { toResultValue } from './result.js'
 import type { EncodedValue, ErrorInfo, JobEnvelope, JobEnvelopeWire, JobStatus } from './schemas.js'
 import { normalizeProgress, normalizeStatus } from './status.js'
-import { type Dict, firstNumber, firstText, isDict } from './util.js'
+import { type Dict, firstNumber, firstText, isDict, setOwn } from './util.js'
 
 const TEXT_KEYS = ['message', 'status_text', 'detail', 'description'] as const
 const PROGRESS_TEXT_KEYS = ['message', 'detail', 'description', 'stage'] as const
@@ -84,7 +84,7 @@ function readOutputs(raw: unknown): Record<string, EncodedValue> | undefined {
   const out: Record<string, EncodedValue> = {}
   for (const [name, value] of Object.entries(raw)) {
     const v = isDict(value) ? toResultValue(value) : undefined
-    if (v) out[name] = v
+    if (v) setOwn(out, name, v)
   }
   return out
 }

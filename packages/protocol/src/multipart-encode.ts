@@ -1,7 +1,7 @@
 import { base64ToBytes } from './base64.js'
 import { serializeJson } from './json.js'
 import { JSON_PART_NAME, MEDIA_TYPE_JSON, MEDIA_TYPE_MULTIPART, MEDIA_TYPE_OCTET_STREAM } from './media.js'
-import { isDict } from './util.js'
+import { isDict, setOwn } from './util.js'
 
 export interface EncodeMultipartOptions {
   /** Boundary to use (default: random). Must not occur in any payload. */
@@ -50,15 +50,15 @@ function extract(node: unknown, parts: Map<string, Uint8Array>, threshold: numbe
       ) {
         const name = `b${parts.size}`
         parts.set(name, value instanceof Uint8Array ? value : base64ToBytes(value))
-        out[key] = { part: name }
+        setOwn(out, key, { part: name })
         continue
       }
       if (OPAQUE.has(encoding)) {
-        out[key] = value
+        setOwn(out, key, value)
         continue
       }
     }
-    out[key] = extract(value, parts, threshold)
+    setOwn(out, key, extract(value, parts, threshold))
   }
   return out
 }

@@ -1,5 +1,5 @@
 import { ENCODINGS, type EncodedValue, type Encoding } from './schemas.js'
-import type { Dict } from './util.js'
+import { type Dict, setOwn } from './util.js'
 
 const STRIP = new Set(['status', 'state', 'comfy_type', 'value'])
 
@@ -31,7 +31,7 @@ export function toResultValue(obj: Dict, keepExtras = true): EncodedValue | unde
   if (ref !== undefined) out.ref = ref
   if (!keepExtras) return out
   for (const [key, v] of Object.entries(obj)) {
-    if (!(key in out) && !STRIP.has(key)) out[key] = v
+    if (!Object.hasOwn(out, key) && !STRIP.has(key)) setOwn(out, key, v)
   }
   return out
 }

@@ -165,3 +165,24 @@ describe('parseEncodedValue', () => {
     })
   })
 })
+
+describe('untrusted keys', () => {
+  it('an input named __proto__ stays an own property and changes no prototype', () => {
+    const req = parseRunRequest(
+      '{"inputs":{"__proto__":{"type":"INT","encoding":"json","data":1},"b":{"encoding":"json","data":2}}}',
+    )
+    expect(Object.getPrototypeOf(req.inputs)).toBe(Object.prototype)
+    expect(Object.keys(req.inputs)).toEqual(['__proto__', 'b'])
+    expect(Object.getOwnPropertyDescriptor(req.inputs, '__proto__')?.value).toEqual({
+      type: 'INT',
+      encoding: 'json',
+      data: 1,
+    })
+  })
+
+  it('a list input named __proto__ too', () => {
+    const req = parseRunRequest({ inputs: [{ name: '__proto__', encoding: 'json', data: 1 }] })
+    expect(Object.getPrototypeOf(req.inputs)).toBe(Object.prototype)
+    expect(Object.hasOwn(req.inputs, '__proto__')).toBe(true)
+  })
+})

@@ -1,6 +1,6 @@
 import { ProtocolError } from './errors.js'
 import { ENCODINGS, type EncodedValue, type Encoding, type RunRequest } from './schemas.js'
-import { type Dict, describe, isDict } from './util.js'
+import { type Dict, describe, isDict, setOwn } from './util.js'
 
 function bad(field: string, message: string): ProtocolError {
   return new ProtocolError('BAD_REQUEST', `${field}: ${message}`, { field })
@@ -47,7 +47,7 @@ function fromList(list: unknown[]): Record<string, EncodedValue> {
     if (Object.hasOwn(inputs, name)) throw bad(`${field}.name`, `duplicate input name "${name}".`)
     const value = parseEncodedValue(item, field)
     delete value.name
-    inputs[name] = value
+    setOwn(inputs, name, value)
   })
   return inputs
 }
@@ -82,7 +82,8 @@ export function parseRunRequest(body: unknown): RunRequest {
   else if (Array.isArray(raw)) inputs = fromList(raw)
   else if (isDict(raw)) {
     inputs = {}
-    for (const [name, value] of Object.entries(raw)) inputs[name] = parseEncodedValue(value, `inputs.${name}`)
+    for (const [name, value] of Object.entries(raw))
+      setOwn(inputs, name, parseEncodedValue(value, `inputs.${name}`))
   } else {
     throw bad(
       'inputs',

@@ -34,6 +34,11 @@ export function firstNumber(obj: Dict, keys: readonly string[]): number | undefi
   return undefined
 }
 
+/** Sets an own enumerable property, even for keys like `__proto__` that come from untrusted JSON. */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'

@@ -181,3 +181,14 @@ describe('serializeJson', () => {
     expect(serializeJson(new Uint8Array([255]))).toBe('"/w=="')
   })
 })
+
+describe('untrusted keys in object values', () => {
+  it('decodes an object value with a __proto__ key as an own property', () => {
+    const ev = JSON.parse(
+      '{"type":"*","encoding":"object","data":{"__proto__":{"type":"INT","encoding":"json","data":7}}}',
+    )
+    const out = decodeValue(ev) as Record<string, unknown>
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toBe(7)
+  })
+})

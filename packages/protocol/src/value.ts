@@ -4,7 +4,7 @@ import { decodeNpy, encodeNpy, type NdArray } from './npy.js'
 import { decodePng, encodePng } from './png.js'
 import { parseEncodedValue } from './run-request.js'
 import type { EncodedValue, Encoding } from './schemas.js'
-import { isDict } from './util.js'
+import { isDict, setOwn } from './util.js'
 
 export interface EncodeValueOptions {
   /** ComfyUI type; inferred for primitives (STRING, INT, FLOAT, BOOLEAN), else `*`. */
@@ -78,7 +78,7 @@ export function encodeValue(value: unknown, options: EncodeValueOptions = {}): E
     case 'object': {
       if (!isDict(value)) throw new ProtocolError('BAD_VALUE', 'encoding "object" needs a plain object.')
       const data: Record<string, EncodedValue> = {}
-      for (const [k, v] of Object.entries(value)) data[k] = encodeValue(v)
+      for (const [k, v] of Object.entries(value)) setOwn(data, k, encodeValue(v))
       return { type, encoding, data }
     }
     case 'list': {
@@ -126,7 +126,7 @@ export function decodeValue(encoded: unknown, field = 'value'): unknown {
         )
       }
       const out: Record<string, unknown> = {}
-      for (const [k, v] of Object.entries(data)) out[k] = decodeValue(v, `${field}.data.${k}`)
+      for (const [k, v] of Object.entries(data)) setOwn(out, k, decodeValue(v, `${field}.data.${k}`))
       return out
     }
     case 'list': {
