@@ -102,6 +102,8 @@ def encode_value(
 ) -> dict:
     """Encode a Python value. Arrays become ``npy`` (into ``sink`` files when given, else base64)."""
 
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()  # NumPy scalars travel as JSON numbers / booleans
     type_ = type_hint if type_hint and type_hint != "*" else infer_type(value)
     if is_array(value):
         arr, dtype_name = tensor_to_numpy(value)

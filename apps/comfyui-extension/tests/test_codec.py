@@ -95,6 +95,13 @@ def test_primitives_are_json(value, type_):
     assert infer_type(value) == type_
 
 
+def test_numpy_scalars_are_json():
+    assert encode_value(np.float32(1.5)) == {"type": "FLOAT", "encoding": "json", "data": 1.5}
+    assert encode_value(np.int64(7)) == {"type": "INT", "encoding": "json", "data": 7}
+    assert encode_value(np.bool_(True)) == {"type": "BOOLEAN", "encoding": "json", "data": True}
+    assert encode_value({"n": [np.int32(1)]})["encoding"] == "object"  # nested scalars get their own json value
+
+
 def test_unencodable_values_are_refused_with_a_way_out():
     class Model:
         pass
