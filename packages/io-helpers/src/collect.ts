@@ -1,5 +1,5 @@
 import { OutputCollectionError } from './errors.js'
-import { nodeInputs, parseApiPrompt, sortedNodeIds } from './prompt.js'
+import { parseApiPrompt, remoteKey, sortedNodeIds } from './prompt.js'
 import { DEFAULT_OUTPUT_KEY, REMOTE_OUTPUT_CLASS, REMOTE_OUTPUT_UI_KEY } from './remote-nodes.js'
 import type { ApiPrompt, EncodedValue } from './types.js'
 import { isRecord } from './types.js'
@@ -67,8 +67,7 @@ export function collectOutputs(prompt: ApiPrompt, historyEntry: unknown): Record
   const problems: string[] = []
   for (const id of sortedNodeIds(checked)) {
     if (checked[id]!.class_type !== REMOTE_OUTPUT_CLASS) continue
-    const key = nodeInputs(checked[id]!).key
-    const name = typeof key === 'string' && key !== '' ? key : DEFAULT_OUTPUT_KEY
+    const name = remoteKey(checked, id, DEFAULT_OUTPUT_KEY)
     const items = entry.outputs[id]?.[REMOTE_OUTPUT_UI_KEY]
     const list = Array.isArray(items) ? items.filter(isRecord) : []
     const item = list.find((i) => i.name === name) ?? (list.length === 1 ? list[0] : undefined)

@@ -1,5 +1,14 @@
 import { WorkflowContractError } from './errors.js'
-import { consumersOf, inputType, nodeInputs, outputType, parseApiPrompt, sortedNodeIds } from './prompt.js'
+import {
+  consumersOf,
+  inputType,
+  literalOf,
+  nodeInputs,
+  outputType,
+  parseApiPrompt,
+  remoteKey,
+  sortedNodeIds,
+} from './prompt.js'
 import {
   DEFAULT_INPUT_KEY,
   DEFAULT_OUTPUT_KEY,
@@ -34,20 +43,6 @@ export interface WorkflowDescription {
   outputs: WorkflowOutput[]
 }
 
-function keyOf(prompt: ApiPrompt, id: string, fallback: string): string {
-  const key = nodeInputs(prompt[id]!).key
-  if (typeof key === 'string' && key !== '') return key
-  return fallback
-}
-
-const PRIMITIVE_CLASSES = new Set([
-  'PrimitiveString',
-  'PrimitiveStringMultiline',
-  'PrimitiveInt',
-  'PrimitiveFloat',
-  'PrimitiveBoolean',
-])
-
 function remoteInputType(prompt: ApiPrompt, info: ObjectInfo, id: string, seen: Set<string>): string {
   if (seen.has(id)) return '*'
   seen.add(id)
@@ -79,14 +74,8 @@ function remoteOutputType(prompt: ApiPrompt, info: ObjectInfo, id: string): stri
 function fallbackDefault(prompt: ApiPrompt, id: string): { has: boolean; value?: unknown } {
   const inputs = nodeInputs(prompt[id]!)
   if (!('fallback' in inputs) || inputs.fallback === null) return { has: false }
-  const fallback = inputs.fallback
-  if (!isLink(fallback)) return { has: true, value: fallback }
-  const src = prompt[String(fallback[0])]
-  if (src && PRIMITIVE_CLASSES.has(src.class_type) && 'value' in nodeInputs(src)) {
-    const literal = nodeInputs(src).value
-    if (!isLink(literal)) return { has: true, value: literal }
-  }
-  return { has: true }
+  const literal = literalOf(prompt, inputs.fallback)
+  return literal === undefined ? { has: true } : { has: true, value: literal }
 }
 
 function rejectDuplicates(kind: string, items: Array<{ name: string; nodeId: string }>): void {
@@ -120,7 +109,7 @@ export function describeWorkflow(prompt: ApiPrompt, objectInfo?: ObjectInfo): Wo
     if (cls === REMOTE_INPUT_CLASS) {
       const fallback = fallbackDefault(checked, id)
       const input: WorkflowInput = {
-        name: keyOf(checked, id, DEFAULT_INPUT_KEY),
+        name: remoteKey(checked, id, DEFAULT_INPUT_KEY),
         nodeId: id,
         type: info ? remoteInputType(checked, info, id, new Set()) : '*',
         required: !fallback.has,
@@ -130,7 +119,7 @@ export function describeWorkflow(prompt: ApiPrompt, objectInfo?: ObjectInfo): Wo
     } else if (cls === REMOTE_OUTPUT_CLASS) {
       if (!isLink(nodeInputs(checked[id]!).value)) unlinked.push(id)
       outputs.push({
-        name: keyOf(checked, id, DEFAULT_OUTPUT_KEY),
+        name: remoteKey(checked, id, DEFAULT_OUTPUT_KEY),
         nodeId: id,
         type: info ? remoteOutputType(checked, info, id) : '*',
       })

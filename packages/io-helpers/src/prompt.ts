@@ -82,3 +82,28 @@ export function consumersOf(prompt: ApiPrompt, id: string, slot: number): Array<
   }
   return found
 }
+
+/** Core primitive nodes whose `value` input is their output (PrimitiveString, PrimitiveInt, ...). */
+export const PRIMITIVE_CLASSES = new Set([
+  'PrimitiveString',
+  'PrimitiveStringMultiline',
+  'PrimitiveInt',
+  'PrimitiveFloat',
+  'PrimitiveBoolean',
+])
+
+/** The literal an input holds: itself, or the `value` of a primitive node it links to; else undefined. */
+export function literalOf(prompt: ApiPrompt, value: unknown): unknown {
+  if (!isLink(value)) return value
+  const src = prompt[String(value[0])]
+  if (!src || !PRIMITIVE_CLASSES.has(src.class_type)) return undefined
+  const literal = nodeInputs(src).value
+  return isLink(literal) ? undefined : literal
+}
+
+/** The `key` of a Remote Input/Output (typed in, or from a primitive node), else the default. */
+export function remoteKey(prompt: ApiPrompt, id: string, fallback: string): string {
+  const node = prompt[id]
+  const key = node ? literalOf(prompt, nodeInputs(node).key) : undefined
+  return typeof key === 'string' && key !== '' ? key : fallback
+}

@@ -119,3 +119,45 @@ describe('properties', () => {
     )
   })
 })
+
+describe('keys fed by primitive nodes', () => {
+  it('names Remote Inputs/Outputs from a linked PrimitiveString and round-trips', async () => {
+    const prompt: ApiPrompt = {
+      1: { class_type: 'PrimitiveString', inputs: { value: 'photo' } },
+      2: { class_type: 'ComfyRemoteInput', inputs: { key: ['1', 0] } },
+      3: { class_type: 'PrimitiveString', inputs: { value: 'answer' } },
+      4: { class_type: 'ComfyRemoteOutput', inputs: { value: ['2', 0], key: ['3', 0] } },
+    }
+    const { describeWorkflow } = await import('../src/describe.js')
+    const contract = describeWorkflow(prompt)
+    expect(contract.inputs.map((i) => i.name)).toEqual(['photo'])
+    expect(contract.outputs.map((o) => o.name)).toEqual(['answer'])
+    expect(await run(prompt, { photo: image })).toEqual({ answer: image })
+  })
+})
+
+describe('a UI-format workflow end to end', () => {
+  it('toApiPrompt -> injectInputs -> fake ComfyUI -> collectOutputs', async () => {
+    const { toApiPrompt } = await import('../src/ui-convert.js')
+    const prompt = toApiPrompt(ownFixture('ui-remote.json'), fake.objectInfo)
+    const text: EncodedValue = { type: 'STRING', encoding: 'json', data: 'hello' }
+    const injected = injectInputs(prompt, { text })
+    const res = await fetch(`${fake.url}/prompt`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: injected }),
+    })
+    // The PreviewImage fed by a muted node lost its input: ComfyUI answers 200 and runs the other outputs.
+    const body = (await res.json()) as {
+      prompt_id: string
+      node_errors: Record<string, { class_type: string }>
+    }
+    expect(res.status).toBe(200)
+    expect(Object.keys(body.node_errors)).toEqual(['17'])
+    const entry = await waitFor(() => fake.history.get(body.prompt_id))
+    const out = collectOutputs(injected, entry)
+    expect(out.echo).toEqual(text)
+    expect(out.image_out).toEqual({ type: 'IMAGE', encoding: 'json', data: 64 })
+    expect(out.blurred).toEqual(out.image_out)
+    expect(out.noise).toEqual({ type: 'NOISE', encoding: 'json', data: 42 })
+  })
+})

@@ -61,6 +61,11 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)
+  // Do not outlive the process that started us (a test runner killed without cleanup).
+  const parent = process.ppid
+  setInterval(() => {
+    if (process.ppid !== parent) stop()
+  }, 1000).unref()
 }
 
 main().catch((error: unknown) => {

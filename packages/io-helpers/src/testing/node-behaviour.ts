@@ -51,9 +51,15 @@ function literals(node: ApiNode): Record<string, unknown> {
   return Object.fromEntries(Object.entries(node.inputs ?? {}).filter(([, v]) => !isLink(v)))
 }
 
+/** A Remote node's key: typed in, or the value of the (primitive) node linked to it. */
+function keyOf(run: NodeRun, fallback: string): string {
+  const key = literals(run.node).key ?? run.linked.key?.data
+  return typeof key === 'string' && key !== '' ? key : fallback
+}
+
 function remoteInput(run: NodeRun): NodeResult {
   const inputs = literals(run.node)
-  const key = typeof inputs.key === 'string' ? inputs.key : 'payload'
+  const key = keyOf(run, 'payload')
   if (typeof inputs.payload === 'string' && inputs.payload !== '') {
     try {
       return { value: JSON.parse(inputs.payload) as EncodedValue }
@@ -122,9 +128,8 @@ export function runNode(run: NodeRun): NodeResult {
     case REMOTE_INPUT_CLASS:
       return remoteInput(run)
     case REMOTE_OUTPUT_CLASS: {
-      const key = literals(run.node).key
       const value = run.linked.value ?? fail('Remote Output has no value connected')
-      const name = typeof key === 'string' && key !== '' ? key : DEFAULT_OUTPUT_KEY
+      const name = keyOf(run, DEFAULT_OUTPUT_KEY)
       return { value, ui: { [REMOTE_OUTPUT_UI_KEY]: [{ name, value }] } }
     }
     case 'SaveImage':
