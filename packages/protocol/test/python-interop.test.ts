@@ -1,12 +1,22 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { encodeMultipart, encodeValue, type NdArray, serializeJson } from '../src/index.js'
+import {
+  decodeMultipart,
+  decodeValue,
+  encodeMultipart,
+  encodeValue,
+  type NdArray,
+  parseEnvelope,
+  serializeJson,
+} from '../src/index.js'
 
 const python = process.env.PYTHON ?? 'python3'
 const hasNumpy = spawnSync(python, ['-c', 'import numpy'], { stdio: 'ignore', timeout: 20_000 }).status === 0
+const hasUrllib3 =
+  hasNumpy && spawnSync(python, ['-c', 'import urllib3'], { stdio: 'ignore', timeout: 20_000 }).status === 0
 const dir = mkdtempSync(join(tmpdir(), 'protocol-py-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -55,5 +65,38 @@ describe.skipIf(!hasNumpy)('Python reads what TypeScript writes', () => {
     expect(out.count).toBe(3)
     const expected = dtype === 'bool' ? values.map((v) => v % 2 === 1) : values
     expect(out.values).toEqual(expected)
+  })
+})
+
+// A multipart envelope built by a common Python library (urllib3), as a Python worker might.
+const WRITE = `
+import io, json, sys
+import numpy as np
+from urllib3 import encode_multipart_formdata
+arr = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3) / 11
+buf = io.BytesIO(); np.save(buf, arr)
+env = {'status': 'completed', 'job_id': 'py', 'result': {'type': 'IMAGE', 'encoding': 'npy', 'data': {'part': 'img'}}}
+body, ctype = encode_multipart_formdata([
+  ('json', ('json', json.dumps(env), 'application/json')),
+  ('img', ('img.npy', buf.getvalue(), 'application/octet-stream')),
+])
+open(sys.argv[1], 'wb').write(body)
+print(ctype)
+`
+
+describe.skipIf(!hasUrllib3)('TypeScript reads what Python writes', () => {
+  it('a multipart envelope from urllib3.encode_multipart_formdata', () => {
+    const file = join(dir, 'py-body.bin')
+    const contentType = execFileSync(python, ['-c', WRITE, file], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    }).trim()
+    const env = parseEnvelope(decodeMultipart(new Uint8Array(readFileSync(file)), contentType))
+    expect(env.status).toBe('completed')
+    const image = decodeValue(env.result) as NdArray
+    expect(image.shape).toEqual([1, 2, 2, 3])
+    expect(Array.from(image.data as Float32Array)).toEqual(
+      Array.from({ length: 12 }, (_, i) => Math.fround(Math.fround(i) / 11)),
+    )
   })
 })
