@@ -64,6 +64,8 @@ describe('comfyui engine against the fake ComfyUI', () => {
     expect(JSON.parse(String(prompt.prompt['1']?.inputs.payload))).toEqual(image)
     expect(progress.length).toBeGreaterThan(0)
     expect(progress.map((p) => p.value)).toEqual([...progress.map((p) => p.value)].sort((a, b) => a - b))
+    // ComfyUI's progress text (binary type-3 frames) becomes the job's progress message.
+    expect(progress.some((p) => /step \d+\/\d+/.test(p.message ?? ''))).toBe(true)
     await waitUntil(() => comfy.history.size === 0)
     expect(posts(comfy, '/history').length).toBeGreaterThan(0)
   })

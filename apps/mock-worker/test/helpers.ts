@@ -25,7 +25,7 @@ export function echoApp(options: Partial<WorkerOptions> = {}): Promise<FastifyIn
   return buildApp({ workflow: echoPrompt(), steps: 2, stepMs: 1, docs: false, ...options })
 }
 
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time')
