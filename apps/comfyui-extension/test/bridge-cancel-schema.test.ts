@@ -69,6 +69,27 @@ describe('bridge process: cancel', () => {
     }
   })
 
+  it('a reader that goes away (stdout closed) cancels the job too', async () => {
+    const server = await endlessWorker()
+    try {
+      const bridge = startBridge({
+        op: 'run',
+        url: server.url,
+        timeout: 30,
+        pollInterval: 0.05,
+        inputs: {},
+        workDir: makeWorkDir(),
+      })
+      await bridge.waitFor((e) => e.event === 'progress')
+      bridge.child.stdout?.destroy()
+      const { code } = await bridge.done
+      expect(code).toBe(1)
+      expect(server.requests.filter((r) => r.method === 'DELETE').map((r) => r.url)).toEqual(['/jobs/j1'])
+    } finally {
+      await server.close()
+    }
+  })
+
   it('a run that hits its timeout ends with TIMEOUT and cancels the job', async () => {
     const server = await endlessWorker()
     try {

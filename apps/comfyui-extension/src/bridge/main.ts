@@ -76,6 +76,8 @@ export async function main(): Promise<number> {
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  // The reader went away (Python died): nobody wants the result, so cancel the remote job like SIGTERM.
+  process.stdout.on('error', () => onSignal('SIGPIPE'))
 
   try {
     const req = parseRequest(await readStdin())
