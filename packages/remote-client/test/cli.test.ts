@@ -1,9 +1,11 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodePng, encodeNpy, encodePng } from '@comfy-remote/protocol'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, startCli } from './helpers/cli.js'
+import { CLI, runCli, startCli } from './helpers/cli.js'
 import { json, startServer, type TestServer, until } from './helpers/server.js'
 import { startV1Worker, type V1Worker } from './helpers/v1-worker.js'
 
@@ -117,6 +119,32 @@ describe('comfy-remote CLI (real process, real server)', () => {
     const help = await runCli(['--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/comfy-remote call <url>/)
+  })
+
+  const ERASE = '\r\u001b[2K'
+  // util-linux `script` gives the CLI a real pseudo-terminal
+  const hasScript = spawnSync('script', ['--version']).status === 0
+  it.skipIf(!hasScript)('call on a TTY redraws one progress bar line', async () => {
+    worker = await startV1Worker({ steps: 4 })
+    const out = join(dir, 'out-tty')
+    const command = [process.execPath, CLI, 'call', worker.url, '--input', 'x=1', '--out', out]
+      .map((a) => `'${a}'`)
+      .join(' ')
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', COLUMNS: '100' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString()
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const [status] = (await once(child, 'close')) as [number | null]
+    clearTimeout(timer)
+    expect(status).toBe(0)
+    expect(stdout).toContain(`${ERASE}running [${'#'.repeat(12)}${'-'.repeat(12)}]  50% 2/4`)
+    expect(stdout).not.toMatch(/^progress /m)
+    expect(stdout).toContain(join(out, 'x.json'))
   })
 
   it('schema: prints the inputs/outputs table', async () => {

@@ -36,7 +36,7 @@ export function createProgressView(out: Stream): ProgressView {
   let status: JobStatus | undefined
   let jobId: string | undefined
   const draw = (text: string): void => {
-    const width = Math.max(20, (out.columns ?? 80) - 1)
+    const width = Math.max(20, (out.columns || 80) - 1)
     line = text.length > width ? `${text.slice(0, width - 3)}...` : text
     out.write(`\r\u001b[2K${line}`)
   }
