@@ -37,7 +37,7 @@ function deployRequest(fields: Record<string, unknown>) {
 describe('bridge process: deploy', () => {
   it('dry run writes the project, calls no modal and returns a placeholder that is not live', async () => {
     const before = modal.calls().length
-    const req = deployRequest({ dryRun: true, deleteApp: true })
+    const req = deployRequest({ dryRun: true })
     const { code, events, stderr } = await runBridge(req, env)
     expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
     const result = events.at(-1) as Record<string, unknown>
@@ -53,15 +53,14 @@ describe('bridge process: deploy', () => {
     expect(JSON.stringify(config)).toContain('A10G')
     expect(modal.calls().length).toBe(before)
     const logs = events.filter((e) => e.event === 'log').map((e) => String(e.message))
-    expect(logs.join('\n')).toMatch(/would run "modal app stop bridge-test"/)
     expect(logs.join('\n')).toMatch(/not a live endpoint/)
     const progress = events.filter((e) => e.event === 'progress').map((e) => e.value)
-    expect(progress).toEqual([0, 1, 2, 3])
+    expect(progress).toEqual([0, 1, 2])
   })
 
-  it('deploys with the modal CLI (delete first, forced rebuild) and returns the rejoined URL', async () => {
+  it('deploys with the modal CLI (forced rebuild) and returns the rejoined URL', async () => {
     const before = modal.calls().length
-    const req = deployRequest({ deleteApp: true, forceRebuild: true })
+    const req = deployRequest({ forceRebuild: true })
     const { code, events, stderr } = await runBridge(req, env)
     expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
     const projectDir = join(req.workingDirectory as string, 'bridge-test')
@@ -73,14 +72,33 @@ describe('bridge process: deploy', () => {
       live: true,
     })
     const calls = modal.calls().slice(before)
-    expect(calls.map((c) => c.argv)).toEqual([
-      ['app', 'stop', 'bridge-test'],
-      ['deploy', 'workflow.py'],
-    ])
-    expect(calls[1]?.cwd).toBe(projectDir)
-    expect(calls[1]?.env.MODAL_IGNORE_CACHE).toBe('1')
+    expect(calls.map((c) => c.argv)).toEqual([['deploy', 'workflow.py']])
+    expect(calls[0]?.cwd).toBe(projectDir)
+    expect(calls[0]?.env.MODAL_IGNORE_CACHE).toBe('1')
     const logs = events.filter((e) => e.event === 'log').map((e) => String(e.message))
     expect(logs).toContain('\u2713 Created objects.')
+  })
+
+  it('delete_modal_app stops the app and deploys nothing, even with deploy on (dry run: no modal call)', async () => {
+    const before = modal.calls().length
+    const req = deployRequest({ deleteApp: true, deploy: true })
+    const { code, events, stderr } = await runBridge(req, env)
+    expect(code, stderr).toBe(0)
+    expect(
+      modal
+        .calls()
+        .slice(before)
+        .map((c) => c.argv),
+    ).toEqual([['app', 'stop', 'bridge-test']])
+    expect(events.at(-1)).toEqual({ event: 'result', url: '', projectDir: '', dryRun: false, live: false })
+    expect(existsSync(join(req.workingDirectory as string, 'bridge-test'))).toBe(false)
+
+    const dry = await runBridge(deployRequest({ deleteApp: true, dryRun: true }), env)
+    expect(dry.events.at(-1)).toMatchObject({ event: 'result', url: '', dryRun: true, live: false })
+    expect(dry.events.some((e) => /would run "modal app stop bridge-test"/.test(String(e.message)))).toBe(
+      true,
+    )
+    expect(modal.calls().length).toBe(before + 1)
   })
 
   it('puts the project next to a workflow file as modal_<app> when no working directory is given', async () => {

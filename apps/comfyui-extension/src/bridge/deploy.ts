@@ -27,26 +27,32 @@ export function projectRoot(req: DeployRequest): string {
   return DEFAULT_PROJECTS_DIR
 }
 
-/** `deploy`: [modal app stop] -> scaffold -> [modal deploy | dry run]; every log line is a `log` event. */
+/**
+ * `deploy`: scaffold -> [modal deploy | dry run]; every CLI line is a `log` event. With `deleteApp` the
+ * request only stops the app (`modal app stop`) and deploys nothing: deleting wins over the default
+ * `deploy: true`, so ticking "Delete Modal App" never re-creates (and bills) the app.
+ */
 export async function deployOp(req: DeployRequest, sink: EventSink, signal: AbortSignal): Promise<void> {
   const scaffolder = await import('@comfy-remote/modal-scaffolder')
   const log = (message: string, level: 'info' | 'warning' = 'info') =>
     sink.emit({ event: 'log', level, message })
-  const steps = 2 + (req.deleteApp ? 1 : 0)
-  let step = 0
-  const progress = (message: string) => sink.emit({ event: 'progress', value: step++, max: steps, message })
   const onLog = (line: string) => log(line)
 
   if (req.deleteApp) {
-    progress(`Stopping Modal app ${req.appName}`)
+    sink.emit({ event: 'progress', value: 0, max: 1, message: `Stopping Modal app ${req.appName}` })
     if (req.dryRun) log(`DRY RUN: would run "modal app stop ${req.appName}"`)
-    else {
-      await scaffolder.stopModalApp(req.appName, { onLog })
-      log(`Stopped Modal app ${req.appName}`)
-    }
+    else await scaffolder.stopModalApp(req.appName, { onLog })
+    log(
+      `${req.dryRun ? 'DRY RUN: ' : ''}Modal app ${req.appName} stopped; nothing was deployed (untick "Delete Modal App" to deploy).`,
+    )
+    sink.emit({ event: 'progress', value: 1, max: 1, message: 'Deleted' })
+    sink.emit({ event: 'result', url: '', projectDir: '', dryRun: req.dryRun, live: false })
+    return
   }
-  signal.throwIfAborted()
 
+  const steps = 2
+  let step = 0
+  const progress = (message: string) => sink.emit({ event: 'progress', value: step++, max: steps, message })
   progress('Writing the Modal project')
   const scaffold = await scaffolder.scaffoldModalProject({
     workflow: req.workflow ?? (req.workflowPath as string),
