@@ -144,6 +144,15 @@ function httpError(
 export function createHttp(options: ResolvedOptions): Http {
   const $fetch = options.fetch ? createFetch({ fetch: options.fetch }) : createFetch()
 
+  /** The token only goes to the endpoint's own origin (a poll_url may point elsewhere). */
+  function headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
+    const headers = { ...options.headers, ...extra }
+    if (new URL(url).origin !== options.url.origin) {
+      for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key]
+    }
+    return headers
+  }
+
   async function attempt(request: HttpRequest, scope: CallScope): Promise<Attempt> {
     const budget = options.requestTimeout + (request.extraTime ?? 0)
     const slow = AbortSignal.timeout(budget)
@@ -153,7 +162,7 @@ export function createHttp(options: ResolvedOptions): Http {
     try {
       response = await $fetch.raw(request.url, {
         method: request.method,
-        headers: { ...options.headers, ...request.headers },
+        headers: headersFor(request.url, request.headers),
         ...(request.body === undefined
           ? {}
           : { body: typeof request.body === 'function' ? request.body() : request.body }),

@@ -108,6 +108,25 @@ describe('original protocol endpoints', () => {
     expect(posts(s)[0]?.headers['idempotency-key']).toBe(sent.request_id)
   })
 
+  it('sends the token to the endpoint but not to a poll_url on another origin', async () => {
+    const other = await startServer((_req, res) =>
+      json(res, 200, { status: 'done', result: { value: 'ok' } }),
+    )
+    try {
+      const otherUrl = other.url.replace('127.0.0.1', 'localhost')
+      const s = await original({ body: { status: 'pending', poll_url: `${otherUrl}/status/1` } }, [])
+      const env = await createRemoteClient({ url: `${s.url}/endpoint`, token: 'secret', ...fast }).run({
+        x: value,
+      })
+      expect(env.result).toMatchObject({ data: 'ok' })
+      expect(posts(s)[0]?.headers.authorization).toBe('Bearer secret')
+      expect(other.requests).toHaveLength(1)
+      expect(other.requests[0]?.headers.authorization).toBeUndefined()
+    } finally {
+      await other.close()
+    }
+  })
+
   it.each([
     ['failed', { status: 'error', error: 'out of memory' }, 'FAILED', /out of memory/],
     ['aborted', { status: 'aborted', detail: 'stopped by admin' }, 'CANCELLED', /stopped by admin/],
