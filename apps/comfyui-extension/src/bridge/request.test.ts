@@ -33,6 +33,10 @@ describe('parseRequest', () => {
       deploy: true,
       dryRun: false,
     })
+    expect(parseRequest('{"op":"deploy","appName":"a","deleteApp":true}')).toMatchObject({
+      deleteApp: true,
+      workflow: null,
+    })
     expect(parseRequest('{"op":"schema","url":"https://x","token":""}')).toEqual({
       op: 'schema',
       url: 'https://x',

@@ -155,8 +155,10 @@ export function parseRequest(text: string): BridgeRequest {
       if (workflow !== null && !isObj(workflow))
         bad('workflow', 'an API-format prompt object or null', workflow)
       const workflowPath = optStr(raw, 'workflowPath')
-      if (!workflow && !workflowPath)
+      const deleteApp = bool(raw, 'deleteApp', false)
+      if (!workflow && !workflowPath && !deleteApp) {
         bad('workflow', 'an API prompt object (or set "workflowPath")', workflow)
+      }
       return {
         op: 'deploy',
         workflow,
@@ -170,7 +172,7 @@ export function parseRequest(text: string): BridgeRequest {
         dryRun: bool(raw, 'dryRun', false),
         cleanBuild: bool(raw, 'cleanBuild', false),
         forceRebuild: bool(raw, 'forceRebuild', false),
-        deleteApp: bool(raw, 'deleteApp', false),
+        deleteApp,
       }
     }
     default:
