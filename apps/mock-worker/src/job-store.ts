@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { isMockWorkerError, MockWorkerError } from './errors.js'
 import { isTerminal, type Job, type JobError, type JobStatus, type RunContext, type Runner } from './job.js'
+import { JobEvents } from './job-events.js'
 
 export interface JobLogger {
   info(obj: object, msg: string): void
@@ -21,8 +22,6 @@ export interface JobStoreOptions {
   resultTtlMs: number
 }
 
-type Listener = () => void
-
 const EXPIRED_MEMORY = 10_000
 
 /**
@@ -35,7 +34,7 @@ export class JobStore {
   readonly #byKey = new Map<string, string>()
   readonly #queue: Job[] = []
   readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>()
-  readonly #listeners = new Map<string, Set<Listener>>()
+  readonly #events = new JobEvents()
   readonly #expired = new Set<string>()
   readonly #sweep: NodeJS.Timeout
   #accepting = true
@@ -142,33 +141,13 @@ export class JobStore {
   }
 
   /** Calls `listener` after every change of the job; returns the unsubscribe function. */
-  subscribe(id: string, listener: Listener): () => void {
-    let set = this.#listeners.get(id)
-    if (set === undefined) {
-      set = new Set()
-      this.#listeners.set(id, set)
-    }
-    set.add(listener)
-    return () => {
-      set.delete(listener)
-      if (set.size === 0) this.#listeners.delete(id)
-    }
+  subscribe(id: string, listener: () => void): () => void {
+    return this.#events.subscribe(id, listener)
   }
 
-  /** Resolves when `until(job)` holds, the job changes past `sinceVersion` (when given), or after `timeoutMs`. */
+  /** Resolves when `until(job)` holds (checked after every change) or after `timeoutMs`. */
   waitFor(job: Job, until: (job: Job) => boolean, timeoutMs: number): Promise<void> {
-    if (until(job) || timeoutMs <= 0) return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        unsubscribe()
-        resolve()
-      }
-      const timer = setTimeout(done, timeoutMs)
-      const unsubscribe = this.subscribe(job.id, () => {
-        if (until(job)) done()
-      })
-    })
+    return this.#events.waitFor(job, until, timeoutMs)
   }
 
   /** Stop accepting jobs, cancel queued ones, let running ones finish for `graceMs`, then cancel them. */
@@ -193,8 +172,7 @@ export class JobStore {
 
   close(): void {
     clearInterval(this.#sweep)
-    for (const id of [...this.#jobs.keys()]) this.#notify(id)
-    this.#listeners.clear()
+    this.#events.clear()
   }
 
   /** Remove expired finished jobs. */
@@ -330,12 +308,6 @@ export class JobStore {
 
   #changed(job: Job): void {
     job.version++
-    this.#notify(job.id)
-  }
-
-  #notify(id: string): void {
-    const set = this.#listeners.get(id)
-    if (set === undefined) return
-    for (const listener of [...set]) listener()
+    this.#events.notify(job.id)
   }
 }

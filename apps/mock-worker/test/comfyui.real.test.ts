@@ -122,11 +122,10 @@ describe('comfyui engine against the fake ComfyUI', () => {
     const env = await client.cancel(job.jobId as string)
     expect(env.status).toBe('cancelled')
     await waitUntil(() => posts(comfy, '/interrupt').length > 0)
-    const promptId =
-      comfy.requests.length > 0
-        ? (posts(comfy, '/interrupt')[0]?.body as { prompt_id?: string }).prompt_id
-        : undefined
-    expect(typeof promptId).toBe('string')
+    // Only that prompt: the interrupt names it, and nothing was removed from the queue.
+    const interrupt = posts(comfy, '/interrupt')[0]?.body as { prompt_id?: string } | undefined
+    expect(interrupt?.prompt_id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(posts(comfy, '/queue')).toHaveLength(0)
   })
 
   it("cancelling a job waiting in ComfyUI's queue removes it from the queue", async () => {
