@@ -54,12 +54,25 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Compare node ids: numeric ids as numbers, then the rest as strings. */
-export function compareNodeIds(a: string, b: string): number {
+function compareSegment(a: string, b: string): number {
   const na = /^\d+$/.test(a) ? Number(a) : Number.NaN
   const nb = /^\d+$/.test(b) ? Number(b) : Number.NaN
   if (!Number.isNaN(na) && !Number.isNaN(nb)) return na - nb
   if (!Number.isNaN(na)) return -1
   if (!Number.isNaN(nb)) return 1
   return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * Compare node ids: numeric ids as numbers, then the rest as strings; subgraph execution ids
+ * ("10:3") segment by segment, so "2" < "10" < "10:3" < "10:12" < "11".
+ */
+export function compareNodeIds(a: string, b: string): number {
+  const pa = a.split(':')
+  const pb = b.split(':')
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const c = compareSegment(pa[i]!, pb[i]!)
+    if (c !== 0) return c
+  }
+  return pa.length - pb.length
 }

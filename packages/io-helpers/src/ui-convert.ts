@@ -2,7 +2,7 @@ import { withRemoteNodes } from './remote-nodes.js'
 import type { ApiNode, ApiPrompt, ObjectInfo, ObjectInfoEntry } from './types.js'
 import { compareNodeIds, isRecord } from './types.js'
 import type { UiNode, UiWorkflow } from './ui-graph.js'
-import { MODE_BYPASSED, MODE_MUTED, UiGraph, VIRTUAL_NODE_TYPES } from './ui-graph.js'
+import { MODE_BYPASSED, MODE_MUTED, SUBGRAPH_INPUT_ID, UiGraph } from './ui-graph.js'
 
 const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO'])
 /** Values of the hidden "control after generate" widget the editor stores after seed-like widgets. */
@@ -65,15 +65,34 @@ function typesCompatible(a: string | undefined, b: string | undefined): boolean 
   return a === undefined || b === undefined || a === '*' || b === '*' || a === b
 }
 
-function resolve(graph: UiGraph, linkId: number, seen: Set<number> = new Set()): Source {
-  const link = graph.links.get(linkId)
-  if (!link || seen.has(linkId)) return undefined
-  seen.add(linkId)
-  const origin = graph.node(link.originId)
+/** A subgraph input with no outer link: the value of the instance's promoted widget, if any. */
+function promotedWidget(instance: UiNode, slot: number): Source {
+  const input = instance.inputs?.[slot]
+  const values = instance.widgets_values
+  if (!input?.widget || !Array.isArray(values)) return undefined
+  const index = (instance.inputs ?? []).slice(0, slot).filter((i) => i.widget).length
+  return index < values.length ? { value: values[index] } : undefined
+}
+
+function resolve(graph: UiGraph, scope: string, linkId: number, seen: Set<string> = new Set()): Source {
+  const link = graph.link(scope, linkId)
+  const key = `${scope}#${linkId}`
+  if (!link || seen.has(key)) return undefined
+  seen.add(key)
+  if (link.originId === SUBGRAPH_INPUT_ID) {
+    const instance = scope ? graph.nodes.get(scope) : undefined
+    if (!instance) return undefined
+    const outer = instance.node.inputs?.[link.originSlot]?.link
+    return outer == null
+      ? promotedWidget(instance.node, link.originSlot)
+      : resolve(graph, instance.scope, outer, seen)
+  }
+  const placed = graph.node(scope, link.originId)
+  const origin = placed.node
   if (origin.mode === MODE_MUTED) return undefined
   if (origin.type === 'Reroute') {
     const upstream = origin.inputs?.[0]?.link
-    return upstream == null ? undefined : resolve(graph, upstream, seen)
+    return upstream == null ? undefined : resolve(graph, scope, upstream, seen)
   }
   if (origin.type === 'PrimitiveNode') {
     const values = origin.widgets_values
@@ -87,32 +106,34 @@ function resolve(graph: UiGraph, linkId: number, seen: Set<number> = new Set()):
       same && same.link != null && typesCompatible(same.type, type)
         ? same
         : inputs.find((input) => input.link != null && input.type === type)
-    return pick?.link == null ? undefined : resolve(graph, pick.link, seen)
+    return pick?.link == null ? undefined : resolve(graph, scope, pick.link, seen)
   }
-  return { link: [link.originId, link.originSlot] }
+  if (placed.subgraph) {
+    const inner = graph.subgraphOutputLink(placed.path, link.originSlot)
+    return inner === undefined ? undefined : resolve(graph, placed.path, inner, seen)
+  }
+  return { link: [placed.path, link.originSlot] }
 }
 
 /**
  * Convert a UI-format workflow (what the editor saves) to an API prompt, as the editor's "Export (API)"
  * does, using a server's `/object_info` (the comfy-remote nodes are merged in). Muted and bypassed nodes
  * are dropped (a bypassed node's consumers get its input of the same type), links pass through reroutes,
- * primitive nodes' values go into the inputs they feed. Unsupported content is a WorkflowConversionError
- * naming the node.
+ * primitive nodes' values go into the inputs they feed, subgraphs are flattened with the editor's ids
+ * ("<instance id>:<inner id>"). Unsupported content is a WorkflowConversionError naming the node.
  */
 export function toApiPrompt(uiWorkflow: UiWorkflow, objectInfo: ObjectInfo): ApiPrompt {
   const info = withRemoteNodes(objectInfo)
   const graph = new UiGraph(uiWorkflow)
   graph.checkSupported(info)
   const prompt: ApiPrompt = {}
-  const ids = [...graph.nodes.keys()].sort(compareNodeIds)
-  for (const id of ids) {
-    const node = graph.nodes.get(id)!
-    if (node.mode === MODE_MUTED || node.mode === MODE_BYPASSED || VIRTUAL_NODE_TYPES.has(node.type)) continue
+  const placed = graph.executable().sort((a, b) => compareNodeIds(a.path, b.path))
+  for (const { path: id, scope, node } of placed) {
     const entry = info[node.type]!
     const inputs = widgetInputs(node, entry)
     for (const input of node.inputs ?? []) {
       if (input.link == null) continue
-      const source = resolve(graph, input.link)
+      const source = resolve(graph, scope, input.link)
       const name = input.widget?.name ?? input.name
       if (source && 'link' in source) inputs[name] = source.link
       else if (source) inputs[name] = source.value

@@ -28,25 +28,45 @@ export interface UiLink {
   type: string
 }
 
+/** A subgraph definition (`definitions.subgraphs[]`): its own nodes and links; -10/-20 are its input/output. */
+export interface UiSubgraph {
+  id: string
+  name?: string
+  nodes: UiNode[]
+  links?: unknown[]
+}
+
 /** A UI-format workflow as the editor saves it (only the fields the conversion reads). */
 export interface UiWorkflow {
   nodes: UiNode[]
   links?: unknown[]
-  definitions?: { subgraphs?: Array<{ id: string; name?: string }> }
+  definitions?: { subgraphs?: UiSubgraph[] }
   extra?: Record<string, unknown>
   [key: string]: unknown
 }
 
+/** A node placed in the flattened graph: `path` is its execution id ("12", or "12:5" inside subgraph 12). */
+export interface PlacedNode {
+  path: string
+  /** Path of the graph it lives in ("" for the root graph). */
+  scope: string
+  node: UiNode
+  subgraph?: UiSubgraph
+}
+
 export const MODE_MUTED = 2
 export const MODE_BYPASSED = 4
+export const SUBGRAPH_INPUT_ID = '-10'
+export const SUBGRAPH_OUTPUT_ID = '-20'
 /** Frontend-only nodes: never sent to the server. */
 export const VIRTUAL_NODE_TYPES = new Set(['Reroute', 'Note', 'MarkdownNote', 'PrimitiveNode'])
+const MAX_DEPTH = 16
 
 export function exportHint(): string {
   return 'open it in the ComfyUI editor and save it with "Export (API)", then use that file'
 }
 
-function parseLink(raw: unknown, index: number): UiLink {
+function parseLink(raw: unknown, where: string): UiLink {
   if (Array.isArray(raw) && raw.length >= 5) {
     const [id, originId, originSlot, targetId, targetSlot, type] = raw
     return {
@@ -70,15 +90,18 @@ function parseLink(raw: unknown, index: number): UiLink {
   }
   throw new WorkflowConversionError(
     'INVALID_WORKFLOW',
-    `links[${index}]: expected [id, origin, slot, target, slot, type]; ${exportHint()}`,
+    `${where}: expected [id, origin, slot, target, slot, type]; ${exportHint()}`,
   )
 }
 
-/** Index of a UI workflow: nodes by id and links by id. Throws on malformed structure. */
+const isActive = (node: UiNode) => node.mode !== MODE_MUTED && node.mode !== MODE_BYPASSED
+
+/** The workflow flattened: subgraph instances expanded into scoped nodes and links. */
 export class UiGraph {
-  readonly nodes = new Map<string, UiNode>()
-  readonly links = new Map<number, UiLink>()
-  readonly subgraphIds: Set<string>
+  readonly nodes = new Map<string, PlacedNode>()
+  private readonly links = new Map<string, UiLink>()
+  private readonly subgraphOutputs = new Map<string, Map<number, number>>()
+  private readonly subgraphs = new Map<string, UiSubgraph>()
 
   constructor(workflow: UiWorkflow) {
     if (!isRecord(workflow) || !Array.isArray(workflow.nodes)) {
@@ -87,7 +110,31 @@ export class UiGraph {
         `Not a UI-format workflow (no "nodes" list); ${exportHint()}`,
       )
     }
-    workflow.nodes.forEach((node, i) => {
+    for (const def of workflow.definitions?.subgraphs ?? []) {
+      if (isRecord(def) && typeof def.id === 'string' && Array.isArray(def.nodes))
+        this.subgraphs.set(def.id, def)
+    }
+    this.addScope('', workflow.nodes, workflow.links ?? [], 0)
+  }
+
+  private addScope(scope: string, nodes: unknown[], links: unknown[], depth: number): void {
+    if (depth > MAX_DEPTH) {
+      throw new WorkflowConversionError(
+        'INVALID_WORKFLOW',
+        `Subgraphs nest deeper than ${MAX_DEPTH} levels at ${scope}`,
+        {
+          nodeIds: [scope],
+        },
+      )
+    }
+    const outputs = new Map<number, number>()
+    links.forEach((raw, i) => {
+      const link = parseLink(raw, `${scope ? `subgraph ${scope} ` : ''}links[${i}]`)
+      this.links.set(`${scope}#${link.id}`, link)
+      if (link.targetId === SUBGRAPH_OUTPUT_ID) outputs.set(link.targetSlot, link.id)
+    })
+    this.subgraphOutputs.set(scope, outputs)
+    nodes.forEach((node, i) => {
       if (
         !isRecord(node) ||
         (typeof node.id !== 'number' && typeof node.id !== 'string') ||
@@ -95,48 +142,61 @@ export class UiGraph {
       ) {
         throw new WorkflowConversionError(
           'INVALID_WORKFLOW',
-          `nodes[${i}]: expected {id, type, ...}; ${exportHint()}`,
+          `${scope ? `subgraph ${scope} ` : ''}nodes[${i}]: expected {id, type, ...}; ${exportHint()}`,
         )
       }
-      this.nodes.set(String(node.id), node)
+      const ui = node as unknown as UiNode
+      const path = scope ? `${scope}:${ui.id}` : String(ui.id)
+      const subgraph = this.subgraphs.get(ui.type)
+      this.nodes.set(path, { path, scope, node: ui, subgraph })
+      if (subgraph && isActive(ui)) this.addScope(path, subgraph.nodes, subgraph.links ?? [], depth + 1)
     })
-    ;(workflow.links ?? []).forEach((raw, i) => {
-      const link = parseLink(raw, i)
-      this.links.set(link.id, link)
-    })
-    this.subgraphIds = new Set((workflow.definitions?.subgraphs ?? []).map((s) => String(s.id)))
   }
 
-  node(id: string): UiNode {
-    const node = this.nodes.get(id)
-    if (!node) {
+  link(scope: string, id: number): UiLink | undefined {
+    return this.links.get(`${scope}#${id}`)
+  }
+
+  /** The link feeding output `slot` of the subgraph instance at `path`, inside it. */
+  subgraphOutputLink(path: string, slot: number): number | undefined {
+    return this.subgraphOutputs.get(path)?.get(slot)
+  }
+
+  node(scope: string, id: string): PlacedNode {
+    const path = scope ? `${scope}:${id}` : id
+    const placed = this.nodes.get(path)
+    if (!placed) {
       throw new WorkflowConversionError(
         'INVALID_WORKFLOW',
-        `A link points at node ${id}, which is not in the workflow; ${exportHint()}`,
+        `A link points at node ${path}, which is not in the workflow; ${exportHint()}`,
         {
-          nodeIds: [id],
+          nodeIds: [path],
         },
       )
     }
-    return node
+    return placed
   }
 
-  /** Reject nodes the conversion cannot handle: unknown classes, subgraphs, group nodes. */
+  /** The placed nodes that become API nodes: active, not virtual, not subgraph instances. */
+  executable(): PlacedNode[] {
+    return [...this.nodes.values()].filter(
+      (p) => isActive(p.node) && !p.subgraph && !VIRTUAL_NODE_TYPES.has(p.node.type),
+    )
+  }
+
+  /** Reject nodes the conversion cannot handle: unknown classes and group nodes. */
   checkSupported(objectInfo: ObjectInfo): void {
-    for (const [id, node] of this.nodes) {
-      if (node.mode === MODE_MUTED || node.mode === MODE_BYPASSED || VIRTUAL_NODE_TYPES.has(node.type))
-        continue
+    for (const { path, node } of this.executable()) {
       if (objectInfo[node.type]) continue
-      const what = this.subgraphIds.has(node.type)
-        ? 'is a subgraph'
-        : node.type.startsWith('workflow>') || node.type.startsWith('workflow/')
+      const what =
+        node.type.startsWith('workflow>') || node.type.startsWith('workflow/')
           ? 'is a group node'
-          : `has class "${node.type}", which this server's object_info does not know (missing custom node?)`
+          : `has class "${node.type}", which this server's object_info does not know (missing custom node or subgraph definition?)`
       throw new WorkflowConversionError(
         'UNSUPPORTED_UI_NODE',
-        `Cannot convert node ${id} (${node.type}): it ${what}; ${exportHint()}`,
+        `Cannot convert node ${path} (${node.type}): it ${what}; ${exportHint()}`,
         {
-          nodeIds: [id],
+          nodeIds: [path],
         },
       )
     }

@@ -161,3 +161,11 @@ describe('a UI-format workflow end to end', () => {
     expect(out.noise).toEqual({ type: 'NOISE', encoding: 'json', data: 42 })
   })
 })
+
+describe('a subgraph workflow end to end', () => {
+  it('runs the flattened "<instance>:<inner>" nodes and returns the value', async () => {
+    const { toApiPrompt } = await import('../src/ui-convert.js')
+    const prompt = toApiPrompt(ownFixture('ui-subgraph-remote.json'), fake.objectInfo)
+    expect(await run(prompt, { image })).toEqual({ blurred: image, bypassed: image })
+  })
+})

@@ -3,6 +3,7 @@ import { describeWorkflow } from '../src/describe.js'
 import type { IoHelpersError } from '../src/errors.js'
 import { REMOTE_NODES_OBJECT_INFO } from '../src/remote-nodes.js'
 import { recordedObjectInfo } from '../src/testing/fixtures.js'
+import { compareNodeIds } from '../src/types.js'
 import { toApiPrompt, widgetSlots } from '../src/ui-convert.js'
 import type { UiWorkflow } from '../src/ui-graph.js'
 import { ownFixture } from './helpers.js'
@@ -125,7 +126,12 @@ describe('toApiPrompt', () => {
   })
 
   it.each([
-    ['a subgraph', ownFixture<UiWorkflow>('ui-subgraph.json'), 'UNSUPPORTED_UI_NODE', '2'],
+    [
+      'a subgraph without its definition',
+      ownFixture<UiWorkflow>('ui-subgraph.json'),
+      'UNSUPPORTED_UI_NODE',
+      '2',
+    ],
     ['an unknown class', { nodes: [{ id: 4, type: 'NoSuchNode' }], links: [] }, 'UNSUPPORTED_UI_NODE', '4'],
     [
       'a group node',
@@ -143,5 +149,39 @@ describe('toApiPrompt', () => {
   it('rejects malformed structure with INVALID_WORKFLOW', () => {
     expect(failure(() => toApiPrompt({ nodes: 'x' } as never, info)).code).toBe('INVALID_WORKFLOW')
     expect(failure(() => toApiPrompt({ nodes: [], links: [[1, 2]] }, info)).code).toBe('INVALID_WORKFLOW')
+  })
+})
+
+describe('toApiPrompt with subgraphs', () => {
+  const prompt = toApiPrompt(ownFixture<UiWorkflow>('ui-subgraph-remote.json'), info)
+
+  it('flattens subgraph instances with "<instance>:<inner>" ids, links crossing both boundaries', () => {
+    expect(prompt).toEqual({
+      1: { inputs: { key: 'image' }, class_type: 'ComfyRemoteInput', _meta: { title: 'Remote Input' } },
+      '2:5': { inputs: { image: ['1', 0] }, class_type: 'ImageInvert', _meta: { title: 'Invert Image' } },
+      '2:6': {
+        inputs: { blur_radius: 7, sigma: 1, image: ['2:5', 0] },
+        class_type: 'ImageBlur',
+        _meta: { title: 'ImageBlur' },
+      },
+      3: {
+        inputs: { key: 'blurred', value: ['2:6', 0] },
+        class_type: 'ComfyRemoteOutput',
+        _meta: { title: 'Remote Output' },
+      },
+      5: {
+        inputs: { key: 'bypassed', value: ['1', 0] },
+        class_type: 'ComfyRemoteOutput',
+        _meta: { title: 'Remote Output' },
+      },
+    })
+    expect(Object.keys(prompt).sort(compareNodeIds)).toEqual(['1', '2:5', '2:6', '3', '5'])
+  })
+
+  it('describes the flattened contract with types from inside the subgraph', () => {
+    expect(describeWorkflow(prompt, info).outputs).toEqual([
+      { name: 'blurred', nodeId: '3', type: 'IMAGE' },
+      { name: 'bypassed', nodeId: '5', type: 'IMAGE' },
+    ])
   })
 })
