@@ -42,6 +42,7 @@ PROJECT_DIR = "/workspace/project"
 HERE = pathlib.Path(__file__).resolve().parent
 RUNTIME_MODULES = ("comfy_wire", "comfy_runner", "comfy_web", "utils")
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
+WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
 
 
 def _pip(*args):
@@ -180,7 +181,7 @@ class ModalBackend:
         modal.FunctionCall.from_id(call_id).cancel()
 
 
-@app.function(image=web_image, secrets=web_secrets, timeout=600)
+@app.function(image=web_image, secrets=web_secrets, timeout=WEB_TIMEOUT_SECONDS)
 @modal.concurrent(max_inputs=100)
 @modal.asgi_app(requires_proxy_auth=AUTH_MODE == "proxy")
 def web():
@@ -192,5 +193,6 @@ def web():
         "token_env": TOKEN_ENV,
         "wait_max_seconds": WAIT_MAX_SECONDS,
         "max_request_bytes": MAX_REQUEST_BYTES,
+        "events_max_seconds": WEB_TIMEOUT_SECONDS - 60,
     }
     return comfy_web.build_app(ModalBackend(), load_prompt(), CONTRACT, settings)

@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-PROMPT = json.loads((__import__("conftest").PROMPT).read_text())
+from scaffolder_fixtures import modules, project  # noqa: F401 - pytest fixtures
+
+PROMPT = json.loads((__import__("scaffolder_helpers").PROMPT).read_text())
 IMG = {"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(b"\x93NUMPY fake bytes").decode()}
 
 

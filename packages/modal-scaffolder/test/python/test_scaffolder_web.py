@@ -11,7 +11,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from conftest import TOKEN, load_workflow  # noqa: E402
+from scaffolder_fixtures import fake_comfy, open_project, project, slow_fake_comfy  # noqa: F401 - pytest fixtures
+from scaffolder_helpers import TOKEN, load_workflow  # noqa: E402
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
 STR = {"type": "STRING", "encoding": "json", "data": "hello"}

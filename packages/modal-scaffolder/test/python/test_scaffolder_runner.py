@@ -3,7 +3,8 @@
 import threading
 import time
 
-from conftest import PROMPT
+from scaffolder_fixtures import fake_comfy, modules, project, slow_fake_comfy  # noqa: F401 - pytest fixtures
+from scaffolder_helpers import PROMPT
 
 import json
 

@@ -1,4 +1,4 @@
-"""Fixtures: a scaffolded project (through the real CLI), the modal stub, fake ComfyUI servers."""
+"""Shared helpers of the modal-scaffolder Python tests (paths, scaffolding, loading workflow.py)."""
 
 import importlib.util
 import json
@@ -18,6 +18,7 @@ CLI = PACKAGE / "dist" / "cli.js"
 FAKE_COMFY_CLI = REPO / "packages" / "io-helpers" / "dist" / "testing" / "cli.js"
 PROMPT = PACKAGE / "test" / "fixtures" / "echo-prompt.json"
 TOKEN = "test-token-" + "x" * 24
+AUTH_HEADER = {"Authorization": "Bearer " + TOKEN}
 
 sys.path.insert(0, str(HERE / "modal_stub"))
 sys.path.insert(0, str(HERE))
@@ -46,27 +47,6 @@ def scaffold(tmp, app_name, *extra):
     return pathlib.Path(proc.stdout.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="session")
-def project(tmp_path_factory):
-    return scaffold(tmp_path_factory.mktemp("proj"), "pytest-app")
-
-
-@pytest.fixture(scope="session")
-def open_project(tmp_path_factory):
-    return scaffold(tmp_path_factory.mktemp("proj-open"), "pytest-open", "--auth", "none")
-
-
-@pytest.fixture()
-def modules(project):
-    """The project's runtime modules (comfy_wire, comfy_runner) importable."""
-    if str(project) not in sys.path:
-        sys.path.insert(0, str(project))
-    import comfy_runner
-    import comfy_wire
-
-    return comfy_wire, comfy_runner
-
-
 def load_workflow(project_dir, comfy_url, token=TOKEN, start=True):
     """Imports the generated workflow.py with the stub modal; its GPU worker talks to ``comfy_url``."""
     if str(project_dir) not in sys.path:
@@ -88,36 +68,24 @@ def load_workflow(project_dir, comfy_url, token=TOKEN, start=True):
     return module
 
 
-@pytest.fixture()
-def fake_comfy():
-    from fake_comfy import FakeComfy
 
-    with FakeComfy() as fake:
-        yield fake
-
-
-@pytest.fixture()
-def slow_fake_comfy():
-    from fake_comfy import FakeComfy
-
-    with FakeComfy(delay=20.0) as fake:
-        yield fake
-
-
-@pytest.fixture(scope="session")
-def io_helpers_comfy():
-    """The io-helpers fake ComfyUI (HTTP + /ws, recorded behaviour), as a child process."""
-    if not FAKE_COMFY_CLI.is_file():
+def start_io_helpers_comfy(*args):
+    """The io-helpers fake ComfyUI (HTTP + /ws, recorded behaviour) as a child process: (proc, url)."""
+    if not FAKE_COMFY_CLI.is_file() or shutil.which("node") is None:
         pytest.skip("packages/io-helpers/dist/testing/cli.js not built")
-    proc = subprocess.Popen(["node", str(FAKE_COMFY_CLI), "--port", "0", "--progress-steps", "3"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(["node", str(FAKE_COMFY_CLI), "--port", "0", *args], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line:
+        proc.kill()
+        pytest.fail("io-helpers fake ComfyUI did not start")
+    return proc, json.loads(line)["url"]
+
+
+
+def stop_process(proc):
+    proc.terminate()
     try:
-        line = proc.stdout.readline()
-        if not line:
-            pytest.skip("io-helpers fake ComfyUI did not start")
-        yield json.loads(line)["url"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
