@@ -24,16 +24,27 @@ function median(xs) {
   return s[Math.floor(s.length / 2)]
 }
 
-/** Median wall time (ms) of fn over runs, after one warm-up. */
-function time(fn, runs) {
+/** Wall time (ms) of one call, after a full GC that is not timed. */
+function once(fn) {
+  gc()
+  const t = performance.now()
   fn()
-  const out = []
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now()
-    fn()
-    out.push(performance.now() - t)
+  return performance.now() - t
+}
+
+/**
+ * Interleaved rounds: every round times each op once, so load from other processes hits all ops
+ * alike. Returns the median time of each op (ms), after one warm-up round.
+ */
+function timeAll(ops, rounds) {
+  const samples = Object.fromEntries(Object.keys(ops).map((k) => [k, []]))
+  for (let r = -1; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(ops)) {
+      const ms = once(fn)
+      if (r >= 0) samples[name].push(ms)
+    }
   }
-  return median(out)
+  return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]))
 }
 
 /** Extra ArrayBuffer + heap memory (bytes) held by what fn returns, measured after a full GC. */
@@ -65,26 +76,28 @@ for (const mib of sizes) {
   const envelopeOf = () =>
     toWireEnvelope({ status: 'completed', jobId: 'j', result: encodeValue(img, { type: 'IMAGE' }) })
 
-  const copyMs = time(() => Buffer.from(src), runs)
-  const copyMem = extraMemory(() => Buffer.from(src))
-
-  // JSON + base64
   const text = serializeJson(envelopeOf())
-  const jsonEnc = time(() => serializeJson(envelopeOf()), runs)
-  const jsonDec = time(() => decodeValue(parseEnvelope(text).result), runs)
   const b64 = JSON.parse(text).result.data
-  const baseline = time(() => {
-    JSON.parse(text)
-    Buffer.from(b64, 'base64')
-  }, runs)
+  const mp = encodeMultipart(envelopeOf())
+  const t = timeAll(
+    {
+      copy: () => Buffer.from(src),
+      jsonEnc: () => serializeJson(envelopeOf()),
+      jsonDec: () => decodeValue(parseEnvelope(text).result),
+      baseline: () => {
+        JSON.parse(text)
+        Buffer.from(b64, 'base64')
+      },
+      mpEnc: () => encodeMultipart(envelopeOf()),
+      mpChunks: () => encodeMultipartChunks(envelopeOf()),
+      mpDec: () => decodeValue(parseEnvelope(decodeMultipart(mp.body, mp.contentType)).result),
+    },
+    runs,
+  )
+  const { copy: copyMs, jsonEnc, jsonDec, baseline, mpEnc, mpChunks, mpDec } = t
+  const copyMem = extraMemory(() => Buffer.from(src))
   const jsonDecMem = extraMemory(() => decodeValue(parseEnvelope(text).result))
   const jsonEncMem = extraMemory(() => serializeJson(envelopeOf()))
-
-  // multipart, joined body and streamed chunks
-  const mp = encodeMultipart(envelopeOf())
-  const mpEnc = time(() => encodeMultipart(envelopeOf()), runs)
-  const mpChunks = time(() => encodeMultipartChunks(envelopeOf()), runs)
-  const mpDec = time(() => decodeValue(parseEnvelope(decodeMultipart(mp.body, mp.contentType)).result), runs)
   const mpDecMem = extraMemory(() =>
     decodeValue(parseEnvelope(decodeMultipart(mp.body, mp.contentType)).result),
   )
@@ -111,7 +124,7 @@ for (const mib of sizes) {
 
 console.log(`### @comfy-remote/protocol codec (float32 IMAGE in a completed envelope)
 
-Node ${process.version}, ${process.platform}/${process.arch}; median of 5-15 runs. Encode = encodeValue (npy) + envelope + serialize;
+Node ${process.version}, ${process.platform}/${process.arch}; median of 5-15 interleaved rounds, a full GC before each timed call. Encode = encodeValue (npy) + envelope + serialize;
 decode = parse + parseEnvelope + decodeValue back to the array. "x copy" = (encode + decode) / one Buffer copy of the
 payload in the same run. "extra mem" = ArrayBuffer + heap growth held by the result, in payload sizes (encode / decode).
 Goals: multipart within 3x of a copy; JSON decode no slower than JSON.parse + one base64 decode (ratio <= ~1); at most one

@@ -38,9 +38,16 @@ function param(header: string, name: string): string | undefined {
   return m?.[1]
 }
 
-function parseHeaders(text: string): Omit<MultipartPart, 'data'> {
+interface PartHead {
+  part: Omit<MultipartPart, 'data'>
+  /** Content-Length of the part when given: a hint, used only when the delimiter follows it. */
+  length: number | undefined
+}
+
+function parseHeaders(text: string): PartHead {
   let disposition: string | undefined
   let contentType: string | undefined
+  let length: number | undefined
   for (const line of text.split('\r\n')) {
     const colon = line.indexOf(':')
     if (colon < 0) continue
@@ -48,6 +55,7 @@ function parseHeaders(text: string): Omit<MultipartPart, 'data'> {
     const value = line.slice(colon + 1).trim()
     if (key === 'content-disposition') disposition = value
     else if (key === 'content-type') contentType = value
+    else if (key === 'content-length' && /^\d{1,15}$/.test(value)) length = Number(value)
   }
   const name = disposition === undefined ? undefined : param(disposition, 'name')
   if (name === undefined) throw invalid('a part has no Content-Disposition name.')
@@ -55,7 +63,13 @@ function parseHeaders(text: string): Omit<MultipartPart, 'data'> {
   const filename = disposition === undefined ? undefined : param(disposition, 'filename')
   if (filename !== undefined) part.filename = filename
   if (contentType !== undefined) part.contentType = contentType
-  return part
+  return { part, length }
+}
+
+function matchesAt(bytes: Uint8Array, needle: Uint8Array, at: number): boolean {
+  if (at + needle.length > bytes.length) return false
+  for (let i = 0; i < needle.length; i++) if (bytes[at + i] !== needle[i]) return false
+  return true
 }
 
 function toBytes(body: unknown): Uint8Array {
@@ -81,11 +95,15 @@ export function parseMultipart(body: Uint8Array | ArrayBuffer, contentType: stri
     if (lineEnd < 0) throw invalid('truncated after a boundary.')
     const headerEnd = indexOfBytes(bytes, HEADER_END, lineEnd)
     if (headerEnd < 0) throw invalid('a part has no header terminator.')
-    const head = parseHeaders(latin1.decode(bytes.subarray(lineEnd + 2, headerEnd + 2)))
+    const { part, length } = parseHeaders(latin1.decode(bytes.subarray(lineEnd + 2, headerEnd + 2)))
     const start = headerEnd + 4
-    const end = indexOfBytes(bytes, delimiter, start)
+    // a part Content-Length that lands exactly on the delimiter saves scanning the payload
+    const end =
+      length !== undefined && matchesAt(bytes, delimiter, start + length)
+        ? start + length
+        : indexOfBytes(bytes, delimiter, start)
     if (end < 0) throw invalid('the closing boundary is missing (truncated body?).')
-    parts.push({ ...head, data: bytes.subarray(start, end) })
+    parts.push({ ...part, data: bytes.subarray(start, end) })
     pos = end + delimiter.length
   }
 }

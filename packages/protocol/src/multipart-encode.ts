@@ -84,7 +84,7 @@ export function encodeMultipartChunks(
   for (const [name, bytes] of parts) {
     // pad the part header so the payload starts 64-byte aligned in the body: decoders can then view
     // npy data in place (typed arrays need aligned offsets) instead of copying it
-    const head = `\r\n--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\nContent-Type: ${MEDIA_TYPE_OCTET_STREAM}\r\nX-Pad: `
+    const head = `\r\n--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}"\r\nContent-Type: ${MEDIA_TYPE_OCTET_STREAM}\r\nContent-Length: ${bytes.byteLength}\r\nX-Pad: `
     const pad = (ALIGN - ((offset + head.length + 4) % ALIGN)) % ALIGN
     const header = encoder.encode(`${head}${'.'.repeat(pad)}\r\n\r\n`)
     chunks.push(header, bytes)
