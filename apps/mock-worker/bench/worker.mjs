@@ -126,7 +126,7 @@ try {
     '',
     `autocannon, ${CONNECTIONS} connections, 3 alternating runs of ${DURATION} s per target after a warm-up (median req/s, worst p99); servers in child processes; same run.`,
     '',
-    '| measurement | req/s (avg) | p99 latency | ratio vs hello-world |',
+    '| measurement | req/s (median run) | p99 latency (worst run) | ratio vs hello-world |',
     '| --- | ---: | ---: | ---: |',
     `| bare Fastify hello-world \`GET /hello\` | ${Math.round(base.requests.average)} | ${base.latency.p99} ms | 1.00 |`,
     `| mock worker \`GET /jobs/:id\` (finished job) | ${Math.round(jobs.requests.average)} | ${jobs.latency.p99} ms | ${ratio.toFixed(2)} |`,
