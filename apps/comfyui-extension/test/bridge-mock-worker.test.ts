@@ -100,8 +100,12 @@ describe('bridge process against the mock worker (echo engine)', () => {
     const { code, events } = await bridge.done
     expect(code).toBe(1)
     expect(events.at(-1)).toMatchObject({ event: 'error', code: 'CANCELLED' })
-    const res = await fetch(`${slow.url}/jobs/${jobId}`)
-    const env = (await res.json()) as { status: string }
-    expect(env.status).toBe('cancelled')
+    // The worker ends the job on DELETE; allow it a moment (bounded) to settle.
+    let status = ''
+    for (let i = 0; i < 60 && status !== 'cancelled'; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 50))
+      status = ((await (await fetch(`${slow.url}/jobs/${jobId}`)).json()) as { status: string }).status
+    }
+    expect(status).toBe('cancelled')
   })
 })
