@@ -7,7 +7,7 @@ import { WsRecorder } from './ws-client.js'
 
 let fake: FakeComfyUI
 beforeAll(async () => {
-  fake = await createFakeComfyUI({ nodeDelayMs: 40, progressSteps: 3, stepDelayMs: 5, progressText: true })
+  fake = await createFakeComfyUI({ nodeDelayMs: 150, progressSteps: 3, stepDelayMs: 5, progressText: true })
 })
 afterAll(async () => {
   await fake.close()
@@ -126,6 +126,14 @@ describe('hooks', () => {
     } finally {
       await f.close()
     }
+  })
+
+  it('dropWebSockets closes sockets while HTTP keeps answering', async () => {
+    const ws = await WsRecorder.open(fake.url, 'client-drop')
+    const closed = new Promise<number>((resolve) => ws.socket.once('close', (code) => resolve(code)))
+    fake.dropWebSockets()
+    expect(typeof (await closed)).toBe('number')
+    expect((await fetch(`${fake.url}/queue`)).status).toBe(200)
   })
 
   it('onRequest can answer instead, and goAway refuses later connections', async () => {

@@ -54,6 +54,8 @@ export interface FakeComfyUI {
   readonly history: ReadonlyMap<string, HistoryRecord>
   /** The running prompt and the pending ones. */
   queue(): { running: QueueItem | undefined; pending: QueueItem[] }
+  /** Cut every open `/ws` connection (HTTP keeps working; clients may reconnect). */
+  dropWebSockets(): void
   /** Simulate ComfyUI going away: drop every connection and stop listening (later requests are refused). */
   goAway(): Promise<void>
   /** Stop the server and close all connections. */
@@ -164,6 +166,7 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
     objectInfo,
     history: state.history,
     queue: () => ({ running: state.running, pending: [...state.pending] }),
+    dropWebSockets: () => state.hub.closeAll(),
     goAway: shutdown,
     close: shutdown,
   }
