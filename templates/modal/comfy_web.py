@@ -22,7 +22,30 @@ TRANSPORTS = ["json", "multipart"]
 
 
 def _error_status(code):
-    return {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "PAYLOAD_TOO_LARGE": 413, "PICKLE_REFUSED": 400}.get(code, 400)
+    codes = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "IDEMPOTENCY_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413}
+    return codes.get(code, 400)
+
+
+def fingerprint(inputs):
+    """Cheap summary of a request (names, types, encodings, sizes) to spot a reused Idempotency-Key."""
+    parts = []
+    for name in sorted(inputs):
+        value = inputs[name]
+        data = value.get("data")
+        size = len(data) if isinstance(data, (bytes, bytearray, str)) else len(json.dumps(comfy_wire.to_json_value(data)))
+        if isinstance(data, str) and value.get("encoding") in comfy_wire.BINARY_ENCODINGS:
+            size = len(data) * 3 // 4 - (2 if data.endswith("==") else 1 if data.endswith("=") else 0)
+        parts.append("%s=%s/%s/%d" % (name, value.get("type"), value.get("encoding"), size))
+    return ";".join(parts)
+
+
+def run_status(env):
+    """HTTP status of a POST /run answer (as the mock worker)."""
+    if env["status"] not in TERMINAL:
+        return 202
+    if env["status"] == "failed" and (env.get("error") or {}).get("code") in ("BAD_REQUEST", "COMFYUI_VALIDATION"):
+        return 400
+    return 200
 
 
 class Jobs:
@@ -37,13 +60,20 @@ class Jobs:
         if idempotency_key:
             existing = self.store.get("idem:" + idempotency_key)
             if existing:
-                return existing
+                if existing.get("fingerprint") != fingerprint(inputs):
+                    raise WireError(
+                        "IDEMPOTENCY_CONFLICT",
+                        "Idempotency-Key %r was already used for a different request (job %s); use a new key for a new request" % (idempotency_key, existing["job_id"]),
+                        409,
+                        {"job_id": existing["job_id"]},
+                    )
+                return existing["job_id"]
         job_id = uuid.uuid4().hex
         self.store["progress:" + job_id] = {"value": 0, "max": 1, "message": "submitted"}
         call_id = self.backend.spawn(job_id, inputs)
         self.store["job:" + job_id] = {"call_id": call_id, "created": time.time()}
         if idempotency_key:
-            self.store["idem:" + idempotency_key] = job_id
+            self.store["idem:" + idempotency_key] = {"job_id": job_id, "fingerprint": fingerprint(inputs)}
         return job_id
 
     def exists(self, job_id):
@@ -183,7 +213,10 @@ def build_app(backend, prompt, contract, settings):
             wait = wait_param(request)
             key = request.headers.get("idempotency-key")
             env = await run_in_threadpool(lambda: jobs.wait(jobs.create(inputs, key), wait, lambda e: e["status"] in TERMINAL))
-            return reply(request, env, 200 if env["status"] in TERMINAL else 202)
+            resp = reply(request, env, run_status(env))
+            if resp.status_code == 202:
+                resp.headers["Location"] = env["poll_url"]
+            return resp
         except WireError as exc:
             return fail(request, exc.code, exc.message, exc.status, exc.details)
 
@@ -208,13 +241,15 @@ def build_app(backend, prompt, contract, settings):
 
         def stream():
             last = None
+            version = 0
             deadline = time.monotonic() + limit
             while time.monotonic() < deadline:
                 env = jobs.envelope(job_id)
                 text = json.dumps(comfy_wire.to_json_value(env), separators=(",", ":"))
                 if text != last:
                     last = text
-                    yield "event: envelope\ndata: %s\n\n" % text
+                    version += 1
+                    yield "id: %d\ndata: %s\n\n" % (version, text)
                 if env["status"] in TERMINAL:
                     return
                 time.sleep(jobs.poll_interval)

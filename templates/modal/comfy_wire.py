@@ -152,9 +152,10 @@ def contract(prompt, types=None):
     types = types or {}
     return {
         "inputs": [
-            {"name": n["name"], "type": types.get(n["node_id"], "*"), "required": n["required"]} for n in remote_inputs(prompt)
+            {"name": n["name"], "nodeId": n["node_id"], "type": types.get(n["node_id"], "*"), "required": n["required"]}
+            for n in remote_inputs(prompt)
         ],
-        "outputs": [{"name": n["name"], "type": types.get(n["node_id"], "*")} for n in remote_outputs(prompt)],
+        "outputs": [{"name": n["name"], "nodeId": n["node_id"], "type": types.get(n["node_id"], "*")} for n in remote_outputs(prompt)],
     }
 
 
@@ -227,7 +228,7 @@ def decode_multipart(body, content_type):
         head, sep, raw = chunk.partition(b"\r\n\r\n")
         if not sep:
             raise WireError("BAD_REQUEST", "body: malformed multipart part (no header end)")
-        name = re.search(rb'name="([^"]*)"', head)
+        name = re.search(rb'(?:^|[;\s])name="([^"]*)"', head)
         if not name:
             raise WireError("BAD_REQUEST", "body: multipart part without a name")
         parts[name.group(1).decode("utf-8")] = raw[:-2] if raw.endswith(b"\r\n") else raw

@@ -13,14 +13,14 @@ import { TORCH_PRESET_IDS, type TorchPresetId } from './presets.js'
 
 const zRemoteInputInfo = z.object({
   name: z.string(),
-  node_id: z.string(),
+  nodeId: z.string(),
   type: z.string(),
   required: z.boolean(),
   default: z.unknown().optional(),
 })
-const zRemoteOutputInfo = z.object({ name: z.string(), node_id: z.string(), type: z.string() })
+const zRemoteOutputInfo = z.object({ name: z.string(), nodeId: z.string(), type: z.string() })
 
-/** The workflow's contract as `/schema` reports it (computed at scaffold time). */
+/** The workflow's contract as `/schema` reports it (protocol's zWorkflowSchema shape; computed at scaffold time). */
 export const zContract = z.object({ inputs: z.array(zRemoteInputInfo), outputs: z.array(zRemoteOutputInfo) })
 export type Contract = z.infer<typeof zContract>
 

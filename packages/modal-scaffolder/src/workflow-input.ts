@@ -95,11 +95,11 @@ export function describeContract(prompt: ApiPrompt, objectInfo?: ObjectInfo): Co
   return {
     inputs: description.inputs.map((i) => ({
       name: i.name,
-      node_id: i.nodeId,
+      nodeId: i.nodeId,
       type: i.type,
       required: i.required,
       ...(i.default === undefined ? {} : { default: i.default }),
     })),
-    outputs: description.outputs.map((o) => ({ name: o.name, node_id: o.nodeId, type: o.type })),
+    outputs: description.outputs.map((o) => ({ name: o.name, nodeId: o.nodeId, type: o.type })),
   }
 }

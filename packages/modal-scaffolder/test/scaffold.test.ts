@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { zWorkflowSchema } from '@comfy-remote/protocol'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ScaffoldOptions, scaffoldModalProject } from '../src/index.js'
 import { cleanupTempDirs, FIXTURES, hasRealNodePack, nodePackDir, OBJECT_INFO, tempDir } from './helpers.js'
@@ -77,9 +78,13 @@ describe('scaffold details', () => {
       nodePackDir: nodePackDir(),
     })
     expect(result.config.contract.inputs).toEqual([
-      { name: 'image', node_id: '1', type: 'IMAGE', required: true },
+      { name: 'image', nodeId: '1', type: 'IMAGE', required: true },
     ])
-    expect(result.config.contract.outputs).toEqual([{ name: 'image', node_id: '3', type: 'IMAGE' }])
+    expect(result.config.contract.outputs).toEqual([{ name: 'image', nodeId: '3', type: 'IMAGE' }])
+    // GET /schema serves the contract plus transports: it must satisfy the protocol's schema
+    expect(
+      zWorkflowSchema.parse({ ...result.config.contract, transports: ['json', 'multipart'] }),
+    ).toBeTruthy()
     const prompt = JSON.parse(readFileSync(join(result.dir, 'prompt.json'), 'utf8'))
     expect(prompt['2'].class_type).toBe('ImageInvert')
   })

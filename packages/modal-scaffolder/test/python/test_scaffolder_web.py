@@ -92,9 +92,13 @@ def test_multipart_in_and_out(client):
 
 def test_idempotency_key_gives_the_same_job(client):
     headers = dict(AUTH, **{"Idempotency-Key": "abc-123"})
-    first = client.post("/run", json={"inputs": {"image": STR}}, headers=headers).json()
+    first = client.post("/run", json={"inputs": {"image": STR}}, headers=headers)
     second = client.post("/run", json={"inputs": {"image": STR}}, headers=headers).json()
-    assert first["job_id"] == second["job_id"]
+    assert first.json()["job_id"] == second["job_id"]
+    if first.status_code == 202:
+        assert first.headers["location"] == first.json()["poll_url"]
+    conflict = client.post("/run", json={"inputs": {"image": IMG}}, headers=headers)
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT"
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ MIN_CONTAINERS = 1
 MAX_CONTAINERS = 3
 SCALEDOWN_WINDOW_SECONDS = 300
 MAX_REQUEST_BYTES = 268435456
-CONTRACT = {"inputs": [{"name": "prompt", "node_id": "1", "type": "*", "required": False, "default": "a watercolor fox"}, {"name": "seed", "node_id": "3", "type": "*", "required": False, "default": 42}, {"name": "strength", "node_id": "5", "type": "*", "required": False, "default": 0.25}, {"name": "image", "node_id": "7", "type": "*", "required": False}], "outputs": [{"name": "image", "node_id": "11", "type": "*"}, {"name": "prompt", "node_id": "12", "type": "*"}]}
+CONTRACT = {"inputs": [{"name": "prompt", "nodeId": "1", "type": "*", "required": False, "default": "a watercolor fox"}, {"name": "seed", "nodeId": "3", "type": "*", "required": False, "default": 42}, {"name": "strength", "nodeId": "5", "type": "*", "required": False, "default": 0.25}, {"name": "image", "nodeId": "7", "type": "*", "required": False}], "outputs": [{"name": "image", "nodeId": "11", "type": "*"}, {"name": "prompt", "nodeId": "12", "type": "*"}]}
 
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"

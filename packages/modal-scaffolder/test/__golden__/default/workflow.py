@@ -35,7 +35,7 @@ MIN_CONTAINERS = 0
 MAX_CONTAINERS = 1
 SCALEDOWN_WINDOW_SECONDS = 300
 MAX_REQUEST_BYTES = 268435456
-CONTRACT = {"inputs": [{"name": "image", "node_id": "1", "type": "*", "required": True}, {"name": "label", "node_id": "10", "type": "*", "required": False, "default": "default label"}], "outputs": [{"name": "image", "node_id": "3", "type": "*"}, {"name": "label", "node_id": "11", "type": "*"}]}
+CONTRACT = {"inputs": [{"name": "image", "nodeId": "1", "type": "*", "required": True}, {"name": "label", "nodeId": "10", "type": "*", "required": False, "default": "default label"}], "outputs": [{"name": "image", "nodeId": "3", "type": "*"}, {"name": "label", "nodeId": "11", "type": "*"}]}
 
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"

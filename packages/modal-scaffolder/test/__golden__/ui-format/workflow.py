@@ -35,7 +35,7 @@ MIN_CONTAINERS = 0
 MAX_CONTAINERS = 1
 SCALEDOWN_WINDOW_SECONDS = 300
 MAX_REQUEST_BYTES = 268435456
-CONTRACT = {"inputs": [{"name": "image", "node_id": "1", "type": "IMAGE", "required": True}], "outputs": [{"name": "image", "node_id": "3", "type": "IMAGE"}]}
+CONTRACT = {"inputs": [{"name": "image", "nodeId": "1", "type": "IMAGE", "required": True}], "outputs": [{"name": "image", "nodeId": "3", "type": "IMAGE"}]}
 
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
