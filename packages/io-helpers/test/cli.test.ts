@@ -40,7 +40,18 @@ it('is built (run `pnpm build` first)', () => {
 })
 
 it('prints its URL as one JSON line, serves the recordings, and stops on SIGTERM', async () => {
-  const { child, line } = await start(['--port', '0', '--delay-ms', '5'])
+  const { child, line } = await start([
+    '--port',
+    '0',
+    '--delay-ms',
+    '5',
+    '--progress-steps',
+    '2',
+    '--step-delay-ms',
+    '1',
+    '--progress-text',
+    '--cache',
+  ])
   const { url } = JSON.parse(line) as { url: string }
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
   const stats = (await (await fetch(`${url}/system_stats`)).json()) as { system: { comfyui_version: string } }

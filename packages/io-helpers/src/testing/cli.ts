@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     'progress-steps',
     'step-delay-ms',
     'progress-text',
+    'cache',
   ])
   for (const name of Object.keys(args))
     if (!known.has(name)) throw new Error(`unknown option --${name}; ${USAGE}`)
