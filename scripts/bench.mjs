@@ -2,8 +2,8 @@
 // Runs every workspace package's `bench` script (each prints one Markdown section) and writes
 // docs/BENCHMARKS.md with the machine and the date. Run via `npx -y pnpm@10.34.8 bench`.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs'
-import { cpus, totalmem, platform, release } from 'node:os'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, platform, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -18,8 +18,15 @@ for (const dir of dirs) {
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
   if (!pkg.scripts?.bench) continue
   console.error(`bench: ${pkg.name} ...`)
-  const r = spawnSync('npm', ['run', '-s', 'bench'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 })
-  sections.push(r.status === 0 ? r.stdout.trim() : `### ${pkg.name}\n\nThe benchmark failed (exit ${r.status}).`)
+  const r = spawnSync('npm', ['run', '-s', 'bench'], {
+    cwd: dir,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  })
+  sections.push(
+    r.status === 0 ? r.stdout.trim() : `### ${pkg.name}\n\nThe benchmark failed (exit ${r.status}).`,
+  )
 }
 const cpu = cpus()[0]?.model ?? 'unknown cpu'
 const header = `# Benchmarks

@@ -17,7 +17,17 @@ const say = (text) => console.log(`\n\x1b[1m== ${text}\x1b[0m`)
 say('1/3 Starting the mock worker (echo engine) for examples/image-invert/prompt.json')
 const worker = spawn(
   process.execPath,
-  [at('apps', 'mock-worker', 'dist', 'cli.js'), '--workflow', workflow, '--port', '0', '--steps', '10', '--step-ms', '120'],
+  [
+    at('apps', 'mock-worker', 'dist', 'cli.js'),
+    '--workflow',
+    workflow,
+    '--port',
+    '0',
+    '--steps',
+    '10',
+    '--step-ms',
+    '120',
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 )
 const stopWorker = () => worker.exitCode === null && worker.kill('SIGTERM')
@@ -26,7 +36,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130)
 
 const url = await new Promise((resolve, reject) => {
   let seen = ''
-  const timer = setTimeout(() => reject(new Error('the mock worker did not print its URL within 15 s')), 15_000)
+  const timer = setTimeout(
+    () => reject(new Error('the mock worker did not print its URL within 15 s')),
+    15_000,
+  )
   worker.stdout.on('data', (chunk) => {
     process.stdout.write(chunk)
     seen += chunk
@@ -44,7 +57,15 @@ say(`2/3 Calling ${url} with examples/assets/sample.png`)
 rmSync(outDir, { recursive: true, force: true })
 const cli = spawn(
   process.execPath,
-  [at('packages', 'remote-client', 'dist', 'cli.js'), 'call', url, '--input', `image=@${image}`, '--out', outDir],
+  [
+    at('packages', 'remote-client', 'dist', 'cli.js'),
+    'call',
+    url,
+    '--input',
+    `image=@${image}`,
+    '--out',
+    outDir,
+  ],
   { stdio: 'inherit' },
 )
 const [code] = await once(cli, 'exit')

@@ -4,12 +4,24 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
 const suites = [
-  { python: process.env.PYTHON ?? 'python3', args: ['-m', 'pytest', '-q', 'apps/comfyui-extension/tests', 'packages/modal-scaffolder/test/python'] },
+  {
+    python: process.env.PYTHON ?? 'python3',
+    args: ['-m', 'pytest', '-q', 'apps/comfyui-extension/tests', 'packages/modal-scaffolder/test/python'],
+  },
 ]
 const debianPython = '/usr/bin/python3'
-const hasTorch = existsSync(debianPython) && spawnSync(debianPython, ['-c', 'import torch, pytest'], { stdio: 'ignore' }).status === 0
-if (hasTorch) suites.push({ python: debianPython, args: ['-m', 'pytest', '-q', '-m', 'torch', 'apps/comfyui-extension/tests'] })
-else console.log('test-py: /usr/bin/python3 has no torch+pytest (apt-get install python3-torch python3-pytest); torch tests skipped')
+const hasTorch =
+  existsSync(debianPython) &&
+  spawnSync(debianPython, ['-c', 'import torch, pytest'], { stdio: 'ignore' }).status === 0
+if (hasTorch)
+  suites.push({
+    python: debianPython,
+    args: ['-m', 'pytest', '-q', '-m', 'torch', 'apps/comfyui-extension/tests'],
+  })
+else
+  console.log(
+    'test-py: /usr/bin/python3 has no torch+pytest (apt-get install python3-torch python3-pytest); torch tests skipped',
+  )
 
 let failed = 0
 for (const { python, args } of suites) {
