@@ -87,6 +87,24 @@ describe('echo engine over a real port', () => {
     expect(statuses.filter((s) => s === 'completed')).toHaveLength(1)
   })
 
+  it('SSE leaves large values out of its events; run() still returns them (read once with GET)', async () => {
+    const floats = new Float32Array(1 * 128 * 256 * 3).map((_, i) => (i % 255) / 255)
+    const big: EncodedValue = {
+      type: 'IMAGE',
+      encoding: 'npy',
+      data: encodeNpy({ dtype: 'float32', shape: [1, 128, 256, 3], data: floats }),
+    }
+    const client = createRemoteClient({ url, follow: 'events', transport: 'multipart', retry: fastRetry })
+    const job = await client.submit({ image: big })
+    const res = await fetch(`${url}/jobs/${job.jobId}/events`, { signal: AbortSignal.timeout(10_000) })
+    let last: Record<string, unknown> = {}
+    for await (const event of parseSse(res.body as ReadableStream<Uint8Array>)) last = JSON.parse(event.data)
+    expect(last).toMatchObject({ status: 'completed', values_omitted: true })
+    expect(last.outputs).toBeUndefined()
+    const env = await client.run({ image: big }, { timeout: 20_000 })
+    expect(bytesOf(env.outputs?.result)).toEqual(big.data)
+  })
+
   it('client.events() yields envelopes until the job ends', async () => {
     const client = createRemoteClient({ url, retry: fastRetry })
     const job = await client.submit({ image: imageValue() })

@@ -52,7 +52,7 @@ describe('loadInputValues', () => {
       work,
     )
     expect(Array.from(loaded.a?.data as Uint8Array)).toEqual([1, 2, 3])
-    const samples = (loaded.latent?.data as Record<string, { data: Uint8Array }>).samples
+    const samples = (loaded.latent?.data as Record<string, { data: Uint8Array }> | undefined)?.samples
     expect(Array.from(samples?.data ?? [])).toEqual([4])
     expect(loaded.l).toEqual({
       type: '*',

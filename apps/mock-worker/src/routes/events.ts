@@ -2,9 +2,13 @@ import { serializeJson } from '@comfy-remote/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { WorkerContext } from '../context.js'
+import type { WireEnvelope } from '../job.js'
 import { isTerminal } from '../job.js'
 import { requireJob } from './jobs.js'
 import { zJobParams } from './schemas.js'
+
+/** Binary output bytes above which SSE events leave the values out (read them with GET /jobs/:id). */
+export const SSE_VALUE_LIMIT = 256 * 1024
 
 /** Open SSE streams, ended when the worker closes. */
 export type OpenStreams = Set<() => void>
@@ -39,7 +43,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, st
       const push = (): void => {
         if (closed || job.version === sent) return
         sent = job.version
-        res.write(`id: ${job.version}\ndata: ${serializeJson(ctx.envelope(job))}\n\n`)
+        res.write(`id: ${job.version}\ndata: ${serializeJson(withoutLargeValues(ctx.envelope(job)))}\n\n`)
         if (isTerminal(job.status)) end()
       }
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), ctx.heartbeatMs)
@@ -59,4 +63,25 @@ export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, st
       push()
     },
   )
+}
+
+/**
+ * SSE is text, so large binary outputs would travel as base64 there even when the caller
+ * negotiated multipart. Above SSE_VALUE_LIMIT the event leaves `result`/`outputs` out and
+ * says so with `values_omitted`; the client then reads them once with `GET /jobs/:id`.
+ */
+function withoutLargeValues(env: WireEnvelope): WireEnvelope {
+  if (env.outputs === undefined || binaryBytes(env.outputs) <= SSE_VALUE_LIMIT) return env
+  const { result: _result, outputs: _outputs, ...rest } = env
+  return { ...rest, values_omitted: true } as WireEnvelope
+}
+
+function binaryBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.byteLength
+  if (typeof value === 'string') return value.length
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + binaryBytes(item), 0)
+  if (value !== null && typeof value === 'object') {
+    return Object.values(value).reduce((sum: number, item) => sum + binaryBytes(item), 0)
+  }
+  return 0
 }
