@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import {
+  decodeMultipart,
+  encodeMultipart,
+  encodeNpy,
+  parseEnvelope,
+  zWorkflowSchema,
+} from '@comfy-remote/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { scaffoldModalProject } from '../src/index.js'
+import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, REPO_DIR, tempDir } from './helpers.js'
+
+// The generated web app on a real port (uvicorn, stub modal) driven over HTTP with the protocol package,
+// its GPU worker running jobs on the io-helpers fake ComfyUI (a separate process, HTTP + /ws).
+const PY = '/usr/bin/python3'
+const FAKE_COMFY = join(REPO_DIR, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
+const canRun =
+  existsSync(PY) &&
+  existsSync(FAKE_COMFY) &&
+  spawnSync(PY, ['-c', 'import fastapi, uvicorn, httpx'], { stdio: 'ignore', timeout: 20_000 }).status === 0
+const TOKEN = 'served-token-0123456789abcdef'
+const children: ChildProcess[] = []
+let base = ''
+const auth = { authorization: `Bearer ${TOKEN}` }
+
+async function start(cmd: string, args: string[]): Promise<string> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  const lines = createInterface({ input: child.stdout! })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => [''])])) as [string]
+  clearTimeout(timer)
+  if (!line) throw new Error(`${cmd} ${args.join(' ')} did not start`)
+  return (JSON.parse(line) as { url: string }).url
+}
+
+beforeAll(async () => {
+  if (!canRun) return
+  const comfy = await start('node', [
+    FAKE_COMFY,
+    '--port',
+    '0',
+    '--progress-steps',
+    '10',
+    '--step-delay-ms',
+    '100',
+  ])
+  const { dir } = await scaffoldModalProject({
+    workflow: join(FIXTURES, 'echo-prompt.json'),
+    outDir: tempDir(),
+    appName: 'served',
+    nodePackDir: nodePackDir(),
+  })
+  base = await start(PY, [join(PACKAGE_DIR, 'test', 'python', 'serve_generated.py'), dir, comfy, TOKEN])
+}, 60_000)
+
+afterAll(async () => {
+  for (const child of children.reverse()) {
+    if (child.exitCode !== null) continue
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await once(child, 'exit')
+    clearTimeout(timer)
+  }
+  cleanupTempDirs()
+})
+
+describe.runIf(canRun)('generated web app on a real port', () => {
+  it('health is open, schema needs the token and matches the protocol', async () => {
+    expect(await (await fetch(`${base}/health`)).json()).toMatchObject({
+      status: 'ok',
+      transports: ['json', 'multipart'],
+    })
+    expect((await fetch(`${base}/schema`)).status).toBe(401)
+    const schema = zWorkflowSchema.parse(await (await fetch(`${base}/schema`, { headers: auth })).json())
+    expect(schema.inputs.map((i) => i.name)).toEqual(['image', 'label'])
+  })
+
+  it('multipart request and response round-trip an npy image', async () => {
+    const npy = encodeNpy({
+      dtype: 'float32',
+      shape: [1, 4, 4, 3],
+      data: new Float32Array(48).map((_, i) => i / 48),
+    })
+    const { body, contentType } = encodeMultipart({
+      inputs: { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
+    })
+    const res = await fetch(`${base}/run?wait=30`, {
+      method: 'POST',
+      body,
+      headers: { ...auth, 'content-type': contentType, accept: 'multipart/form-data, application/json' },
+    })
+    expect(res.status).toBe(200)
+    const env = parseEnvelope(
+      decodeMultipart(new Uint8Array(await res.arrayBuffer()), res.headers.get('content-type') ?? ''),
+    )
+    expect(env.status).toBe('completed')
+    expect(Array.from(env.outputs?.image?.data as Uint8Array)).toEqual(Array.from(npy))
+  })
+
+  it('events stream progress until the job completes; cancel ends a job as cancelled', async () => {
+    const submit = await fetch(`${base}/run`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { image: { type: 'STRING', encoding: 'json', data: 'x' } } }),
+    })
+    expect(submit.status).toBe(202)
+    const job = parseEnvelope(await submit.json())
+    expect(submit.headers.get('location')).toBe(`/jobs/${job.jobId}`)
+    const text = await (
+      await fetch(`${base}/jobs/${job.jobId}/events`, { headers: auth, signal: AbortSignal.timeout(30_000) })
+    ).text()
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => parseEnvelope(JSON.parse(l.slice(6))))
+    expect(events.at(-1)?.status).toBe('completed')
+    expect(events[0]?.status).not.toBe('completed') // the job runs about 1 s (10 fake progress steps of 100 ms)
+    expect(events.some((e) => e.status === 'running' && (e.progress?.max ?? 0) > 1)).toBe(true)
+
+    const slow = parseEnvelope(
+      await (
+        await fetch(`${base}/run`, {
+          method: 'POST',
+          headers: { ...auth, 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [{ name: 'input_1', encoding: 'identity', data: 'y' }] }),
+        })
+      ).json(),
+    )
+    const cancelled = parseEnvelope(
+      await (await fetch(`${base}/jobs/${slow.jobId}`, { method: 'DELETE', headers: auth })).json(),
+    )
+    expect(['cancelled', 'completed']).toContain(cancelled.status)
+  })
+})
