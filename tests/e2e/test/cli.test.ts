@@ -4,20 +4,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodePng } from '@comfy-remote/protocol'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ExampleName, exampleFile, examplesDir } from './support/paths.js'
-import { bins, runNode, startServer, stopAll } from './support/processes.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type ExampleName, examplesDir } from './support/paths.js'
+import { bins, runNode, stopAll } from './support/processes.js'
+import { workerUrl } from './support/shared.js'
 
 const sample = join(examplesDir, 'assets', 'sample.png')
-const urls = new Map<ExampleName, string>()
 const outDir = mkdtempSync(join(tmpdir(), 'comfy-remote-e2e-cli-'))
 
-beforeAll(async () => {
-  for (const name of ['image-invert', 'multi-output'] as const) {
-    const args = ['--workflow', exampleFile(name, 'prompt.json'), '--port', '0', '--step-ms', '10']
-    urls.set(name, (await startServer(bins.mockWorker, args)).url)
-  }
-})
+// The shared echo workers of the global setup.
+const urls = { get: (name: ExampleName) => workerUrl('echo', name) }
+
 afterAll(async () => {
   await stopAll()
   rmSync(outDir, { recursive: true, force: true })

@@ -4,8 +4,9 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { exampleFile, repoRoot } from './support/paths.js'
-import { bins, runNode, startServer, stopAll } from './support/processes.js'
+import { repoRoot } from './support/paths.js'
+import { runNode, stopAll } from './support/processes.js'
+import { workerUrl } from './support/shared.js'
 
 const guidesDir = join(repoRoot, 'docs', 'guides')
 const snippetDir = join(repoRoot, 'tests', 'e2e', 'node_modules', '.snippets')
@@ -42,17 +43,8 @@ const expected: Record<string, RegExp[]> = {
 }
 
 let url = ''
-beforeAll(async () => {
-  url = (
-    await startServer(bins.mockWorker, [
-      '--workflow',
-      exampleFile('typed-inputs', 'prompt.json'),
-      '--port',
-      '0',
-      '--step-ms',
-      '5',
-    ])
-  ).url
+beforeAll(() => {
+  url = workerUrl('echo', 'typed-inputs') // shared worker of the global setup
   mkdirSync(snippetDir, { recursive: true })
 })
 afterAll(stopAll)

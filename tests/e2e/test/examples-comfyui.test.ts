@@ -5,13 +5,14 @@
 import { createServer } from 'node:net'
 import { base64ToBytes, decodeNpy, type EncodedValue } from '@comfy-remote/protocol'
 import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { type ExampleName, exampleFile, exampleNames, readExample } from './support/paths.js'
 import { bins, startServer, stopAll } from './support/processes.js'
+import { workerUrl } from './support/shared.js'
 
 type Value = EncodedValue
-const workers = new Map<ExampleName, string>()
-let comfyUrl = ''
+// The shared comfyui-engine workers (global setup), in front of the shared fake ComfyUI.
+const workers = { get: (name: ExampleName) => workerUrl('comfyui', name) }
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -33,12 +34,6 @@ const comfyWorker = (name: ExampleName, comfyuiUrl: string) =>
     comfyuiUrl,
   ])
 
-beforeAll(async () => {
-  comfyUrl = (await startServer(bins.fakeComfy, ['--port', '0', '--delay-ms', '20'])).url
-  await Promise.all(
-    exampleNames.map(async (name) => workers.set(name, (await comfyWorker(name, comfyUrl)).url)),
-  )
-})
 afterAll(stopAll)
 
 function pixels(value: Value | undefined): { shape: number[]; data: number[] } {

@@ -8,24 +8,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { asJson, normalizeEnvelope } from './support/envelopes.js'
 import { type ExampleName, exampleFile, exampleNames, readExample } from './support/paths.js'
 import { bins, type Started, startServer, stopAll } from './support/processes.js'
+import { workerUrl } from './support/shared.js'
 
 const update = process.env.UPDATE_EXAMPLES === '1'
 const servers = new Map<string, Started>()
-// The README's command with a shorter step delay: same envelope, faster test.
-const workerArgs = (file: string) => ['--workflow', file, '--port', '0', '--step-ms', '10']
 
+// prompt.json is served by the shared echo workers (global setup); workflow.json by workers of our own.
 beforeAll(async () => {
   const started = await Promise.all(
-    exampleNames.flatMap((name) => [
-      startServer(bins.mockWorker, workerArgs(exampleFile(name, 'prompt.json'))).then(
-        (s) => [`${name}/api`, s] as const,
-      ),
-      startServer(bins.mockWorker, workerArgs(exampleFile(name, 'workflow.json'))).then(
-        (s) => [`${name}/ui`, s] as const,
-      ),
-    ]),
+    exampleNames.map((name) =>
+      startServer(bins.mockWorker, [
+        '--workflow',
+        exampleFile(name, 'workflow.json'),
+        '--port',
+        '0',
+        '--step-ms',
+        '10',
+      ]).then((s) => [name, s] as const),
+    ),
   )
-  for (const [key, server] of started) servers.set(key, server)
+  for (const [name, server] of started) servers.set(name, server)
 })
 afterAll(stopAll)
 
@@ -35,7 +37,8 @@ const expectedTypes: Record<ExampleName, Record<string, string>> = {
   'multi-output': { image: 'IMAGE', caption: 'STRING', mask: 'MASK', width: 'INT' },
 }
 
-const urlOf = (name: ExampleName, form: 'api' | 'ui' = 'api') => servers.get(`${name}/${form}`)!.url
+const urlOf = (name: ExampleName, form: 'api' | 'ui' = 'api') =>
+  form === 'api' ? workerUrl('echo', name) : servers.get(name)!.url
 
 describe.each(exampleNames)('example %s (echo engine)', (name) => {
   const request = readExample<{ inputs: Record<string, never> }>(name, 'request.json')

@@ -2,32 +2,13 @@
 // list-form request (`input_1..N`, `POST /`), base64+pickle and identity values, and responses read only
 // by the original's rules.
 import { randomBytes } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { type OriginalOutcome, originalCall, originalRequest } from './support/original-caller.js'
-import { type ExampleName, exampleFile, readExample } from './support/paths.js'
-import { bins, startServer, stopAll } from './support/processes.js'
+import { type ExampleName, readExample } from './support/paths.js'
+import { workerUrl } from './support/shared.js'
 
-const urls = new Map<ExampleName, string>()
-const used: ExampleName[] = ['image-invert', 'typed-inputs', 'multi-output']
-
-beforeAll(async () => {
-  await Promise.all(
-    used.map(async (name) => {
-      const server = await startServer(bins.mockWorker, [
-        '--workflow',
-        exampleFile(name, 'prompt.json'),
-        '--port',
-        '0',
-        '--steps',
-        '3',
-        '--step-ms',
-        '50',
-      ])
-      urls.set(name, server.url)
-    }),
-  )
-})
-afterAll(stopAll)
+// The shared echo workers of the global setup, one per example.
+const urls = { get: (name: ExampleName) => workerUrl('echo', name) }
 
 type Value = { type: string; encoding: string; data: unknown }
 const image = readExample<{ inputs: { image: Value } }>('image-invert', 'request.json').inputs.image

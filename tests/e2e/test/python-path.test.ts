@@ -3,9 +3,9 @@
 // ComfyUI), for each example, as real processes. Needs python3 with numpy (as the root test script).
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ExampleName, exampleFile, exampleNames, repoRoot } from './support/paths.js'
-import { bins, startServer, stopAll } from './support/processes.js'
+import { describe, expect, it } from 'vitest'
+import { type ExampleName, exampleNames, repoRoot } from './support/paths.js'
+import { workerUrl } from './support/shared.js'
 
 const pack = join(repoRoot, 'apps', 'comfyui-extension')
 const script = join(repoRoot, 'tests', 'e2e', 'test', 'support', 'remote_api_call.py')
@@ -81,29 +81,10 @@ const calls: Record<
   },
 }
 
-const urls = new Map<string, string>()
-beforeAll(async () => {
-  const comfy = (await startServer(bins.fakeComfy, ['--port', '0'])).url
-  await Promise.all(
-    exampleNames.flatMap((name) =>
-      (['echo', 'comfyui'] as const).map(async (engine) => {
-        const args = [
-          '--workflow',
-          exampleFile(name, 'prompt.json'),
-          '--port',
-          '0',
-          '--step-ms',
-          '10',
-          '--engine',
-          engine,
-        ]
-        if (engine === 'comfyui') args.push('--comfyui-url', comfy)
-        urls.set(`${name}/${engine}`, (await startServer(bins.mockWorker, args)).url)
-      }),
-    ),
-  )
-})
-afterAll(stopAll)
+// The shared workers of the global setup (the comfyui ones in front of the shared fake ComfyUI).
+const urls = {
+  get: (key: string) => workerUrl(key.split('/')[1] as 'echo' | 'comfyui', key.split('/')[0] as ExampleName),
+}
 
 describe.each(['echo', 'comfyui'] as const)(
   'Remote API Python path -> bridge -> mock worker (%s engine)',

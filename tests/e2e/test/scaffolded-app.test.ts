@@ -5,14 +5,14 @@ import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { asJson } from './support/envelopes.js'
 import { type ExampleName, exampleFile, exampleNames, repoRoot } from './support/paths.js'
-import { bins, runNode, startServer, stopAll } from './support/processes.js'
+import { bins, runNode, stopAll } from './support/processes.js'
+import { fakeComfyUrl, workerUrl } from './support/shared.js'
 
 const python = process.env.PYTHON ?? 'python3'
 const outRoot = mkdtempSync(join(tmpdir(), 'comfy-remote-e2e-modal-'))
-let comfyUrl = ''
 
 function runPython(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -52,9 +52,6 @@ const scaffold = (name: ExampleName, extra: string[] = []) =>
     },
   )
 
-beforeAll(async () => {
-  comfyUrl = (await startServer(bins.fakeComfy, ['--port', '0'])).url
-})
 afterAll(async () => {
   await stopAll()
   rmSync(outRoot, { recursive: true, force: true })
@@ -87,7 +84,7 @@ describe.each(exampleNames)('example %s as a generated Modal project', (name) =>
     const run = await runPython([
       join(repoRoot, 'tests', 'e2e', 'test', 'support', 'run_generated.py'),
       dir,
-      comfyUrl,
+      fakeComfyUrl(),
       exampleFile(name, 'request.json'),
     ])
     expect(run.stderr).toBe('')
@@ -100,17 +97,8 @@ describe.each(exampleNames)('example %s as a generated Modal project', (name) =>
     expect(generated.status).toBe('completed')
     expect(generated.progress.length).toBeGreaterThan(0)
 
-    const worker = await startServer(bins.mockWorker, [
-      '--workflow',
-      exampleFile(name, 'prompt.json'),
-      '--port',
-      '0',
-      '--engine',
-      'comfyui',
-      '--comfyui-url',
-      comfyUrl,
-    ])
-    const res = await fetch(`${worker.url}/run?wait=30`, {
+    // The shared comfyui-engine worker, in front of the same fake ComfyUI.
+    const res = await fetch(`${workerUrl('comfyui', name)}/run?wait=30`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: readFileSync(exampleFile(name, 'request.json')),
