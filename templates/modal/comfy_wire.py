@@ -174,7 +174,9 @@ def envelope(job_id, status, progress=None, outputs=None, error=None, message=No
 
 
 def error_envelope(code, message, details=None, job_id=None):
-    env = {"status": "failed", "job_id": job_id or "", "progress": {"value": 0, "max": 1}, "error": {"code": code, "message": message}}
+    env = {"status": "failed", "progress": {"value": 0, "max": 1}, "error": {"code": code, "message": message}}
+    if job_id:
+        env["job_id"] = job_id
     if details is not None:
         env["error"]["details"] = details
     return env

@@ -89,7 +89,12 @@ export function buildConfig(
     schema_version: 1,
     app_name: appName,
     gpu: checkGpu(options.gpu),
-    python_version: options.pythonVersion ?? DEFAULTS.pythonVersion,
+    python_version: checkPattern(
+      options.pythonVersion ?? DEFAULTS.pythonVersion,
+      /^3\.(9|1[0-3])$/,
+      'pythonVersion',
+      '"3.11"',
+    ),
     pip_packages: checkPipPackages(options.pipPackages),
     apt_packages: checkAptPackages(options.aptPackages),
     comfyui: {
