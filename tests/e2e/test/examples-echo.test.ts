@@ -73,7 +73,7 @@ describe.each(exampleNames)('example %s (echo engine)', (name) => {
     },
   )
 
-  it('the UI-format workflow.json serves the contract of prompt.json, with ComfyUI types', async () => {
+  it('workflow.json (UI format) and prompt.json serve the same /schema, with ComfyUI types', async () => {
     type Schema = {
       inputs: { name: string; type: string; required: boolean }[]
       outputs: { name: string; type: string }[]
@@ -90,6 +90,7 @@ describe.each(exampleNames)('example %s (echo engine)', (name) => {
       outputs: s.outputs.map((o) => o.name),
     })
     expect(shape(ui!)).toEqual(shape(api!))
+    expect(ui).toEqual(api)
     // Converted with an object_info, the worker knows what each Remote node connects to.
     const types = Object.fromEntries([...ui!.inputs, ...ui!.outputs].map((v) => [v.name, v.type]))
     expect(types).toEqual(expectedTypes[name])
