@@ -196,10 +196,14 @@ def build_app(backend, prompt, contract, settings):
         try:
             declared = int(request.headers.get("content-length") or 0)
             if declared > max_bytes:
-                raise WireError("PAYLOAD_TOO_LARGE", "body: %d bytes is over the limit of %d" % (declared, max_bytes), 413)
-            raw = await request.body()
-            if len(raw) > max_bytes:
-                raise WireError("PAYLOAD_TOO_LARGE", "body: %d bytes is over the limit of %d" % (len(raw), max_bytes), 413)
+                raise WireError("PAYLOAD_TOO_LARGE", "body: %d bytes is over the limit of %d; send less or raise maxRequestBytes" % (declared, max_bytes), 413)
+            chunks, size = [], 0
+            async for chunk in request.stream():  # bounded even without Content-Length
+                size += len(chunk)
+                if size > max_bytes:
+                    raise WireError("PAYLOAD_TOO_LARGE", "body: more than the limit of %d bytes; send less or raise maxRequestBytes" % max_bytes, 413)
+                chunks.append(chunk)
+            raw = b"".join(chunks)
             ctype = request.headers.get("content-type", "")
             if ctype.lower().startswith("multipart/form-data"):
                 body = comfy_wire.decode_multipart(raw, ctype)

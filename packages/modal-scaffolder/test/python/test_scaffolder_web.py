@@ -140,7 +140,10 @@ def test_payload_too_large(project, fake_comfy, monkeypatch):
     monkeypatch.setattr(module, "MAX_REQUEST_BYTES", 2048)
     with TestClient(module.web.local()) as c:
         resp = c.post("/run", json={"inputs": {"image": dict(STR, data="x" * 5000)}}, headers=AUTH)
-    assert resp.status_code == 413 and resp.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert resp.status_code == 413 and resp.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        # no Content-Length (chunked): the limit still holds
+        chunked = c.post("/run", content=iter([b'{"inputs": {"image": ', b"x" * 3000, b"}}"]), headers=dict(AUTH, **{"Content-Type": "application/json"}))
+        assert chunked.status_code == 413
 
 
 def test_missing_secret_token_fails_closed(project, fake_comfy):
@@ -184,3 +187,19 @@ def test_image_description_pins_and_quotes(project):
     assert any("fetch -q --depth 1 origin v0.3.64" in c for c in commands)
     assert ("add_local_dir", (str(project / "custom_nodes" / "comfy_remote"), "/workspace/ComfyUI/custom_nodes/comfy_remote"), {}) in steps
     assert module.ComfyWorker.options["gpu"] == "H100"
+
+
+def test_proxy_auth_project_asks_modal_for_proxy_auth(tmp_path, fake_comfy):
+    from scaffolder_helpers import scaffold
+
+    module = load_workflow(scaffold(tmp_path, "pytest-proxy", "--auth", "proxy"), fake_comfy.url, token=None)
+    assert module.web._fn._modal_asgi_app == {"requires_proxy_auth": True}
+    assert module.web.options["secrets"] == []
+    with TestClient(module.web.local()) as c:  # Modal's proxy checks Modal-Key/Modal-Secret before the app
+        assert c.get("/schema").status_code == 200
+
+
+def test_token_project_uses_the_named_secret(project):
+    module = load_workflow(project, "", start=False)
+    assert [s.name for s in module.web.options["secrets"]] == ["pytest-app-auth"]
+    assert module.web._fn._modal_asgi_app == {"requires_proxy_auth": False}
