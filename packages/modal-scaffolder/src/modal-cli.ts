@@ -10,8 +10,10 @@ export interface ModalRunOptions {
   onLog?: (line: string) => void
   /** Path or name of the modal executable; default `modal` (from PATH), or $COMFY_REMOTE_MODAL_BIN. */
   modalBin?: string
-  /** Kill the child after this long; default 30 minutes. */
+  /** Kill the child after this long; default 60 minutes (first image builds with torch are slow). */
   timeoutMs?: number
+  /** Aborting stops the modal child process (SIGTERM, then SIGKILL after 5 s). */
+  signal?: AbortSignal
 }
 
 export interface ModalRunResult {
@@ -19,6 +21,7 @@ export interface ModalRunResult {
   output: string
 }
 
+const DEFAULT_TIMEOUT_MS = 60 * 60_000
 const WIDE = {
   COLUMNS: '400',
   LINES: '100',
@@ -38,7 +41,8 @@ export async function runModal(args: string[], options: ModalRunOptions = {}): P
     stdin: 'ignore',
     all: true,
     reject: false,
-    timeout: options.timeoutMs ?? 30 * 60_000,
+    timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    ...(options.signal ? { cancelSignal: options.signal } : {}),
     forceKillAfterDelay: 5000,
     stripFinalNewline: false,
   })
@@ -72,10 +76,16 @@ export async function runModal(args: string[], options: ModalRunOptions = {}): P
         details: { command: [bin, ...args] },
       },
     )
+  if (result.isCanceled)
+    throw new ModalScaffolderError(
+      'DEPLOY_FAILED',
+      `${bin} ${args.join(' ')} was cancelled and stopped; run it again to finish.`,
+      { details: { command: [bin, ...args], output: tail(output) } },
+    )
   if (result.timedOut)
     throw new ModalScaffolderError(
       'DEPLOY_FAILED',
-      `${bin} ${args.join(' ')} did not finish within ${Math.round((options.timeoutMs ?? 1_800_000) / 1000)} s and was stopped.`,
+      `${bin} ${args.join(' ')} did not finish within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s and was stopped.`,
       {
         details: { command: [bin, ...args], output: tail(output) },
       },

@@ -19,6 +19,7 @@ interface Call {
   argv: string[]
   cwd: string
   env: Record<string, string>
+  pid: number
 }
 const calls = (): Call[] =>
   existsSync(record)
@@ -118,6 +119,18 @@ describe('deployModalProject with a fake modal on PATH', () => {
       code: 'MODAL_CLI_MISSING',
       message: expect.stringContaining('pip install modal'),
     })
+  })
+
+  it('an abort signal stops the modal child', async () => {
+    process.env.FAKE_MODAL_MODE = 'slow'
+    const controller = new AbortController()
+    const error = await deployModalProject(project, {
+      signal: controller.signal,
+      onLog: () => controller.abort(),
+    }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'DEPLOY_FAILED', message: expect.stringContaining('cancelled') })
+    const pid = calls()[0]?.pid ?? 0
+    expect(() => process.kill(pid, 0)).toThrow()
   })
 
   it('dry run calls nothing and returns a placeholder that says so', async () => {

@@ -1,6 +1,6 @@
 // Fake `modal` CLI. Records {argv, cwd, env} as one JSON line to $FAKE_MODAL_RECORD and prints output
 // like the real CLI (rich tree, ANSI colours), chosen by $FAKE_MODAL_MODE:
-//   ok | wrapped | arrow-eol | fail | token | secret | nourl
+//   ok | wrapped | arrow-eol | fail | token | secret | nourl | slow (prints, then waits 60 s)
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -12,7 +12,7 @@ const env = Object.fromEntries(
 if (process.env.FAKE_MODAL_RECORD) {
   fs.appendFileSync(
     process.env.FAKE_MODAL_RECORD,
-    `${JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd(), env })}\n`,
+    `${JSON.stringify({ argv: process.argv.slice(2), cwd: process.cwd(), env, pid: process.pid })}\n`,
   )
 }
 const args = process.argv.slice(2)
@@ -30,6 +30,11 @@ if (args[0] === 'app' && args[1] === 'stop') {
 if (args[0] !== 'deploy') {
   process.stderr.write(`fake modal: unsupported command ${args.join(' ')}\n`)
   process.exit(2)
+}
+if (mode === 'slow') {
+  out('Building image im-slow')
+  setTimeout(() => process.exit(0), 60_000)
+  return
 }
 if (mode === 'token') {
   process.stderr.write(
