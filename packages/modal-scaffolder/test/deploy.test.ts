@@ -69,6 +69,7 @@ describe('deployModalProject with a fake modal on PATH', () => {
     })
     const [call] = calls()
     expect(call).toEqual({
+      pid: expect.any(Number),
       argv: ['deploy', 'workflow.py'],
       cwd: project,
       env: expect.objectContaining({ COLUMNS: '400', NO_COLOR: '1', EXTRA_ENV: 'yes' }),
