@@ -2,7 +2,9 @@
 
 Remote Output values are the payload of the Remote Input they are linked to (through any chain of
 other nodes' first linked input), like the io-helpers fake. ``delay`` makes prompts run that long
-(interruptible). Everything the runner did is recorded for assertions.
+(interruptible). A node of class ``RaiseError`` fails the run (execution_error in history); a node of
+class ``NotANode`` is rejected by POST /prompt (400, invalid_prompt). Everything the runner did is
+recorded for assertions.
 """
 
 import json
@@ -51,6 +53,11 @@ class FakeComfy:
                 self.history[prompt_id] = {"outputs": {}, "status": {"status_str": "error", "completed": False, "messages": [msg]}}
                 return
             time.sleep(0.02)
+        for node_id, node in prompt.items():
+            if node["class_type"] == "RaiseError":
+                msg = ["execution_error", {"prompt_id": prompt_id, "node_id": node_id, "exception_type": "RuntimeError", "exception_message": "boom"}]
+                self.history[prompt_id] = {"outputs": {}, "status": {"status_str": "error", "completed": False, "messages": [msg]}}
+                return
         outputs = {}
         for node_id, node in prompt.items():
             if node["class_type"] == "ComfyRemoteOutput":
@@ -88,6 +95,9 @@ class FakeComfy:
             def do_POST(self):
                 body = self._body()
                 if self.path == "/prompt":
+                    if any(n["class_type"] == "NotANode" for n in body["prompt"].values()):
+                        error = {"type": "invalid_prompt", "message": "Cannot execute because node NotANode does not exist.", "details": "", "extra_info": {}}
+                        return self._send(400, {"error": error, "node_errors": {}})
                     pid = str(uuid.uuid4())
                     fake.prompts[pid] = body
                     threading.Thread(target=fake._execute, args=(pid, body["prompt"]), daemon=True).start()

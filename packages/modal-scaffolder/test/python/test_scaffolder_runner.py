@@ -46,3 +46,27 @@ def test_unreachable_comfyui_is_a_coded_failure(modules):
     else:
         raise AssertionError("expected JobFailed")
     assert time.monotonic() - started < 30
+
+
+def _prompt_with(class_type):
+    prompt = json.loads(PROMPT.read_text())
+    prompt["2"]["class_type"] = class_type
+    return prompt
+
+
+def test_execution_error_is_a_failed_job(modules, fake_comfy):
+    _, runner_mod = modules
+    runner = runner_mod.JobRunner(fake_comfy.url, _prompt_with("RaiseError"), poll_interval=0.02, use_websocket=False)
+    result = runner_mod.run_job(runner, {"image": STR}, None, None, 20)
+    assert result["status"] == "failed"
+    assert result["error"]["code"] == "COMFYUI_EXECUTION" and "boom" in result["error"]["message"]
+    assert fake_comfy.deleted == list(fake_comfy.prompts)
+
+
+def test_rejected_prompt_is_a_validation_failure(modules, fake_comfy):
+    _, runner_mod = modules
+    runner = runner_mod.JobRunner(fake_comfy.url, _prompt_with("NotANode"), poll_interval=0.02, use_websocket=False)
+    result = runner_mod.run_job(runner, {"image": STR}, None, None, 20)
+    assert result["status"] == "failed" and result["error"]["code"] == "COMFYUI_VALIDATION"
+    assert "NotANode does not exist" in result["error"]["message"]
+    assert result["error"]["details"]["error"]["type"] == "invalid_prompt"
