@@ -29,7 +29,7 @@ export const zModalConfig = z.object({
   schema_version: z.literal(1),
   app_name: z.string().regex(APP_NAME_RE),
   gpu: z.string().regex(GPU_RE),
-  python_version: z.string().regex(/^3\.(9|1[0-3])$/),
+  python_version: z.string().regex(/^3\.1[0-3]$/),
   pip_packages: z.array(z.string().regex(PIP_PACKAGE_RE)),
   apt_packages: z.array(z.string().regex(APT_PACKAGE_RE)),
   comfyui: z.object({ repo: z.string().regex(GIT_URL_RE), ref: z.string().regex(GIT_REF_RE) }),

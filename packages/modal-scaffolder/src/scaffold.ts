@@ -91,7 +91,7 @@ export function buildConfig(
     gpu: checkGpu(options.gpu),
     python_version: checkPattern(
       options.pythonVersion ?? DEFAULTS.pythonVersion,
-      /^3\.(9|1[0-3])$/,
+      /^3\.1[0-3]$/,
       'pythonVersion',
       '"3.11"',
     ),

@@ -85,6 +85,8 @@ describe('hostile strings are rejected before anything is written', () => {
     ['comfyuiRef', '--upload-pack=evil'],
     ['comfyuiRepo', 'file:///etc'],
     ['authSecretName', 'a b'],
+    ['pythonVersion', '3.9'],
+    ['pythonVersion', '3.11; rm'],
   ])('%s = %j', async (field, value) => {
     const opts = { ...base(), [field]: value }
     await expect(scaffoldModalProject(opts)).rejects.toMatchObject({
