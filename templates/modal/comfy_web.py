@@ -184,6 +184,10 @@ def build_app(backend, prompt, contract, settings):
     async def wire_error(request, exc):
         return fail(request, exc.code, exc.message, exc.status, exc.details)
 
+    @app.exception_handler(Exception)
+    async def worker_fault(request, exc):  # anything unexpected is still an envelope
+        return fail(request, "WORKER_ERROR", "the worker failed: %s: %s; retry, and check the app's logs (modal app logs)" % (type(exc).__name__, exc), 500)
+
     @app.get("/health")
     def health():
         return {"status": "ok", "protocol_version": PROTOCOL_VERSION, "transports": TRANSPORTS, "auth": auth_mode}

@@ -203,3 +203,17 @@ def test_token_project_uses_the_named_secret(project):
     module = load_workflow(project, "", start=False)
     assert [s.name for s in module.web.options["secrets"]] == ["pytest-app-auth"]
     assert module.web._fn._modal_asgi_app == {"requires_proxy_auth": False}
+
+
+def test_worker_fault_is_an_error_envelope(project, fake_comfy, monkeypatch):
+    module = load_workflow(project, fake_comfy.url)
+
+    def broken_spawn(self, job_id, inputs):
+        raise RuntimeError("no GPU today")
+
+    monkeypatch.setattr(module.ModalBackend, "spawn", broken_spawn)
+    with TestClient(module.web.local(), raise_server_exceptions=False) as c:
+        resp = c.post("/run", json={"inputs": {"image": STR}}, headers=AUTH)
+    assert resp.status_code == 500
+    assert resp.json()["error"] == {"code": "WORKER_ERROR", "message": resp.json()["error"]["message"]}
+    assert "no GPU today" in resp.json()["error"]["message"]
