@@ -27,6 +27,8 @@ const worker = spawn(
     '10',
     '--step-ms',
     '120',
+    '--log-level',
+    'warn',
   ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 )
