@@ -1,9 +1,12 @@
 // The node pack's Remote API Python path (comfy_remote call_remote_api -> the bundled bridge ->
 // remote-client) against the mock worker in both engines (comfyui engine in front of the fake
 // ComfyUI), for each example, as real processes. Needs python3 with numpy (as the root test script).
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ExampleName, exampleNames, repoRoot } from './support/paths.js'
 import { workerUrl } from './support/shared.js'
 
@@ -98,3 +101,48 @@ describe.each(['echo', 'comfyui'] as const)(
     })
   },
 )
+
+describe('a hostile endpoint answering the Remote API node with a pickle', () => {
+  let server: Server
+  let url = ''
+  const dir = mkdtempSync(join(tmpdir(), 'comfy-remote-e2e-pickle-'))
+  const marker = join(dir, 'unpickled-marker')
+
+  beforeAll(async () => {
+    // A pickle that creates `marker` when loaded (open(marker, 'w')). Pickling it runs nothing.
+    const make = `import base64, pickle\nclass P:\n    def __reduce__(self):\n        return (open, (${JSON.stringify(marker)}, "w"))\nprint(base64.b64encode(pickle.dumps(P())).decode())`
+    const pickled = execFileSync(python, ['-c', make], { encoding: 'utf8' }).trim()
+    server = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => {
+        const value = { type: 'IMAGE', encoding: 'base64+pickle', data: pickled }
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(
+          JSON.stringify({
+            status: 'completed',
+            job_id: 'j',
+            progress: { value: 1, max: 1 },
+            result: value,
+            outputs: { image: value },
+          }),
+        )
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const address = server.address()
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+  })
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve))
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('refuses it with PICKLE_REFUSED and never unpickles', async () => {
+    const error = await callRemoteApi(url, 'image', { input_1: 'x' }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
+    expect(error?.message).toMatch(/PICKLE_REFUSED/)
+    expect(existsSync(marker)).toBe(false)
+  })
+})
