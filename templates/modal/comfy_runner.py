@@ -118,6 +118,7 @@ class JobRunner:
         client_id = uuid.uuid4().hex
         ws = self._connect(client_id)
         prompt_id = None
+        self._interrupted = None
         try:
             status, body = self.client.request("POST", "/prompt", {"prompt": prompt, "client_id": client_id})
             if status != 200 or not isinstance(body, dict) or "prompt_id" not in body:
@@ -137,8 +138,10 @@ class JobRunner:
             progress({"value": 1, "max": 1, "message": "completed"})
             return {"status": "completed", "outputs": outputs}
         except BaseException as exc:
-            if prompt_id is not None and not isinstance(exc, JobFailed):
-                self.interrupt(prompt_id)  # cancellation (modal InputCancellation) or a crash
+            if not isinstance(exc, JobFailed):  # cancellation (modal InputCancellation) or a crash
+                target = prompt_id or self._queued_prompt(client_id)  # cancelled while POST /prompt ran
+                if target is not None:
+                    self.interrupt(target)
             raise
         finally:
             if ws is not None:
@@ -150,11 +153,27 @@ class JobRunner:
                 self.client.request("POST", "/history", {"delete": [prompt_id]})
 
     def interrupt(self, prompt_id):
+        if getattr(self, "_interrupted", None) == prompt_id:
+            return  # once per run: the cancel flag and Modal's InputCancellation can both arrive
+        self._interrupted = prompt_id
         try:
             self.client.request("POST", "/queue", {"delete": [prompt_id]})
             self.client.request("POST", "/interrupt", {"prompt_id": prompt_id})
         except OSError as exc:
             logger.warning("interrupt of %s failed: %s", prompt_id, exc)
+
+    def _queued_prompt(self, client_id):
+        """Id of the prompt this run queued (found by its client_id in GET /queue), or None."""
+        try:
+            status, body = self.client.request("GET", "/queue")
+        except Exception:  # noqa: BLE001 - best effort while cancelling
+            return None
+        if status != 200 or not isinstance(body, dict):
+            return None
+        for entry in (body.get("queue_running") or []) + (body.get("queue_pending") or []):
+            if isinstance(entry, list) and len(entry) > 3 and isinstance(entry[3], dict) and entry[3].get("client_id") == client_id:
+                return entry[1]
+        return None
 
     def _connect(self, client_id):
         if not self.use_websocket:

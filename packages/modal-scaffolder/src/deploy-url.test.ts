@@ -55,6 +55,46 @@ describe('parseDeployOutput', () => {
     expect(parsed.dashboardUrl).toBe('https://modal.com/apps/ws/main/deployed/echo-app')
   })
 
+  // rich wraps at spaces and folds a word longer than the width; modal appends " \u{1f511}" (proxy auth)
+  // or " (label truncated)" after the URL (modal/_output: FunctionCreationStatus).
+  function richWrap(text: string, width: number, indent: string): string[] {
+    const out: string[] = []
+    let line = ''
+    for (const word of text.split(' ')) {
+      const candidate = line === '' ? word : `${line} ${word}`
+      if (candidate.length <= width) {
+        line = candidate
+        continue
+      }
+      if (line !== '') out.push(line)
+      let rest = word
+      while (rest.length > width) {
+        out.push(rest.slice(0, width))
+        rest = rest.slice(width)
+      }
+      line = rest
+    }
+    if (line !== '') out.push(line)
+    return out.map((l, i) => (i === 0 ? l : indent + l))
+  }
+  const suffixes = [' \u{1f511}', ' (label truncated)', ' (label stolen)', ' \u{1f511} (label truncated)']
+  it.each(
+    suffixes.flatMap((suffix) =>
+      [24, 31, 38, 45, 52, 200].map((w) => [JSON.stringify(suffix), w, suffix] as [string, number, string]),
+    ),
+  )('suffix %s, rich-wrapped at %i', (_name, width, suffix) => {
+    const line = `\u2514\u2500\u2500 \ud83d\udd28 Created web function web => ${URL}${suffix}`
+    const parsed = parseDeployOutput([...head, ...richWrap(line, width, '    '), ...tail].join('\n'))
+    expect(parsed.url).toBe(URL)
+  })
+
+  it('reads the class web endpoint form (Created web endpoint for Cls.method =>)', () => {
+    const line = `\u2502   \u2514\u2500\u2500 \ud83d\udd28 Created web endpoint for ComfyWorker.web => ${URL}`
+    expect(parseDeployOutput([...head, ...richWrap(line, 40, '\u2502       '), ...tail].join('\n')).url).toBe(
+      URL,
+    )
+  })
+
   it('prefers the modal.run endpoint over other arrows', () => {
     const out = [
       '\u251c\u2500\u2500 Created thing => https://example.com/other',

@@ -5,8 +5,9 @@
  * and rejoin the URL from the following lines while they continue it.
  */
 const ANSI_RE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[ -/]*[@-~]`, 'g')
-const URL_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/
 const TREE_PREFIX = /^[\s\u2500-\u257f]*/
+// Characters a wrapped URL continues with (no brackets or quotes: "(label truncated)" is not URL).
+const CONTINUATION_CHARS = /^[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+$/
 
 export interface DeployUrls {
   /** The web endpoint (`https://<workspace>--<app>-web.modal.run`). */
@@ -27,9 +28,18 @@ function rejoin(lines: string[], start: number, first: string): string {
   for (let i = start + 1; i < lines.length; i++) {
     const raw = lines[i] ?? ''
     const next = raw.replace(TREE_PREFIX, '').trimEnd()
-    if (next === '' || !URL_CHARS.test(next) || next.startsWith('https://') || next.startsWith('http://'))
+    // A continuation is URL characters, optionally followed by a suffix the CLI prints after the URL
+    // (" \u{1f511}" for proxy auth, " (label truncated)", " (label stolen)"), which ends the URL.
+    const head = /^\S+/.exec(next)?.[0] ?? ''
+    if (
+      head === '' ||
+      !CONTINUATION_CHARS.test(head) ||
+      head.startsWith('https://') ||
+      head.startsWith('http://')
+    )
       break
-    url += next
+    url += head
+    if (head !== next) break
   }
   return url
 }

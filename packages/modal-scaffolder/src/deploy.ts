@@ -92,14 +92,23 @@ export async function deployModalProject(dir: string, options: DeployOptions = {
   }
 }
 
-/** `modal app stop <name>`: deletes the deployed app (stdin closed, so it never waits for input). */
+/**
+ * `modal app stop <name> --yes`: deletes the deployed app. Current CLIs ask for confirmation and,
+ * without a terminal, abort unless `--yes` is given; older CLIs have no `--yes` (usage error), so
+ * we retry without it. An app that is already stopped counts as stopped.
+ */
 export async function stopModalApp(
   name: string,
   options: Omit<ModalRunOptions, 'cwd'> = {},
 ): Promise<{ log: string }> {
   const appName = checkAppName(name, 'name')
-  const args = ['app', 'stop', appName]
-  const run = await runModal(args, { timeoutMs: 120_000, ...options })
+  let args = ['app', 'stop', appName, '--yes']
+  let run = await runModal(args, { timeoutMs: 120_000, ...options })
+  if (run.exitCode !== 0 && /no such option:?\s*['"]?--yes/i.test(run.output)) {
+    args = ['app', 'stop', appName]
+    run = await runModal(args, { timeoutMs: 120_000, ...options })
+  }
+  if (run.exitCode !== 0 && /App is already stopped/i.test(run.output)) return { log: run.output }
   if (run.exitCode !== 0)
     throw modalFailure('STOP_FAILED', `modal app stop ${appName}`, run, ['modal', ...args])
   return { log: run.output }

@@ -81,10 +81,13 @@ describe('deployModalProject with a fake modal on PATH', () => {
     )
   })
 
-  it.each(['wrapped', 'arrow-eol'])('rejoins a URL the CLI split over lines (%s)', async (mode) => {
-    process.env.FAKE_MODAL_MODE = mode
-    expect((await deployModalProject(project)).url).toBe(URL)
-  })
+  it.each(['wrapped', 'arrow-eol', 'proxy-wrapped'])(
+    'rejoins a URL the CLI split over lines (%s)',
+    async (mode) => {
+      process.env.FAKE_MODAL_MODE = mode
+      expect((await deployModalProject(project)).url).toBe(URL)
+    },
+  )
 
   it('forced rebuild sets MODAL_IGNORE_CACHE=1 and writes a new build nonce into the project', async () => {
     const before = readFileSync(join(project, 'workflow.py'), 'utf8')
@@ -150,9 +153,25 @@ describe('deployModalProject with a fake modal on PATH', () => {
 })
 
 describe('stopModalApp', () => {
-  it('runs `modal app stop <name>`', async () => {
+  it('runs `modal app stop <name> --yes` (current CLIs abort without a TTY otherwise)', async () => {
     await stopModalApp('echo-app')
-    expect(calls().map((c) => c.argv)).toEqual([['app', 'stop', 'echo-app']])
+    expect(calls().map((c) => c.argv)).toEqual([['app', 'stop', 'echo-app', '--yes']])
+  })
+
+  it('retries without --yes on a CLI that does not know it', async () => {
+    process.env.FAKE_MODAL_MODE = 'legacy-stop'
+    await stopModalApp('echo-app')
+    expect(calls().map((c) => c.argv)).toEqual([
+      ['app', 'stop', 'echo-app', '--yes'],
+      ['app', 'stop', 'echo-app'],
+    ])
+  })
+
+  it('counts an app that is already stopped as stopped', async () => {
+    process.env.FAKE_MODAL_MODE = 'already-stopped'
+    await expect(stopModalApp('echo-app')).resolves.toMatchObject({
+      log: expect.stringContaining('already stopped'),
+    })
   })
 
   it('fails with STOP_FAILED and the CLI reason', async () => {

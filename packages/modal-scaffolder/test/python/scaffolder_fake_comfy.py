@@ -87,6 +87,9 @@ class FakeComfy:
             def do_GET(self):
                 if self.path == "/system_stats":
                     return self._send(200, {"system": {"comfyui_version": "fake"}})
+                if self.path == "/queue":  # shape of ComfyUI 0.3.64 (io-helpers fixtures interrupt/)
+                    running = [[0, pid, body["prompt"], {"client_id": body.get("client_id")}, []] for pid, body in fake.prompts.items() if pid not in fake.history]
+                    return self._send(200, {"queue_running": running[:1], "queue_pending": running[1:]})
                 if self.path.startswith("/history/"):
                     pid = self.path[len("/history/"):]
                     return self._send(200, {pid: fake.history[pid]} if pid in fake.history else {})

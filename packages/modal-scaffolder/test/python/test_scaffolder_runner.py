@@ -70,3 +70,30 @@ def test_rejected_prompt_is_a_validation_failure(modules, fake_comfy):
     assert result["status"] == "failed" and result["error"]["code"] == "COMFYUI_VALIDATION"
     assert "NotANode does not exist" in result["error"]["message"]
     assert result["error"]["details"]["error"]["type"] == "invalid_prompt"
+
+
+class _Cancelled(BaseException):
+    """Stands in for modal.exception.InputCancellation (a BaseException raised by Modal's signal handler)."""
+
+
+def test_cancel_during_post_prompt_interrupts_the_queued_prompt(modules, slow_fake_comfy):
+    """Modal can cancel while POST /prompt is in flight: the prompt id is then found by client_id in /queue."""
+    _, runner_mod = modules
+    runner = runner_mod.JobRunner(slow_fake_comfy.url, json.loads(PROMPT.read_text()), poll_interval=0.02, use_websocket=False)
+    request = runner.client.request
+
+    def cancelled_on_submit(method, path, body=None):
+        result = request(method, path, body)
+        if (method, path) == ("POST", "/prompt"):
+            raise _Cancelled()
+        return result
+
+    runner.client.request = cancelled_on_submit
+    try:
+        runner.run({"image": STR}, None, lambda: False, timeout=30)
+        raise AssertionError("the cancellation must propagate")
+    except _Cancelled:
+        pass
+    (pid,) = slow_fake_comfy.prompts
+    assert slow_fake_comfy.interrupts == [{"prompt_id": pid}]
+    assert slow_fake_comfy.queue_deletes == [pid]

@@ -178,6 +178,26 @@ def test_cancel_interrupts_the_comfyui_run(project, slow_fake_comfy):
         assert slow_fake_comfy.interrupts == [{"prompt_id": next(iter(slow_fake_comfy.prompts))}]
 
 
+def test_modal_cancel_alone_interrupts_the_comfyui_run(project, slow_fake_comfy):
+    """FunctionCall.cancel() raises InputCancellation inside the running call (Modal's SIGUSR1 handler
+    for sync functions) before the runner sees the Dict flag: ComfyUI must still be interrupted."""
+    import modal
+
+    module = load_workflow(project, slow_fake_comfy.url)
+    with TestClient(module.web.local()) as c:
+        job_id = c.post("/run", json={"inputs": {"image": STR}}, headers=AUTH).json()["job_id"]
+        deadline = time.monotonic() + 10
+        while not slow_fake_comfy.prompts and time.monotonic() < deadline:
+            time.sleep(0.05)
+        call = modal.FunctionCall.from_id(module.jobs_store.get("job:" + job_id)["call_id"])
+        call.cancel()
+        with pytest.raises(modal.exception.InputCancellation):
+            call.get(timeout=15)
+        assert slow_fake_comfy.interrupts == [{"prompt_id": next(iter(slow_fake_comfy.prompts))}]
+        env = c.get("/jobs/" + job_id, headers=AUTH).json()
+        assert env["status"] == "cancelled" and env["error"]["code"] == "CANCELLED"
+
+
 def test_image_description_pins_and_quotes(project):
     module = load_workflow(project, "", start=False)
     steps = module.image.steps
@@ -187,6 +207,10 @@ def test_image_description_pins_and_quotes(project):
     assert any("fetch -q --depth 1 origin v0.3.64" in c for c in commands)
     assert ("add_local_dir", (str(project / "custom_nodes" / "comfy_remote"), "/workspace/ComfyUI/custom_nodes/comfy_remote"), {}) in steps
     assert module.ComfyWorker.options["gpu"] == "H100"
+    # Modal mounts add_local_* (copy=False) at container start: they must be the last steps
+    local = [i for i, (name, _, _) in enumerate(steps) if name.startswith("add_local_")]
+    assert local and local == list(range(len(steps) - len(local), len(steps)))
+    assert [args for name, args, _ in steps if name == "add_local_python_source"] == [("comfy_wire", "comfy_runner", "comfy_web", "utils")]
 
 
 def test_proxy_auth_project_asks_modal_for_proxy_auth(tmp_path, fake_comfy):
@@ -202,6 +226,7 @@ def test_proxy_auth_project_asks_modal_for_proxy_auth(tmp_path, fake_comfy):
 def test_token_project_uses_the_named_secret(project):
     module = load_workflow(project, "", start=False)
     assert [s.name for s in module.web.options["secrets"]] == ["pytest-app-auth"]
+    assert [s.required_keys for s in module.web.options["secrets"]] == [["COMFY_REMOTE_TOKEN"]]  # deploy fails early without it
     assert module.web._fn._modal_asgi_app == {"requires_proxy_auth": False}
 
 

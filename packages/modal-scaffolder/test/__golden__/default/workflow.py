@@ -103,7 +103,7 @@ web_image = (
 
 app = modal.App(APP_NAME)
 jobs_store = modal.Dict.from_name(APP_NAME + "-jobs", create_if_missing=True)
-web_secrets = [modal.Secret.from_name(AUTH_SECRET_NAME)] if AUTH_MODE == "token" else []
+web_secrets = [modal.Secret.from_name(AUTH_SECRET_NAME, required_keys=[TOKEN_ENV])] if AUTH_MODE == "token" else []
 
 
 def load_prompt():
@@ -175,7 +175,9 @@ class ModalBackend:
         except (modal.exception.FunctionTimeoutError, modal.exception.OutputExpiredError):
             raise
         except (TimeoutError, modal.exception.TimeoutError):
-            return False, None
+            return False, None  # get(timeout=0) raises the builtin TimeoutError while the call runs
+        except modal.exception.InputCancellation:
+            return True, {"status": "cancelled", "error": {"code": "CANCELLED", "message": "job cancelled"}}
 
     def cancel(self, call_id):
         modal.FunctionCall.from_id(call_id).cancel()

@@ -1,12 +1,26 @@
-"""A small in-process stand-in for the ``modal`` package, written from Modal's public API.
+"""A small in-process stand-in for the ``modal`` package, modelled on modal-client 1.x.
 
-Enough for the generated workflow.py to import, build its image description, and serve requests:
-App (function/cls decorators), Image (chainable builder that records its steps), Secret, Dict
-(in-memory, shared by name), Function/method handles with ``spawn`` (runs in a thread), FunctionCall
-(``from_id``, ``get(timeout=...)``, ``cancel``), and the enter/exit/method/asgi_app/fastapi_endpoint/
-concurrent decorators. ``spawn`` runs the call in a background thread of this process.
+It models what the generated workflow.py relies on, and is strict where real Modal is strict:
+- ``Image``: the real builder signatures (``debian_slim``, ``apt_install``, ``pip_install``,
+  ``run_commands``, ``env``, ``workdir``, ``add_local_dir/file/python_source``); ``env`` values must
+  be strings; ``add_local_*`` remote paths must be absolute; a build step after a mounted
+  ``add_local_*`` (``copy=False``) raises ``InvalidError`` (modal/image.py); the removed
+  ``copy_local_dir``/``copy_local_file``/``copy_mount`` do not exist.
+- ``App.cls``/``App.function`` accept only current keyword names; the removed ``keep_warm``,
+  ``container_idle_timeout``, ``concurrency_limit`` and ``allow_concurrent_inputs`` are refused.
+- decorators (``enter``, ``exit``, ``method``, ``asgi_app``, ``fastapi_endpoint``, ``concurrent``)
+  must be called with parentheses and take only their real keywords.
+- ``Dict`` stores pickled values (a ``get`` returns a copy, as over the network); ``Secret.from_name``
+  takes ``environment_name``/``required_keys``.
+- ``spawn`` pickles its arguments and result and runs the call in a thread; ``FunctionCall.get``
+  raises the builtin ``TimeoutError`` when not done (modal/_functions.py ``poll_function``);
+  ``cancel`` delivers ``InputCancellation`` inside the running call, like the SIGUSR1 handler of
+  modal/_container_entrypoint.py for a sync function.
 """
 
+import ctypes
+import os
+import pickle
 import threading
 import uuid
 
@@ -14,36 +28,99 @@ from . import exception
 
 __all__ = ["App", "Dict", "FunctionCall", "Image", "Secret", "asgi_app", "concurrent", "enter", "exception", "exit", "fastapi_endpoint", "method"]
 
+_BUILD_STEPS = ("apt_install", "pip_install", "run_commands", "env", "workdir", "uv_pip_install", "run_function")
+
+
+def _no_extra(name, kwargs, allowed):
+    extra = sorted(set(kwargs) - set(allowed))
+    if extra:
+        raise TypeError("%s() got unexpected keyword argument(s) %s" % (name, ", ".join(extra)))
+
+
+def _strings(name, values):
+    for v in values:
+        if not isinstance(v, str):
+            raise exception.InvalidError("%s: expected str arguments, got %r" % (name, v))
+
 
 class Image:
-    def __init__(self, steps=None):
+    def __init__(self, steps=None, mounted=False):
         self.steps = list(steps or [])
+        self._mounted = mounted  # an add_local_* without copy=True happened
 
-    def _add(self, name, *args, **kwargs):
+    def _build(self, name, args, kwargs):
+        if self._mounted:
+            raise exception.InvalidError(
+                "An image tried to run a build step after using `image.add_local_*` to include local files. "
+                "Run `image.add_local_*` commands last in your image build, or set `copy=True`."
+            )
         return Image(self.steps + [(name, args, kwargs)])
+
+    def _local(self, name, args, kwargs, remote_path=None):
+        if remote_path is not None and not remote_path.startswith("/"):
+            raise exception.InvalidError("%s: remote_path must be absolute, got %r" % (name, remote_path))
+        return Image(self.steps + [(name, args, kwargs)], mounted=self._mounted or not kwargs.get("copy", False))
 
     @classmethod
     def debian_slim(cls, python_version=None, force_build=False):
+        if python_version is not None and python_version not in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+            raise exception.InvalidError("unsupported python_version %r" % python_version)
         return cls([("debian_slim", (), {"python_version": python_version})])
 
-    def __getattr__(self, name):
-        if name in ("apt_install", "pip_install", "run_commands", "env", "add_local_dir", "add_local_file", "add_local_python_source", "workdir", "uv_pip_install", "run_function"):
-            return lambda *args, **kwargs: self._add(name, *args, **kwargs)
-        raise AttributeError(name)
+    def apt_install(self, *packages, force_build=False, env=None, secrets=None, gpu=None):
+        _strings("apt_install", packages)
+        return self._build("apt_install", packages, {})
+
+    def pip_install(self, *packages, find_links=None, index_url=None, extra_index_url=None, pre=False, extra_options="", force_build=False, env=None, secrets=None, gpu=None):
+        _strings("pip_install", packages)
+        kwargs = {k: v for k, v in {"index_url": index_url, "extra_index_url": extra_index_url, "extra_options": extra_options}.items() if v}
+        return self._build("pip_install", packages, kwargs)
+
+    def run_commands(self, *commands, env=None, secrets=None, volumes=None, gpu=None, force_build=False):
+        _strings("run_commands", commands)
+        return self._build("run_commands", commands, {})
+
+    def env(self, vars):  # noqa: A002 - Modal's parameter name
+        if not isinstance(vars, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in vars.items()):
+            raise exception.InvalidError("Image ENV variables must be strings")
+        return self._build("env", (vars,), {})
+
+    def workdir(self, path):
+        return self._build("workdir", (str(path),), {})
+
+    def add_local_dir(self, local_path, remote_path, *, copy=False, ignore=()):
+        kwargs = {"copy": True} if copy else {}
+        return self._local("add_local_dir", (str(local_path), str(remote_path)), kwargs, str(remote_path))
+
+    def add_local_file(self, local_path, remote_path, *, copy=False):
+        kwargs = {"copy": True} if copy else {}
+        return self._local("add_local_file", (str(local_path), str(remote_path)), kwargs, str(remote_path))
+
+    def add_local_python_source(self, *modules, copy=False, ignore=None):
+        _strings("add_local_python_source", modules)
+        import importlib.util
+
+        for name in modules:  # real Modal resolves each module locally at deploy time
+            if importlib.util.find_spec(name) is None:
+                raise exception.ModuleNotMountable("add_local_python_source: module %r is not importable locally" % name)
+        kwargs = {"copy": True} if copy else {}
+        return self._local("add_local_python_source", modules, kwargs)
 
 
 class Secret:
-    def __init__(self, name, env=None):
+    def __init__(self, name, env=None, required_keys=()):
         self.name = name
         self.env = env or {}
+        self.required_keys = list(required_keys)
 
     @classmethod
-    def from_name(cls, name, **kwargs):
-        return cls(name)
+    def from_name(cls, name, *, environment_name=None, required_keys=(), client=None):
+        _strings("Secret.from_name", [name, *required_keys])
+        return cls(name, required_keys=required_keys)
 
     @classmethod
-    def from_dict(cls, env):
-        return cls("<dict>", env)
+    def from_dict(cls, env_dict):
+        return cls("<dict>", env_dict)
 
 
 class Dict:
@@ -54,7 +131,7 @@ class Dict:
         self._data = {}
 
     @classmethod
-    def from_name(cls, name, create_if_missing=False, **kwargs):
+    def from_name(cls, name, *, environment_name=None, create_if_missing=False, client=None):
         with cls._lock:
             if name not in cls._named:
                 if not create_if_missing:
@@ -63,16 +140,20 @@ class Dict:
             return cls._named[name]
 
     def get(self, key, default=None):
-        return self._data.get(key, default)
+        raw = self._data.get(key)
+        return default if raw is None else pickle.loads(raw)
 
-    def put(self, key, value):
-        self._data[key] = value
+    def put(self, key, value, *, skip_if_exists=False):
+        if skip_if_exists and key in self._data:
+            return False
+        self._data[key] = pickle.dumps(value)
+        return True
 
     def __getitem__(self, key):
-        return self._data[key]
+        return pickle.loads(self._data[key])
 
     def __setitem__(self, key, value):
-        self._data[key] = value
+        self._data[key] = pickle.dumps(value)
 
     def __contains__(self, key):
         return key in self._data
@@ -81,7 +162,7 @@ class Dict:
         return key in self._data
 
     def pop(self, key):
-        return self._data.pop(key)
+        return pickle.loads(self._data.pop(key))
 
     def clear(self):
         self._data.clear()
@@ -95,34 +176,40 @@ class FunctionCall:
         self._done = threading.Event()
         self._result = None
         self._error = None
+        self._running = threading.Event()
         self.cancelled = False
+        args, kwargs = pickle.loads(pickle.dumps((args, kwargs)))  # inputs cross the network
         FunctionCall._calls[self.object_id] = self
         self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True)
         self._thread.start()
 
     def _run(self, fn, args, kwargs):
         try:
-            self._result = fn(*args, **kwargs)
+            self._running.set()
+            self._result = pickle.loads(pickle.dumps(fn(*args, **kwargs)))
         except BaseException as exc:  # noqa: BLE001 - stored for get()
             self._error = exc
         finally:
+            self._running.clear()
             self._done.set()
 
     @classmethod
-    def from_id(cls, function_call_id):
+    def from_id(cls, function_call_id, client=None):
         if function_call_id not in cls._calls:
             raise exception.NotFoundError("FunctionCall %s not found" % function_call_id)
         return cls._calls[function_call_id]
 
     def get(self, timeout=None):
         if not self._done.wait(timeout):
-            raise exception.TimeoutError("not done")  # Modal raises its TimeoutError here
+            raise TimeoutError()  # builtin, as modal/_functions.py _Invocation.poll_function
         if self._error is not None:
             raise self._error
         return self._result
 
     def cancel(self, terminate_containers=False):
         self.cancelled = True
+        if self._running.is_set() and not self._done.is_set():
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread.ident), ctypes.py_object(exception.InputCancellation))
 
 
 class _Handle:
@@ -144,26 +231,34 @@ class _Handle:
         return self._fn(*args, **kwargs)
 
 
-def _mark(attr):
-    def decorator_factory(*dargs, **dkwargs):
+def _decorator(attr, allowed):
+    def factory(_warn_parentheses_missing=None, **kwargs):
+        if _warn_parentheses_missing is not None:
+            raise exception.InvalidError("Did you forget parentheses? Suggestion: `@modal.%s()`." % attr.strip("_").replace("modal_", ""))
+        _no_extra(attr, kwargs, allowed)
+
         def decorator(fn):
-            setattr(fn, attr, dkwargs or True)
+            setattr(fn, attr, kwargs or True)
             return fn
 
-        if len(dargs) == 1 and callable(dargs[0]) and not dkwargs:
-            return decorator(dargs[0])
         return decorator
 
-    return decorator_factory
+    return factory
 
 
-method = _mark("_modal_method")
-enter = _mark("_modal_enter")
-exit = _mark("_modal_exit")  # noqa: A001 - Modal's name
-concurrent = _mark("_modal_concurrent")
-asgi_app = _mark("_modal_asgi_app")
-fastapi_endpoint = _mark("_modal_fastapi_endpoint")
-web_endpoint = fastapi_endpoint
+method = _decorator("_modal_method", ("is_generator",))
+enter = _decorator("_modal_enter", ("snap",))
+exit = _decorator("_modal_exit", ())  # noqa: A001 - Modal's name
+asgi_app = _decorator("_modal_asgi_app", ("label", "custom_domains", "requires_proxy_auth"))
+fastapi_endpoint = _decorator("_modal_fastapi_endpoint", ("method", "label", "custom_domains", "docs", "requires_proxy_auth"))
+_concurrent = _decorator("_modal_concurrent", ("max_inputs", "target_inputs"))
+
+
+def concurrent(_warn_parentheses_missing=None, *, max_inputs=None, target_inputs=None):
+    if max_inputs is None and _warn_parentheses_missing is None:
+        raise TypeError("concurrent() missing required keyword argument: 'max_inputs'")
+    kwargs = {"max_inputs": max_inputs} if target_inputs is None else {"max_inputs": max_inputs, "target_inputs": target_inputs}
+    return _concurrent(_warn_parentheses_missing, **kwargs)
 
 
 class _ClsHandle:
@@ -205,14 +300,38 @@ class _ClsHandle:
             self._instance = None
 
 
+_COMMON = (
+    "image", "secrets", "gpu", "cpu", "memory", "timeout", "startup_timeout", "min_containers", "max_containers",
+    "buffer_containers", "scaledown_window", "volumes", "network_file_systems", "cloud", "region", "nonpreemptible",
+    "enable_memory_snapshot", "block_network", "restrict_modal_access", "retries", "proxy", "single_use_containers",
+    "serialized", "ephemeral_disk", "include_source", "experimental_options", "name",
+)
+_REMOVED = ("keep_warm", "container_idle_timeout", "concurrency_limit", "allow_concurrent_inputs", "mounts")
+
+
+def _check_options(kind, options):
+    removed = sorted(set(options) & set(_REMOVED))
+    if removed:
+        raise exception.InvalidError("App.%s: %s no longer exist; use min_containers, scaledown_window, max_containers, @modal.concurrent and Image.add_local_*" % (kind, ", ".join(removed)))
+    _no_extra("App." + kind, options, _COMMON + (("schedule", "max_inputs") if kind == "function" else ()))
+    for key in ("timeout", "startup_timeout", "scaledown_window"):
+        if key in options and not (isinstance(options[key], int) and options[key] > 0):
+            raise exception.InvalidError("%s must be a positive int of seconds" % key)
+    if "secrets" in options and not all(isinstance(s, Secret) for s in options["secrets"]):
+        raise exception.InvalidError("secrets must be a list of modal.Secret")
+
+
 class App:
     def __init__(self, name=None, **kwargs):
         self.name = name
         self.functions = {}
         self.classes = {}
-        self.function_options = {}
 
-    def function(self, **options):
+    def function(self, _warn_parentheses_missing=None, **options):
+        if _warn_parentheses_missing is not None:
+            raise exception.InvalidError("Did you forget parentheses? Suggestion: `@app.function()`.")
+        _check_options("function", options)
+
         def decorator(fn):
             handle = _Handle(fn)
             handle.options = options
@@ -221,7 +340,11 @@ class App:
 
         return decorator
 
-    def cls(self, **options):
+    def cls(self, _warn_parentheses_missing=None, **options):
+        if _warn_parentheses_missing is not None:
+            raise exception.InvalidError("Did you forget parentheses? Suggestion: `@app.cls()`.")
+        _check_options("cls", options)
+
         def decorator(user_cls):
             handle = _ClsHandle(user_cls, options)
             self.classes[user_cls.__name__] = handle
@@ -231,3 +354,7 @@ class App:
 
     def local_entrypoint(self, **options):
         return lambda fn: fn
+
+
+def is_local():
+    return os.environ.get("MODAL_IS_REMOTE") != "1"

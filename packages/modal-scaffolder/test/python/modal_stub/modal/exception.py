@@ -27,3 +27,7 @@ class InvalidError(Error):
 
 class InputCancellation(BaseException):
     pass
+
+
+class ModuleNotMountable(Exception):
+    pass
