@@ -10,6 +10,11 @@ Three ComfyUI flavours give the same slots different names:
 All map to slot numbers 1..8 and then to request names: the name the user (or
 the frontend's "Load inputs from endpoint") put at that position of
 ``input_names``, else ``input_<slot>`` (the original's names).
+
+``io.Autogrow`` gets ``min=0`` (0.3.6x keeps the original's ``min=1``): a workflow saved
+with the original pack links ``input_1_$remote_inputs_ag$``; newer ComfyUI still passes
+such a LINKED undeclared input to ``execute`` (``execution.get_input_data``), but with
+``min=1`` it first rejects the prompt (``required_input_missing: remote_inputs.input0``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 AUTOGROW_ID = "remote_inputs"
 MAX_INPUTS = 8
 MIN_INPUTS = 1
+AUTOGROW_MIN_INPUTS = 0
 _DYNAMIC = re.compile(r"^input_(\d+)_\$" + AUTOGROW_ID + r"_ag\$$")
 _DOTTED = re.compile(r"^" + AUTOGROW_ID + r"\.input(\d+)$")
 _NEW = re.compile(r"^input(\d+)$")
@@ -43,7 +49,7 @@ def remote_input_specs(io: Any) -> list[Any]:
 
     flavour = autogrow_flavour(io)
     if flavour == "autogrow":
-        template = io.Autogrow.TemplatePrefix(io.AnyType.Input("input"), prefix="input", min=MIN_INPUTS, max=MAX_INPUTS)
+        template = io.Autogrow.TemplatePrefix(io.AnyType.Input("input"), prefix="input", min=AUTOGROW_MIN_INPUTS, max=MAX_INPUTS)
         return [io.Autogrow.Input(AUTOGROW_ID, template=template)]
     if flavour == "dynamic":
         return [io.AutogrowDynamic.Input(AUTOGROW_ID, template_input=io.AnyType.Input("input_"), min=MIN_INPUTS, max=MAX_INPUTS)]
@@ -112,6 +118,7 @@ def request_names(slots: dict[int, Any], names: list[str]) -> dict[str, Any]:
 
 __all__ = [
     "AUTOGROW_ID",
+    "AUTOGROW_MIN_INPUTS",
     "MAX_INPUTS",
     "autogrow_flavour",
     "collect_slots",

@@ -7,6 +7,7 @@ import os
 import stat
 
 import numpy as np
+import comfy_v3
 import pytest
 
 from comfy_remote import bridge as bridge_mod
@@ -75,7 +76,7 @@ def test_node_execute_drives_progress_bar_and_text(comfy, fake_bridge):
     image = np.arange(2 * 8 * 8 * 3, dtype=np.float32).reshape(2, 8, 8, 3)
     slot = {"0.3.64": {"input_1_$remote_inputs_ag$": image}, "0.26": {"remote_inputs": {"input0": image}}}
     kwargs = slot.get(flavour, {"input_1": image})
-    clone = nodes.RemoteApiNode.PREPARE_CLASS_CLONE({"unique_id": "17"})
+    clone = nodes.RemoteApiNode.PREPARE_CLASS_CLONE({comfy_v3.Hidden.unique_id: "17"})
     out = clone.execute(url="http://127.0.0.1:9/echo", request_timeout=20.0, poll_interval=0.2, **kwargs)
     assert as_np(out[0]).tobytes() == image.tobytes()
     assert set(out[1]) == {"input_1"}
@@ -90,7 +91,7 @@ def test_node_execute_drives_progress_bar_and_text(comfy, fake_bridge):
 def test_comfyui_cancel_stops_the_bridge_and_raises_comfys_interrupt(comfy, fake_bridge, record):
     _flavour, rec, nodes = comfy
     rec.cancel_on_progress = True  # the user presses Cancel during the run: the progress hook raises, as in ComfyUI
-    clone = nodes.RemoteApiNode.PREPARE_CLASS_CLONE({"unique_id": "3"})
+    clone = nodes.RemoteApiNode.PREPARE_CLASS_CLONE({comfy_v3.Hidden.unique_id: "3"})
     with pytest.raises(Exception) as info:
         clone.execute(url="http://127.0.0.1:9/slow", **{"input_1": 1, "remote_inputs": {"input0": 1}})
     assert type(info.value).__name__ == "InterruptProcessingException"

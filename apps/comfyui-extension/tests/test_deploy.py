@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import comfy_v3
 import pytest
 
 from comfy_remote.deploy import build_deploy_request, split_packages, strip_deploy_nodes
@@ -61,7 +62,7 @@ def test_node_dry_run_streams_log_and_says_it_is_not_live(comfy, fake_bridge, mo
     _flavour, rec, nodes = comfy
     record = tmp_path / "req.json"
     monkeypatch.setenv("FAKE_BRIDGE_RECORD", str(record))
-    clone = nodes.ModalDeploymentNode.PREPARE_CLASS_CLONE({"unique_id": "9", "prompt": PROMPT})
+    clone = nodes.ModalDeploymentNode.PREPARE_CLASS_CLONE({comfy_v3.Hidden.unique_id: "9", comfy_v3.Hidden.prompt: PROMPT})
     out = clone.execute(workflow_path="", deploy=True, app_name="demo", dry_run=True, extra_pip_requirements="x")
     assert out[0] == "https://dry-run.invalid/demo" and out[1] == "/tmp/modal_demo"
     texts = [c[1] for c in rec.calls if c[0] == "text"]

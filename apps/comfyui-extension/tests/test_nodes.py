@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import comfy_v3
 import pytest
 
 from comfy_remote import registry
@@ -22,7 +23,7 @@ def _clean_registry():
 
 def _run(nodes, cls_name, node_id, **kwargs):
     cls = getattr(nodes, cls_name)
-    clone = cls.PREPARE_CLASS_CLONE({"unique_id": node_id}) if hasattr(cls, "PREPARE_CLASS_CLONE") else cls
+    clone = cls.PREPARE_CLASS_CLONE({comfy_v3.Hidden.unique_id: node_id}) if hasattr(cls, "PREPARE_CLASS_CLONE") else cls
     return clone.execute(**kwargs)
 
 

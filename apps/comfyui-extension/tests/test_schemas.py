@@ -77,7 +77,9 @@ def test_widget_defaults_ranges_and_labels(comfy):
     flavour, _rec, nodes = comfy
     infos = _infos(nodes)
     ri = infos["ComfyRemoteInput"]["input"]
-    assert ri["required"]["key"] == ("STRING", {"display_name": "Payload Key", "default": "payload"})
+    key_type, key_opts = ri["required"]["key"]
+    assert key_type == "STRING" and (key_opts["display_name"], key_opts["default"]) == ("Payload Key", "payload")
+    assert not key_opts.get("forceInput")  # a widget, so its value sits at position 0 of widgets_values
     assert ri["optional"]["fallback"] == ("*", {"display_name": "Fallback Value"})
     assert ri["optional"]["payload"][0] == "STRING" and ri["optional"]["payload"][1]["forceInput"] is True
     ro = infos["ComfyRemoteOutput"]
@@ -93,7 +95,7 @@ def test_widget_defaults_ranges_and_labels(comfy):
     if flavour == "0.26":
         ag = api["required"]["remote_inputs"]
         assert ag[0] == "COMFY_AUTOGROW_V3"
-        assert ag[1]["template"]["prefix"] == "input" and (ag[1]["template"]["min"], ag[1]["template"]["max"]) == (1, 8)
+        assert ag[1]["template"]["prefix"] == "input" and (ag[1]["template"]["min"], ag[1]["template"]["max"]) == (0, 8)
     elif flavour == "0.3.64":
         assert api["required"][AG[0]][0] == "*" and api["optional"][AG[7]][0] == "*"
     md = infos["ComfyRemoteModalDeployment"]["input"]

@@ -52,8 +52,9 @@ class RemoteInputNode(NodeBase):
         return remote_input_schema(io)
 
     @classmethod
-    def fingerprint_inputs(cls, key: str = "payload", fallback: Any = None, payload: str | None = None) -> Any:
-        # a registry injection does not change the graph: re-run when the registry changed
+    def fingerprint_inputs(cls, key: str = "payload", fallback: Any = None, payload: str | None = None, **_: Any) -> Any:
+        # a registry injection does not change the graph: re-run when the registry changed.
+        # ComfyUI passes linked inputs as None here (and undeclared linked inputs too: **_)
         return (payload or "", registry.version())
 
     @classmethod

@@ -37,7 +37,7 @@ class RemoteOutputNode(NodeBase):
         return remote_output_schema(io)
 
     @classmethod
-    def fingerprint_inputs(cls, value: Any = None, key: str = "result") -> Any:
+    def fingerprint_inputs(cls, value: Any = None, key: str = "result", **_: Any) -> Any:
         # always run: the in-process registry must receive the value on every execution
         return float("nan")
 
