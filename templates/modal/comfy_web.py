@@ -19,10 +19,13 @@ from comfy_wire import TERMINAL, WireError
 
 PROTOCOL_VERSION = 1
 TRANSPORTS = ["json", "multipart"]
+SSE_VALUE_LIMIT = 256 * 1024  # binary output bytes above which SSE events leave the values out (as the mock worker)
+SSE_HEARTBEAT_SECONDS = 15.0
+JSON_TYPES = ("application/json", "text/json")
 
 
 def _error_status(code):
-    codes = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "IDEMPOTENCY_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413}
+    codes = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "IDEMPOTENCY_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415}
     return codes.get(code, 400)
 
 
@@ -135,6 +138,7 @@ def build_app(backend, prompt, contract, settings):
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, Response, StreamingResponse
     from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     jobs = Jobs(backend, settings.get("poll_interval", 0.25))
     wait_max = float(settings.get("wait_max_seconds", 120))
@@ -144,7 +148,7 @@ def build_app(backend, prompt, contract, settings):
     app = FastAPI(title="comfy-remote worker: %s" % settings.get("app_name", ""), docs_url=None, redoc_url=None)
 
     def reply(request, env, status=200):
-        if comfy_wire.wants_multipart(request.headers.get("accept")):
+        if comfy_wire.wants_multipart(request.headers.get("accept"), "outputs" in env):
             body, ctype = comfy_wire.encode_multipart(env)
             return Response(body, status_code=status, media_type=ctype)
         return JSONResponse(comfy_wire.to_json_value(env), status_code=status)
@@ -184,6 +188,12 @@ def build_app(backend, prompt, contract, settings):
     async def wire_error(request, exc):
         return fail(request, exc.code, exc.message, exc.status, exc.details)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request, exc):  # unknown route or method: an envelope like the mock worker's
+        if exc.status_code in (404, 405):
+            return fail(request, "NOT_FOUND", "No route %s %s; the routes are POST /run, GET /jobs/:id, DELETE /jobs/:id, GET /jobs/:id/events, GET /schema, GET /health" % (request.method, request.url.path), 404)
+        return fail(request, "BAD_REQUEST", str(exc.detail), exc.status_code)
+
     @app.exception_handler(Exception)
     async def worker_fault(request, exc):  # anything unexpected is still an envelope
         return fail(request, "WORKER_ERROR", "the worker failed: %s: %s; retry, and check the app's logs (modal app logs)" % (type(exc).__name__, exc), 500)
@@ -209,8 +219,11 @@ def build_app(backend, prompt, contract, settings):
                 chunks.append(chunk)
             raw = b"".join(chunks)
             ctype = request.headers.get("content-type", "")
-            if ctype.lower().startswith("multipart/form-data"):
+            media = ctype.split(";", 1)[0].strip().lower()
+            if media == "multipart/form-data":
                 body = comfy_wire.decode_multipart(raw, ctype)
+            elif media and media not in JSON_TYPES and not media.endswith("+json"):
+                raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %r; send application/json or multipart/form-data." % ctype, 415)
             else:
                 try:
                     body = json.loads(raw.decode("utf-8") or "{}")
@@ -251,17 +264,27 @@ def build_app(backend, prompt, contract, settings):
             last = None
             version = 0
             deadline = time.monotonic() + limit
+            beat = time.monotonic() + SSE_HEARTBEAT_SECONDS
+            yield "retry: 1000\n\n"
             while time.monotonic() < deadline:
                 env = jobs.envelope(job_id)
+                if "outputs" in env and comfy_wire.binary_size(env["outputs"]) > SSE_VALUE_LIMIT:
+                    env = dict((k, v) for k, v in env.items() if k not in ("outputs", "result"))
+                    env["values_omitted"] = True  # read them once with GET /jobs/:id
                 text = json.dumps(comfy_wire.to_json_value(env), separators=(",", ":"))
                 if text != last:
                     last = text
                     version += 1
+                    beat = time.monotonic() + SSE_HEARTBEAT_SECONDS
                     yield "id: %d\ndata: %s\n\n" % (version, text)
+                elif time.monotonic() >= beat:
+                    beat = time.monotonic() + SSE_HEARTBEAT_SECONDS
+                    yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream
                 if env["status"] in TERMINAL:
                     return
                 time.sleep(jobs.poll_interval)
 
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
     return app

@@ -257,5 +257,38 @@ def decode_multipart(body, content_type):
     return walk(message)
 
 
-def wants_multipart(accept):
-    return "multipart/form-data" in (accept or "").lower()
+def _media_ranges(accept):
+    ranges = []
+    for part in accept.split(","):
+        fields = [f.strip().lower() for f in part.split(";")]
+        q = 1.0
+        for param in fields[1:]:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        ranges.append((fields[0], q))
+    return ranges
+
+
+def wants_multipart(accept, has_values=True):
+    """Multipart only when the caller accepts it (q > 0) and it is worth it (values), or JSON is not accepted."""
+    if not accept or "multipart/form-data" not in accept.lower():
+        return False
+    ranges = _media_ranges(accept)
+    if not any(t == "multipart/form-data" and q > 0 for t, q in ranges):
+        return False
+    json_ok = any(t in ("application/json", "application/*", "*/*") and q > 0 for t, q in ranges)
+    return has_values or not json_ok
+
+
+def binary_size(value):
+    """Characters/bytes of every string and bytes value inside ``value`` (the SSE size rule)."""
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(binary_size(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(binary_size(v) for v in value)
+    return 0

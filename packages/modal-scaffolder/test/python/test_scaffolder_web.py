@@ -11,7 +11,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from scaffolder_fixtures import fake_comfy, open_project, project, slow_fake_comfy  # noqa: F401 - pytest fixtures
+from scaffolder_fixtures import fake_comfy, modules, open_project, project, slow_fake_comfy  # noqa: F401 - pytest fixtures
 from scaffolder_helpers import TOKEN, load_workflow  # noqa: E402
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
@@ -133,6 +133,54 @@ def test_events_stream_envelopes_until_done(client):
         events = [json.loads(line[len("data: "):]) for line in resp.iter_lines() if line.startswith("data: ")]
     assert events[-1]["status"] == "completed"
     assert all(e["job_id"] == job["job_id"] for e in events)
+
+
+def test_events_start_with_retry_and_omit_large_values(client):
+    big = dict(STR, data="x" * (300 * 1024))
+    job = client.post("/run", json={"inputs": {"image": big}}, headers=AUTH).json()
+    with client.stream("GET", "/jobs/%s/events" % job["job_id"], headers=AUTH) as resp:
+        assert resp.headers["cache-control"] == "no-cache, no-transform"
+        lines = list(resp.iter_lines())
+    assert lines[0].strip() == "retry: 1000"
+    last = [json.loads(line[len("data: "):]) for line in lines if line.startswith("data: ")][-1]
+    assert last["status"] == "completed" and last["values_omitted"] is True
+    assert "outputs" not in last and "result" not in last
+    assert client.get("/jobs/" + job["job_id"], headers=AUTH).json()["outputs"]["image"] == big
+
+
+def test_unknown_routes_and_methods_are_not_found_envelopes(client):
+    for method, path in (("GET", "/nope"), ("PUT", "/run"), ("POST", "/jobs/x")):
+        resp = client.request(method, path, headers=AUTH)
+        assert resp.status_code == 404, (method, path)
+        assert resp.json()["status"] == "failed" and resp.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_unsupported_content_type_is_415(client):
+    resp = client.post("/run", content=b'{"inputs": {}}', headers=dict(AUTH, **{"Content-Type": "text/plain"}))
+    assert resp.status_code == 415 and resp.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    ok = client.post("/run", content=json.dumps({"inputs": {"image": STR}}).encode(), headers=dict(AUTH, **{"Content-Type": "application/json; charset=utf-8"}))
+    assert ok.status_code in (200, 202)
+
+
+@pytest.mark.parametrize(
+    "accept, has_values, multipart",
+    [
+        ("multipart/form-data, application/json", True, True),
+        ("multipart/form-data, application/json", False, False),  # nothing binary to send: JSON
+        ("multipart/form-data", False, True),  # JSON not acceptable
+        ("multipart/form-data;q=0, application/json", True, False),
+        ("application/json", True, False),
+        (None, True, False),
+    ],
+)
+def test_transport_negotiation_matches_the_mock_worker(modules, accept, has_values, multipart):
+    wire, _ = modules
+    assert wire.wants_multipart(accept, has_values) is multipart
+
+
+def test_errors_are_json_when_json_is_acceptable(client):
+    resp = client.get("/jobs/nope", headers=dict(AUTH, Accept="multipart/form-data, application/json"))
+    assert resp.status_code == 404 and resp.headers["content-type"].startswith("application/json")
 
 
 def test_payload_too_large(project, fake_comfy, monkeypatch):

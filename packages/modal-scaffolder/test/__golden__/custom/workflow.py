@@ -116,7 +116,7 @@ def load_prompt():
 @app.cls(
     gpu=GPU,
     image=image,
-    timeout=JOB_TIMEOUT_SECONDS + STARTUP_TIMEOUT_SECONDS,
+    timeout=min(JOB_TIMEOUT_SECONDS + STARTUP_TIMEOUT_SECONDS, 86400),  # Modal allows at most 24 h
     min_containers=MIN_CONTAINERS,
     max_containers=MAX_CONTAINERS,
     scaledown_window=SCALEDOWN_WINDOW_SECONDS,

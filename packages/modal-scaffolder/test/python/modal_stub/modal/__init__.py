@@ -315,8 +315,10 @@ def _check_options(kind, options):
         raise exception.InvalidError("App.%s: %s no longer exist; use min_containers, scaledown_window, max_containers, @modal.concurrent and Image.add_local_*" % (kind, ", ".join(removed)))
     _no_extra("App." + kind, options, _COMMON + (("schedule", "max_inputs") if kind == "function" else ()))
     for key in ("timeout", "startup_timeout", "scaledown_window"):
-        if key in options and not (isinstance(options[key], int) and options[key] > 0):
-            raise exception.InvalidError("%s must be a positive int of seconds" % key)
+        if key in options and not (isinstance(options[key], int) and 0 < options[key] <= 86400):
+            raise exception.InvalidError("%s must be an int of seconds in 1..86400 (Modal's 24 h limit)" % key)
+    if "scaledown_window" in options and not 2 <= options["scaledown_window"] <= 3600:
+        raise exception.InvalidError("scaledown_window must be between 2 and 3600")
     if "secrets" in options and not all(isinstance(s, Secret) for s in options["secrets"]):
         raise exception.InvalidError("secrets must be a list of modal.Secret")
 
