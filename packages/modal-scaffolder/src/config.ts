@@ -1,12 +1,12 @@
 import { z } from 'zod'
 import { ModalScaffolderError } from './errors.js'
 import {
-  APP_NAME_RE,
   APT_PACKAGE_RE,
   GIT_REF_RE,
   GIT_URL_RE,
   GPU_RE,
   PIP_PACKAGE_RE,
+  PROJECT_APP_NAME_RE,
   SECRET_NAME_RE,
 } from './names.js'
 import { TORCH_PRESET_IDS, type TorchPresetId } from './presets.js'
@@ -27,7 +27,7 @@ export type Contract = z.infer<typeof zContract>
 /** `modal_config.json`: everything the generated project is built from (snake_case, read by Python too). */
 export const zModalConfig = z.object({
   schema_version: z.literal(1),
-  app_name: z.string().regex(APP_NAME_RE),
+  app_name: z.string().regex(PROJECT_APP_NAME_RE),
   gpu: z.string().regex(GPU_RE),
   python_version: z.string().regex(/^3\.1[0-3]$/),
   pip_packages: z.array(z.string().regex(PIP_PACKAGE_RE)),

@@ -8,7 +8,15 @@ export type { ModalScaffolderErrorCode } from './errors.js'
 export { isModalScaffolderError, ModalScaffolderError } from './errors.js'
 export type { ModalRunOptions, ModalRunResult } from './modal-cli.js'
 export { runModal } from './modal-cli.js'
-export { APP_NAME_RE, APT_PACKAGE_RE, checkAppName, GPU_RE, PIP_PACKAGE_RE, splitList } from './names.js'
+export {
+  APP_NAME_RE,
+  APT_PACKAGE_RE,
+  checkAppName,
+  GPU_RE,
+  PIP_PACKAGE_RE,
+  PROJECT_APP_NAME_RE,
+  splitList,
+} from './names.js'
 export type { TorchPreset, TorchPresetId } from './presets.js'
 export { DEFAULTS, TORCH_PRESET_IDS, TORCH_PRESETS } from './presets.js'
 export { MARKER_FILE, readMarker, removeProjectDir } from './project-dir.js'

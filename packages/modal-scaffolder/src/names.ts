@@ -23,14 +23,22 @@ export const GIT_URL_RE = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/[A-Za-z0-9._
 /** A Modal Secret name. */
 export const SECRET_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 
-export function checkAppName(value: unknown, field = 'appName'): string {
+/**
+ * App name of a scaffolded project: at most 59 characters, so the Dict `<app>-jobs` and the Secret
+ * `<app>-auth` stay within Modal's 64-character object names (modal/_utils/name_utils.py).
+ */
+export const PROJECT_APP_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,58}$/
+
+/** `project`: the stricter limit of a name we scaffold (PROJECT_APP_NAME_RE); else any Modal app name. */
+export function checkAppName(value: unknown, field = 'appName', project = false): string {
   if (typeof value !== 'string' || value.trim() === '')
     throw invalidOption(field, 'is required; use letters, digits, "-", "_" or "." (e.g. "my-comfy-app").')
   const name = value.trim()
-  if (!APP_NAME_RE.test(name) || name.includes('..'))
+  const max = project ? 59 : 63
+  if (!(project ? PROJECT_APP_NAME_RE : APP_NAME_RE).test(name) || name.includes('..'))
     throw invalidOption(
       field,
-      `${JSON.stringify(name)} is not a valid Modal app name; use 1-63 letters, digits, "-", "_" or ".", starting with a letter or digit (e.g. "my-comfy-app").`,
+      `${JSON.stringify(name)} is not a valid Modal app name; use 1-${max} letters, digits, "-", "_" or ".", starting with a letter or digit (e.g. "my-comfy-app")${project ? '; the project adds "-jobs" and "-auth" to it for its Dict and Secret, which Modal limits to 64 characters' : ''}.`,
     )
   return name
 }

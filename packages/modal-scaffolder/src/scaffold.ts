@@ -78,7 +78,7 @@ export function buildConfig(
   contract: ModalConfig['contract'],
   nonce?: string,
 ): ModalConfig {
-  const appName = checkAppName(options.appName)
+  const appName = checkAppName(options.appName, 'appName', true)
   const preset = options.torchPreset ?? DEFAULTS.torchPreset
   if (!TORCH_PRESET_IDS.includes(preset))
     throw invalidOption('torchPreset', `must be one of ${TORCH_PRESET_IDS.join(', ')}.`)
@@ -179,7 +179,7 @@ function listRelative(root: string, dir = root): string[] {
 export async function scaffoldModalProject(options: ScaffoldOptions): Promise<ScaffoldResult> {
   if (typeof options?.outDir !== 'string' || options.outDir.trim() === '')
     throw invalidOption('outDir', 'is required: the folder the project directory is created in.')
-  const appName = checkAppName(options.appName)
+  const appName = checkAppName(options.appName, 'appName', true)
   const root = resolve(options.outDir)
   const dir = join(root, appName)
   const assets = assetPaths()

@@ -70,6 +70,7 @@ describe('hostile strings are rejected before anything is written', () => {
     ['appName', '$(id)'],
     ['appName', '-rf'],
     ['appName', 'x'.repeat(64)],
+    ['appName', 'x'.repeat(60)], // <app>-jobs / <app>-auth would pass Modal's 64 characters
     ['appName', '..'],
     ['pipPackages', 'numpy; rm -rf /'],
     ['pipPackages', '--index-url=https://evil.example/simple'],
@@ -94,6 +95,16 @@ describe('hostile strings are rejected before anything is written', () => {
       message: expect.stringContaining(field === 'appName' ? 'appName' : field),
     })
     expect(existsSync(join(opts.outDir, 'safe-app'))).toBe(false)
+  })
+})
+
+describe('Modal name limits', () => {
+  it('accepts a 59-character app name; its Dict and Secret names stay within 64 characters', async () => {
+    const appName = 'x'.repeat(59)
+    const result = await scaffoldModalProject({ ...base(), appName })
+    const config = JSON.parse(readFileSync(join(result.dir, 'modal_config.json'), 'utf8'))
+    expect(`${config.app_name}-jobs`.length).toBeLessThanOrEqual(64)
+    expect(config.auth.secret_name.length).toBeLessThanOrEqual(64)
   })
 })
 

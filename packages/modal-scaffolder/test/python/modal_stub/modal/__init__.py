@@ -20,6 +20,7 @@ It models what the generated workflow.py relies on, and is strict where real Mod
 
 import ctypes
 import os
+import re
 import pickle
 import threading
 import uuid
@@ -35,6 +36,12 @@ def _no_extra(name, kwargs, allowed):
     extra = sorted(set(kwargs) - set(allowed))
     if extra:
         raise TypeError("%s() got unexpected keyword argument(s) %s" % (name, ", ".join(extra)))
+
+
+def check_object_name(name, object_type):
+    """modal/_utils/name_utils.py: alphanumerics, '-', '_', '.'; at most 64 characters."""
+    if not (isinstance(name, str) and 0 < len(name) <= 64 and re.match(r"^[a-zA-Z0-9-_.]+$", name)):
+        raise exception.InvalidError("Invalid %s name: %r. Names may contain only alphanumeric characters, dashes, periods, and underscores, and must be shorter than 64 characters." % (object_type, name))
 
 
 def _strings(name, values):
@@ -116,6 +123,7 @@ class Secret:
     @classmethod
     def from_name(cls, name, *, environment_name=None, required_keys=(), client=None):
         _strings("Secret.from_name", [name, *required_keys])
+        check_object_name(name, "Secret")
         return cls(name, required_keys=required_keys)
 
     @classmethod
@@ -132,6 +140,7 @@ class Dict:
 
     @classmethod
     def from_name(cls, name, *, environment_name=None, create_if_missing=False, client=None):
+        check_object_name(name, "Dict")
         with cls._lock:
             if name not in cls._named:
                 if not create_if_missing:
@@ -325,6 +334,8 @@ def _check_options(kind, options):
 
 class App:
     def __init__(self, name=None, **kwargs):
+        if name is not None:
+            check_object_name(name, "App")
         self.name = name
         self.functions = {}
         self.classes = {}
