@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { deriveWebUrl } from './deploy-result.js'
 import { parseDeployOutput } from './deploy-url.js'
 
 const URL = 'https://my-long-workspace-name--echo-app-web.modal.run'
@@ -105,5 +106,18 @@ describe('parseDeployOutput', () => {
 
   it('finds nothing in output without an endpoint', () => {
     expect(parseDeployOutput([...head, ...tail].join('\n')).url).toBeUndefined()
+  })
+})
+
+describe('deriveWebUrl', () => {
+  it.each([
+    ['https://modal.com/apps/ws/main/deployed/echo-app', 'echo-app', 'https://ws--echo-app-web.modal.run'],
+    ['https://modal.com/apps/ws/main/deployed/My_App', 'My_App', 'https://ws--my-app-web.modal.run'],
+    ['https://modal.com/apps/ws/dev/deployed/echo-app', 'echo-app', undefined], // env suffix unknown
+    ['https://modal.com/apps/ws/main/deployed/other', 'echo-app', undefined],
+    [`https://modal.com/apps/ws/main/deployed/${'a'.repeat(59)}`, 'a'.repeat(59), undefined], // truncated label
+    [undefined, 'echo-app', undefined],
+  ])('%s (%s) -> %s', (dashboard, app, url) => {
+    expect(deriveWebUrl(dashboard, app)).toBe(url)
   })
 })

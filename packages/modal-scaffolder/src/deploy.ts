@@ -82,7 +82,11 @@ export async function deployModalProject(dir: string, options: DeployOptions = {
       ['modal', ...args],
       config.auth.mode === 'token' ? config.auth.secret_name : undefined,
     )
-  const urls = deployUrlsOrThrow(run.output)
+  const urls = deployUrlsOrThrow(run.output, config.app_name)
+  if (urls.derived)
+    options.onLog?.(
+      `modal deploy printed no endpoint URL; derived ${urls.url} from the dashboard link (default environment).`,
+    )
   return {
     url: urls.url,
     log: run.output,

@@ -107,12 +107,24 @@ describe('deployModalProject with a fake modal on PATH', () => {
     ['fail', 'DEPLOY_FAILED', 'Image build for im-abc123 failed'],
     ['token', 'MODAL_TOKEN_MISSING', 'modal token new'],
     ['secret', 'MODAL_SECRET_MISSING', 'modal secret create echo-app-auth COMFY_REMOTE_TOKEN='],
-    ['nourl', 'DEPLOY_URL_NOT_FOUND', 'https://modal.com/apps/my-long-workspace-name/main/deployed/echo-app'],
+    [
+      'nourl-dev',
+      'DEPLOY_URL_NOT_FOUND',
+      'https://modal.com/apps/my-long-workspace-name/dev/deployed/echo-app',
+    ],
   ])('mode %s gives %s', async (mode, code, text) => {
     process.env.FAKE_MODAL_MODE = mode
     const error = await deployModalProject(project).catch((e: unknown) => e)
     expect(isModalScaffolderError(error) && error.code).toBe(code)
     expect((error as Error).message).toContain(text)
+  })
+
+  it('derives the URL from the dashboard link when the CLI printed none (default environment)', async () => {
+    process.env.FAKE_MODAL_MODE = 'nourl'
+    const lines: string[] = []
+    const result = await deployModalProject(project, { onLog: (l) => lines.push(l) })
+    expect(result.url).toBe(URL)
+    expect(lines.at(-1)).toContain('derived')
   })
 
   it('reports a missing CLI with the install command', async () => {

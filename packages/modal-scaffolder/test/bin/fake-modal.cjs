@@ -1,6 +1,6 @@
 // Fake `modal` CLI. Records {argv, cwd, env} as one JSON line to $FAKE_MODAL_RECORD and prints output
 // like the real CLI (rich tree, ANSI colours), chosen by $FAKE_MODAL_MODE:
-//   ok | wrapped | arrow-eol | proxy-wrapped | fail | token | secret | nourl | slow (prints, then waits 60 s)
+//   ok | wrapped | arrow-eol | proxy-wrapped | fail | token | secret | nourl | nourl-dev | slow (prints, then waits 60 s)
 //   app stop: legacy-stop | already-stopped | fail
 const fs = require('node:fs')
 const path = require('node:path')
@@ -108,12 +108,13 @@ function deploy() {
     out('\u2514\u2500\u2500 \ud83d\udd28 Created web function web =>')
     out(`    ${url.slice(0, 30)}`)
     out(`    ${url.slice(30)}`)
-  } else if (mode !== 'nourl') {
+  } else if (mode !== 'nourl' && mode !== 'nourl-dev') {
     out(`\u2514\u2500\u2500 \ud83d\udd28 Created web function web => ${green(url)}`)
   }
   out(`${green('\u2713')} App deployed in 3.210s! \ud83c\udf89`)
   out('')
-  out(`View Deployment: https://modal.com/apps/my-long-workspace-name/main/deployed/${app}`)
+  const env = mode === 'nourl-dev' ? 'dev' : 'main'
+  out(`View Deployment: https://modal.com/apps/my-long-workspace-name/${env}/deployed/${app}`)
 }
 
 if (mode === 'slow') {
