@@ -89,7 +89,7 @@ describe('bridge process: deploy', () => {
         .calls()
         .slice(before)
         .map((c) => c.argv),
-    ).toEqual([['app', 'stop', 'bridge-test']])
+    ).toEqual([['app', 'stop', 'bridge-test', '--yes']])
     expect(events.at(-1)).toEqual({ event: 'result', url: '', projectDir: '', dryRun: false, live: false })
     expect(existsSync(join(req.workingDirectory as string, 'bridge-test'))).toBe(false)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Entry of bridge/bridge.mjs: one JSON request on stdin, NDJSON events on stdout.
+// Entry of bridge/bridge.mjs. One-shot: one JSON request on stdin, NDJSON events on stdout.
+// `--serve`: a long-lived process, NDJSON requests with ids on stdin (see serve.ts).
 import { main } from './main.js'
+import { serve } from './serve.js'
 
 /** COMFY_REMOTE_BRIDGE_STATS=1: one `bridge-stats {"maxRssBytes":...}` line on stderr at exit (benchmarks). */
 function reportStats() {
@@ -11,8 +13,16 @@ function reportStats() {
 
 process.on('exit', reportStats)
 
-main().then(
-  // main() flushed stdout (pipes are synchronous on POSIX); keep-alive sockets must not hold the process.
+const serving = process.argv.slice(2).includes('--serve')
+if (serving) {
+  // One request's stray rejection must not take down the others.
+  process.on('unhandledRejection', (error) => {
+    process.stderr.write(`bridge: unhandled rejection: ${String(error)}\n`)
+  })
+}
+
+;(serving ? serve() : main()).then(
+  // stdout is flushed (pipes are synchronous on POSIX); keep-alive sockets must not hold the process.
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`bridge: ${String(error)}\n`)

@@ -10,8 +10,11 @@ export type BridgeEvent =
   | { event: 'error'; code: string; message: string }
   | ({ event: 'result' } & Record<string, unknown>)
 
+/** An event tagged with the request it belongs to (serve mode; `null` when the line had no usable id). */
+export type TaggedEvent = BridgeEvent & { id?: string | null }
+
 export interface EventSink {
-  emit(event: BridgeEvent): void
+  emit(event: TaggedEvent): void
   /** Resolves once everything emitted so far has been handed to the OS. */
   flush(): Promise<void>
 }

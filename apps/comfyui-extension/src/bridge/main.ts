@@ -1,11 +1,9 @@
+import { dispatch } from './dispatch.js'
 import { BridgeError, describeError } from './errors.js'
 import { createEventSink } from './events.js'
-import { type BridgeRequest, parseRequest } from './request.js'
+import { parseRequest } from './request.js'
 
-declare const __BRIDGE_VERSION__: string | undefined
-
-/** Bridge version, injected by scripts/build.mjs from package.json. */
-export const BRIDGE_VERSION = typeof __BRIDGE_VERSION__ === 'string' ? __BRIDGE_VERSION__ : '0.0.0-dev'
+export { BRIDGE_VERSION } from './dispatch.js'
 
 /** The largest request the bridge reads (big values travel as files, so this is generous). */
 const MAX_REQUEST_BYTES = 256 * 1024 * 1024
@@ -29,20 +27,6 @@ async function readStdin(): Promise<string> {
   if (!text)
     throw new BridgeError('BAD_REQUEST', 'No request on stdin: write one JSON line, then close stdin.')
   return text
-}
-
-async function dispatch(req: BridgeRequest, sink: ReturnType<typeof createEventSink>, signal: AbortSignal) {
-  switch (req.op) {
-    case 'ping':
-      sink.emit({ event: 'result', version: BRIDGE_VERSION, node: process.version })
-      return
-    case 'run':
-      return (await import('./run.js')).runOp(req, sink, signal)
-    case 'schema':
-      return (await import('./run.js')).schemaOp(req, sink, signal)
-    case 'deploy':
-      return (await import('./deploy.js')).deployOp(req, sink, signal)
-  }
 }
 
 /** Runs one request from stdin to completion; resolves with the process exit code. */

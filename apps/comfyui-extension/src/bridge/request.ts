@@ -127,6 +127,11 @@ export function parseRequest(text: string): BridgeRequest {
       { cause },
     )
   }
+  return parseRequestValue(raw)
+}
+
+/** Validates an already parsed request object (serve mode parses each line once to read its `id`). */
+export function parseRequestValue(raw: unknown): BridgeRequest {
   if (!isObj(raw)) bad('(request)', 'a JSON object', raw)
   switch (raw.op) {
     case 'ping':
