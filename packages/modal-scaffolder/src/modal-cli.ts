@@ -121,10 +121,11 @@ export function modalFailure(
       `${what} failed: Modal has no valid token here; run "modal token new" (or set MODAL_TOKEN_ID and MODAL_TOKEN_SECRET) and retry.`,
       { details },
     )
-  if (/secret/i.test(text) && /not found|does not exist|could not find/i.test(text))
+  // Secret.from_name(..., required_keys=[...]) is checked server-side: a missing Secret or key fails the deploy.
+  if (/secret/i.test(text) && /not found|does not exist|could not find|missing|required key/i.test(text))
     return new ModalScaffolderError(
       'MODAL_SECRET_MISSING',
-      `${what} failed: the Modal Secret${secretName ? ` "${secretName}"` : ''} does not exist; create it with "modal secret create ${secretName ?? '<name>'} COMFY_REMOTE_TOKEN=<a long random token>" (or scaffold with auth "proxy"/"none").`,
+      `${what} failed: the Modal Secret${secretName ? ` "${secretName}"` : ''} does not exist or has no COMFY_REMOTE_TOKEN; create it with "modal secret create ${secretName ?? '<name>'} COMFY_REMOTE_TOKEN=<a long random token>" (add --force to replace one) (or scaffold with auth "proxy"/"none").`,
       { details },
     )
   const last = tail(text, 1) || '(no output)'

@@ -107,6 +107,7 @@ describe('deployModalProject with a fake modal on PATH', () => {
     ['fail', 'DEPLOY_FAILED', 'Image build for im-abc123 failed'],
     ['token', 'MODAL_TOKEN_MISSING', 'modal token new'],
     ['secret', 'MODAL_SECRET_MISSING', 'modal secret create echo-app-auth COMFY_REMOTE_TOKEN='],
+    ['secret-key', 'MODAL_SECRET_MISSING', 'has no COMFY_REMOTE_TOKEN'],
     [
       'nourl-dev',
       'DEPLOY_URL_NOT_FOUND',

@@ -63,6 +63,12 @@ function deploy() {
     process.stderr.write("Error: Secret 'my-app-auth' not found in environment 'main'\n")
     process.exit(1)
   }
+  if (mode === 'secret-key') {
+    process.stderr.write(
+      "modal.exception.NotFoundError: Secret 'echo-app-auth' is missing required key(s): COMFY_REMOTE_TOKEN\n",
+    )
+    process.exit(1)
+  }
   if (mode === 'fail') {
     out('Building image im-abc123')
     process.stderr.write('Image build for im-abc123 failed. See build logs for more details.\n')
