@@ -1,12 +1,16 @@
 """Client of the bundled Node bridge (contract: docs in README, "Bridge contract").
 
-``call_bridge(request)`` starts ``node <pack>/bridge/bridge.mjs``, writes ONE JSON
-line on stdin, closes it, and reads NDJSON events from stdout until the process
-ends. ``status`` / ``progress`` / ``log`` events go to ``on_event``; the ``result``
-event is returned; an ``error`` event raises ``BridgeError`` with the bridge's
-code. When ``should_cancel()`` turns true (ComfyUI's interrupt) the bridge gets
-SIGTERM (it cancels the remote job), and SIGKILL 5 s later if still alive;
-``CancelledError`` is raised.
+``call_bridge(request)`` runs one request. ``status`` / ``progress`` / ``log``
+events go to ``on_event``; the ``result`` event is returned; an ``error`` event
+raises ``BridgeError`` with the bridge's code; when ``should_cancel()`` turns true
+(ComfyUI's interrupt) the remote job is cancelled and ``CancelledError`` raised.
+
+By default the request goes to the persistent bridge (``bridge_server``: one
+``bridge.mjs --serve`` per ComfyUI process). ``COMFY_REMOTE_BRIDGE_MODE=oneshot``,
+or a persistent bridge that cannot start, runs ``call_bridge_oneshot``: it starts
+``node <pack>/bridge/bridge.mjs``, writes ONE JSON line on stdin, closes it, and
+reads events until the process ends; on cancel the bridge gets SIGTERM (it
+cancels the remote job), and SIGKILL KILL_AFTER s later if still alive.
 """
 
 from __future__ import annotations
@@ -22,15 +26,14 @@ import time
 from collections import deque
 from typing import Any, Callable
 
-from .errors import BridgeError, CancelledError
+from . import bridge_server
+from .bridge_outcome import EOF as _EOF
+from .bridge_outcome import EventHandler, deliver, finish
 from .node_binary import bridge_script, find_node
 
 logger = logging.getLogger(__name__)
 
 KILL_AFTER = 5.0
-_EOF = object()
-
-EventHandler = Callable[[dict[str, Any]], None]
 
 
 def _read_stdout(stream: Any, out: queue.Queue) -> None:
@@ -110,7 +113,33 @@ def call_bridge(
     hard_timeout: float | None = None,
     poll_every: float = 0.1,
 ) -> dict[str, Any]:
-    """Run one bridge request to completion and return its ``result`` event."""
+    """Run one bridge request to completion and return its ``result`` event (persistent bridge if possible)."""
+
+    server = bridge_server.get_server() if bridge_server.persistent_enabled() else None
+    if server is None:
+        return call_bridge_oneshot(
+            request, on_event=on_event, should_cancel=should_cancel, hard_timeout=hard_timeout, poll_every=poll_every
+        )
+    return bridge_server.call_server(
+        server,
+        request,
+        on_event=on_event,
+        should_cancel=should_cancel,
+        hard_timeout=hard_timeout,
+        poll_every=poll_every,
+        cancel_wait=KILL_AFTER,
+    )
+
+
+def call_bridge_oneshot(
+    request: dict[str, Any],
+    *,
+    on_event: EventHandler | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    hard_timeout: float | None = None,
+    poll_every: float = 0.1,
+) -> dict[str, Any]:
+    """Run one request in its own bridge process and return its ``result`` event."""
 
     call = BridgeCall(request)
     result: dict[str, Any] | None = None
@@ -133,11 +162,8 @@ def call_bridge(
                     result = event
                 elif kind == "error":
                     error = event
-                elif on_event is not None:
-                    try:
-                        on_event(event)
-                    except Exception:  # a display problem must not break the call
-                        logger.exception("comfy-remote: progress handler failed")
+                else:
+                    deliver(event, on_event)
             if not cancelled and should_cancel is not None and should_cancel():
                 cancelled = True
                 call.terminate()
@@ -156,18 +182,17 @@ def call_bridge(
         if call.proc.poll() is None:
             call.proc.kill()
         call.proc.wait()
-    if cancelled:
-        raise CancelledError("the run was interrupted in ComfyUI; the bridge was stopped and the remote job cancelled")
-    if timed_out:
-        raise BridgeError(f"the bridge did not finish within {hard_timeout:.0f} s; raise the timeout", code="TIMEOUT")
-    if error is not None:
-        code = str(error.get("code") or "BRIDGE_ERROR")
-        raise BridgeError(str(error.get("message") or "the bridge reported an error"), code=code, details=error)
-    if result is None:
-        raise BridgeError(
-            f"the bridge exited with code {call.proc.returncode} without a result. stderr: {call.stderr_text() or '(empty)'}"
-        )
-    return result
+    return finish(
+        result=result,
+        error=error,
+        cancelled=cancelled,
+        timed_out=timed_out,
+        hard_timeout=hard_timeout,
+        exit_note=lambda: (
+            f"the bridge exited with code {call.proc.returncode} without a result. "
+            f"stderr: {call.stderr_text() or '(empty)'}"
+        ),
+    )
 
 
 def ping() -> dict[str, Any]:
@@ -176,4 +201,4 @@ def ping() -> dict[str, Any]:
     return call_bridge({"op": "ping"}, hard_timeout=30)
 
 
-__all__ = ["BridgeCall", "KILL_AFTER", "call_bridge", "ping"]
+__all__ = ["BridgeCall", "KILL_AFTER", "call_bridge", "call_bridge_oneshot", "ping"]

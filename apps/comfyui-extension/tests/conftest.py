@@ -80,3 +80,14 @@ def as_np(value):
             t = t.float()
         return t.numpy()
     return np.asarray(value)
+
+
+@pytest.fixture(autouse=True)
+def fresh_persistent_bridge():
+    """Every test starts without a persistent bridge (it would keep the env and bridge of an earlier test)."""
+
+    from comfy_remote import bridge_server
+
+    bridge_server.shutdown()
+    yield
+    bridge_server.shutdown()

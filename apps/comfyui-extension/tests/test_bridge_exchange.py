@@ -17,6 +17,17 @@ from comfy_remote.remote_call import NullReporter
 from conftest import as_np
 
 
+@pytest.fixture(autouse=True, params=["persistent", "oneshot"])
+def bridge_mode(request, monkeypatch):
+    """Every exchange runs through the persistent bridge (default) and the one-shot bridge: same semantics."""
+
+    if request.param == "oneshot":
+        monkeypatch.setenv("COMFY_REMOTE_BRIDGE_MODE", "oneshot")
+    else:
+        monkeypatch.delenv("COMFY_REMOTE_BRIDGE_MODE", raising=False)
+    return request.param
+
+
 @pytest.fixture
 def record(tmp_path, monkeypatch):
     path = tmp_path / "request.json"

@@ -80,6 +80,11 @@ class Worker:
             return json.loads(res.read())
 
     def close(self) -> None:
+        from comfy_remote import bridge_server
+
+        # The persistent bridge keeps idle keep-alive connections to the worker, which would hold up its
+        # graceful shutdown: stop the bridge first.
+        bridge_server.shutdown()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -103,10 +108,26 @@ def slow_worker(tmp_path):
     worker.close()
 
 
-@pytest.fixture
-def real_bridge(monkeypatch):
+@pytest.fixture(params=["persistent", "oneshot"])
+def real_bridge(request, monkeypatch):
+    """The built bridge, as the persistent process (default) and one process per call."""
+
     monkeypatch.delenv("COMFY_REMOTE_BRIDGE", raising=False)
     monkeypatch.delenv("COMFY_REMOTE_TOKEN", raising=False)
+    if request.param == "oneshot":
+        monkeypatch.setenv("COMFY_REMOTE_BRIDGE_MODE", "oneshot")
+    else:
+        monkeypatch.delenv("COMFY_REMOTE_BRIDGE_MODE", raising=False)
+    return request.param
+
+
+def check_mode(mode: str) -> None:
+    """The call went where the mode says: the persistent bridge is running, or none was started."""
+
+    from comfy_remote import bridge_server
+
+    pid = bridge_server.current_pid()
+    assert (pid is not None) == (mode == "persistent"), (mode, pid)
 
 
 def image(seed: int) -> np.ndarray:
@@ -141,6 +162,7 @@ def test_numpy_image_round_trip_bit_exact(real_bridge, fast_worker):
     assert values == sorted(values)
     texts = [v for k, v in reporter.events if k == "text"]
     assert any("completed" in t for t in texts), texts
+    check_mode(real_bridge)
 
 
 def test_dotted_autogrow_names_map_the_same(real_bridge, fast_worker):
@@ -187,3 +209,55 @@ def test_cancel_stops_the_bridge_and_the_remote_job(real_bridge, slow_worker):
         time.sleep(0.05)
         stats = slow_worker.health()["jobs"]
     assert stats["jobs"] == 1 and stats["running"] == 0, stats
+    check_mode(real_bridge)
+
+
+def test_persistent_bridge_runs_calls_concurrently_and_cancels_one(monkeypatch, fast_worker, slow_worker):
+    """One persistent process: a slow job is cancelled while a fast round trip completes next to it."""
+
+    from comfy_remote import bridge_server
+    from comfy_remote.errors import CancelledError
+    from comfy_remote.remote_call import NullReporter
+
+    monkeypatch.delenv("COMFY_REMOTE_BRIDGE", raising=False)
+    monkeypatch.delenv("COMFY_REMOTE_TOKEN", raising=False)
+    monkeypatch.delenv("COMFY_REMOTE_BRIDGE_MODE", raising=False)
+    cancel = threading.Event()
+
+    class SlowReporter(NullReporter):
+        def should_cancel(self) -> bool:
+            return cancel.is_set()
+
+    slow_reporter = SlowReporter()
+    outcome: dict[str, object] = {}
+
+    def slow() -> None:
+        try:
+            call(slow_worker.url, slow_reporter, input_1=image(5), input_2=1.0)
+        except Exception as exc:  # noqa: BLE001 - inspected below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not progress_values(slow_reporter) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert progress_values(slow_reporter), slow_reporter.events
+        pid = bridge_server.current_pid()
+        assert pid is not None
+        sent = image(6)
+        fast = call(fast_worker.url, NullReporter(), input_1=sent, input_2=0.5)
+        assert np.asarray(fast.outputs["image"]).tobytes() == sent.tobytes()
+        assert thread.is_alive()
+    finally:
+        cancel.set()
+        thread.join(timeout=20)
+    assert isinstance(outcome.get("error"), CancelledError), outcome
+    deadline = time.monotonic() + 5
+    stats = slow_worker.health()["jobs"]
+    while stats["running"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+        stats = slow_worker.health()["jobs"]
+    assert stats["jobs"] == 1 and stats["running"] == 0, stats
+    assert bridge_server.current_pid() == pid
