@@ -2,7 +2,8 @@
 // Benchmark of the node pack's bridge (run after `pnpm build`): prints one Markdown section.
 //  1. start-up: `ping` through `node bridge/bridge.mjs` vs a bare `node -e 0` (median of N runs);
 //  2. Remote API round trip of float32 images (0.75/3/12/48 MiB): files -> bridge -> mock worker (echo,
-//     separate process) -> bridge -> files, vs a bare node:http echo of the same bytes, same run.
+//     separate process) -> bridge -> files, through a new one-shot bridge per call and through the warm
+//     persistent bridge (`--serve`, request lines on its stdin), vs a bare node:http echo of the same bytes.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -52,6 +53,54 @@ function run(args, input, env = {}) {
     })
     child.stdin.end(input)
   })
+}
+
+/** `node bridge.mjs --serve`: request(obj) writes one line with a fresh id and resolves with its terminal event. */
+function startServe() {
+  const child = spawn(process.execPath, [BRIDGE, '--serve'], {
+    env: { ...process.env, COMFY_REMOTE_BRIDGE_STATS: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  const waiting = new Map()
+  let buffer = ''
+  let err = ''
+  let next = 0
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (chunk) => {
+    buffer += chunk
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const event = JSON.parse(buffer.slice(0, nl))
+      buffer = buffer.slice(nl + 1)
+      const w = waiting.get(event.id)
+      if (!w || (event.event !== 'result' && event.event !== 'error')) continue
+      waiting.delete(event.id)
+      if (event.event === 'error') w.reject(new Error(`${event.code}: ${event.message}`))
+      else w.resolve(event)
+    }
+  })
+  child.stderr.on('data', (c) => (err += c))
+  const exited = new Promise((resolve) => child.on('close', resolve))
+  return {
+    request(req) {
+      const id = `b${++next}`
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve: no answer to ${id} within 120 s`)), 120_000)
+        waiting.set(id, {
+          resolve: (e) => (clearTimeout(timer), resolve(e)),
+          reject: (e) => (clearTimeout(timer), reject(e)),
+        })
+        child.stdin.write(`${JSON.stringify({ ...req, id })}\n`)
+      })
+    },
+    /** Closes stdin; resolves with the peak RSS the bridge reported at exit. */
+    async stop() {
+      child.stdin.end()
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+      return JSON.parse(/bridge-stats (\{.*\})/.exec(err)?.[1] ?? '{"maxRssBytes":0}').maxRssBytes
+    },
+  }
 }
 
 async function startWorker(dir) {
@@ -109,36 +158,56 @@ function imageNpy(side) {
   return encodeNpy({ dtype: 'float32', shape: [1, side, side, 3], data })
 }
 
+function runRequest(worker, work, input) {
+  return {
+    op: 'run',
+    url: worker.url,
+    token: null,
+    timeout: 120,
+    pollInterval: 0.02,
+    inputs: { image: { type: 'IMAGE', encoding: 'npy', data: { file: input } } },
+    workDir: work,
+    transport: 'auto',
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'cr-bench-'))
 const worker = await startWorker(dir)
 const echo = await startEcho()
+const serve = startServe()
+let serveRss = 0
 try {
   const ping = []
   const bare = []
+  const warmPing = []
+  await serve.request({ op: 'ping' })
   for (let i = 0; i < PING_RUNS; i++) {
     ping.push((await run([BRIDGE], '{"op":"ping"}\n')).elapsed)
     bare.push((await run(['-e', '0'], '')).elapsed)
+    const t0 = performance.now()
+    await serve.request({ op: 'ping' })
+    warmPing.push(performance.now() - t0)
+  }
+  // Warm the persistent bridge like a ComfyUI session does after its first call (modules loaded, JIT warm).
+  for (const side of [64, 256]) {
+    const work = mkdtempSync(join(dir, 'warm-'))
+    const input = join(work, 'in-image.npy')
+    writeFileSync(input, imageNpy(side))
+    await serve.request(runRequest(worker, work, input))
+    rmSync(work, { recursive: true, force: true })
   }
 
   const rows = []
   for (const [label, side] of SIZES) {
     const npy = imageNpy(side)
     const bridgeTimes = []
+    const serveTimes = []
     const echoTimes = []
     let bridgeRss = 0
     for (let i = 0; i < RT_RUNS; i++) {
       const work = mkdtempSync(join(dir, 'work-'))
       const input = join(work, 'in-image.npy')
-      const request = {
-        op: 'run',
-        url: worker.url,
-        token: null,
-        timeout: 120,
-        pollInterval: 0.02,
-        inputs: { image: { type: 'IMAGE', encoding: 'npy', data: { file: input } } },
-        workDir: work,
-        transport: 'auto',
-      }
+      const request = runRequest(worker, work, input)
       // Timed like the Python side sees it: write the input file, run the bridge, read the output file.
       const t0 = performance.now()
       writeFileSync(input, npy)
@@ -155,6 +224,18 @@ try {
       )
       rmSync(work, { recursive: true, force: true })
 
+      // The same through the warm persistent bridge: a request line on its stdin instead of a new process.
+      const swork = mkdtempSync(join(dir, 'serve-'))
+      const sinput = join(swork, 'in-image.npy')
+      const s0 = performance.now()
+      writeFileSync(sinput, npy)
+      const sresult = await serve.request(runRequest(worker, swork, sinput))
+      const sback = readFileSync(sresult.outputs.image.data.file)
+      serveTimes.push(performance.now() - s0)
+      if (!sback.equals(Buffer.from(npy)))
+        throw new Error(`${label}: bytes differ after the persistent round trip`)
+      rmSync(swork, { recursive: true, force: true })
+
       const e0 = performance.now()
       const res = await fetch(echo.url, { method: 'POST', body: npy })
       const echoed = new Uint8Array(await res.arrayBuffer())
@@ -162,10 +243,14 @@ try {
       if (echoed.length !== npy.length) throw new Error('echo lost bytes')
     }
     const b = median(bridgeTimes)
+    const sv = median(serveTimes)
     const e = median(echoTimes)
-    rows.push(`| ${label} | ${ms(b)} | ${ms(e)} | ${(b / e).toFixed(1)}x | ${mib(bridgeRss)} |`)
+    rows.push(
+      `| ${label} | ${ms(b)} | ${ms(sv)} | ${ms(e)} | ${(b / e).toFixed(1)}x | ${(sv / e).toFixed(1)}x | ${mib(bridgeRss)} |`,
+    )
   }
   const workerRss = worker.peakRss()
+  serveRss = await serve.stop()
 
   const p = median(ping)
   const n = median(bare)
@@ -178,17 +263,21 @@ Start-up (\`{"op":"ping"}\` through \`node bridge/bridge.mjs\`, median of ${PING
 | bridge \`ping\` (process start to exit) | ${ms(p)} |
 | bare \`node -e 0\` | ${ms(n)} |
 | bridge overhead over bare node | ${ms(p - n)} (${(p / n).toFixed(2)}x) |
+| \`ping\` through the warm persistent bridge (\`--serve\`, stdin line to answer) | ${ms(median(warmPing))} |
 
-Round trip of one float32 IMAGE \`[1,S,S,3]\` (median of ${RT_RUNS}): write the input file, start the bridge,
+Round trip of one float32 IMAGE \`[1,S,S,3]\` (median of ${RT_RUNS}): write the input file, run the request,
 submit to the mock worker (echo engine, own process, transport auto = multipart), follow the job, write the
-output file, read it back; vs a bare \`node:http\` echo of the same bytes (fetch POST + read, same run).
+output file, read it back. One-shot: a new \`node bridge.mjs\` per call (COMFY_REMOTE_BRIDGE_MODE=oneshot).
+Persistent: the request as one line on the stdin of a warm \`bridge.mjs --serve\` (the default). Both vs a
+bare \`node:http\` echo of the same bytes (fetch POST + read), same run; goal: persistent <= 2x at 12 MiB.
 
-| image | bridge + worker | bare HTTP echo | ratio | bridge peak RSS |
-| --- | --- | --- | --- | --- |
+| image | one-shot bridge | persistent bridge | bare HTTP echo | one-shot ratio | persistent ratio | one-shot peak RSS |
+| --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Mock worker peak RSS over the whole run: ${workerRss ? mib(workerRss) : 'n/a (no /proc)'}.`)
+Peak RSS over the whole run: persistent bridge ${mib(serveRss)}, mock worker ${workerRss ? mib(workerRss) : 'n/a (no /proc)'}.`)
 } finally {
+  if (!serveRss) await serve.stop().catch(() => {})
   worker.stop()
   echo.close()
   rmSync(dir, { recursive: true, force: true })
