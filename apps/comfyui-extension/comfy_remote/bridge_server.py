@@ -22,9 +22,9 @@ import subprocess
 import threading
 import time
 from collections import deque
-from typing import Any, Callable
+from typing import Any
 
-from .bridge_outcome import EOF, EventHandler, deliver, finish
+from .bridge_outcome import EOF
 from .node_binary import bridge_script, find_node
 
 logger = logging.getLogger(__name__)
@@ -246,75 +246,9 @@ def shutdown() -> None:
         current.shutdown()
 
 
-def call_server(
-    server: BridgeServer,
-    request: dict[str, Any],
-    *,
-    on_event: EventHandler | None,
-    should_cancel: Callable[[], bool] | None,
-    hard_timeout: float | None,
-    poll_every: float,
-    cancel_wait: float,
-) -> dict[str, Any]:
-    """One request through the persistent bridge; same events and outcome as a one-shot call.
-
-    On interrupt or hard timeout a ``cancel`` is sent and the call waits up to ``cancel_wait`` s for the
-    bridge to confirm (remote job cancelled) before it raises.
-    """
-
-    call_id, events = server.open()
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    cancelled = timed_out = eof = False
-    give_up_at: float | None = None
-    started = time.monotonic()
-    try:
-        eof = not server.send({**request, "id": call_id})
-        while not eof:
-            try:
-                event = events.get(timeout=poll_every)
-            except queue.Empty:
-                event = None
-            if event is EOF:
-                eof = True
-                break
-            if event is not None:
-                kind = event.get("event")
-                if kind == "result":
-                    result = event
-                    break
-                if kind == "error":
-                    error = event
-                    break
-                deliver(event, on_event)
-            stop = False
-            if not cancelled and not timed_out:
-                if should_cancel is not None and should_cancel():
-                    cancelled = stop = True
-                elif hard_timeout is not None and time.monotonic() - started > hard_timeout:
-                    timed_out = stop = True
-            if stop:
-                server.send({"op": "cancel", "id": call_id})
-                give_up_at = time.monotonic() + cancel_wait
-            if give_up_at is not None and time.monotonic() > give_up_at:
-                logger.warning("comfy-remote: the bridge did not confirm the cancel within %.0f s", cancel_wait)
-                break
-    finally:
-        server.release(call_id)
-    return finish(
-        result=result,
-        error=error,
-        cancelled=cancelled,
-        timed_out=timed_out,
-        hard_timeout=hard_timeout,
-        exit_note=server.exit_note,
-    )
-
-
 __all__ = [
     "BridgeServer",
     "MODE_ENV",
-    "call_server",
     "current_pid",
     "get_server",
     "persistent_enabled",
