@@ -86,8 +86,14 @@ function startServe() {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`serve: no answer to ${id} within 120 s`)), 120_000)
         waiting.set(id, {
-          resolve: (e) => (clearTimeout(timer), resolve(e)),
-          reject: (e) => (clearTimeout(timer), reject(e)),
+          resolve: (e) => {
+            clearTimeout(timer)
+            resolve(e)
+          },
+          reject: (e) => {
+            clearTimeout(timer)
+            reject(e)
+          },
         })
         child.stdin.write(`${JSON.stringify({ ...req, id })}\n`)
       })
