@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { isLoopbackHost, registerAuth } from './auth.js'
+import { registerBrowserGuard } from './browser-guard.js'
 import { createContext } from './context.js'
 import { createComfyuiEngine } from './engines/comfyui.js'
 import { createEchoEngine } from './engines/echo.js'
@@ -79,6 +80,9 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
   const workflow = await loadWorkflow(options, (msg) => app.log.warn(msg))
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
+  // HTML forms can post text/plain cross-site without a preflight: not a body type we accept.
+  app.removeContentTypeParser('text/plain')
+  registerBrowserGuard(app, options.host, options.allowOrigins)
   registerMultipartParser(app, options.bodyLimit)
   registerErrorHandler(app, options.bodyLimit)
   if (options.token !== undefined) registerAuth(app, options.token)

@@ -16,6 +16,7 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
   --engine echo|comfyui   echo: inputs come back as outputs; comfyui: run on a ComfyUI server (default echo)
   --comfyui-url <url>     ComfyUI server for --engine comfyui (default http://127.0.0.1:8188)
   --host <host>           interface to bind (default 127.0.0.1; others need --token)
+  --allow-origin <url>    a web page origin allowed to call the worker (repeatable; others get 403)
   --port <n>              port (default 8787; 0 = any free port)
   --token <secret>        require "Authorization: Bearer <secret>" on every route but /health
                           (also from COMFY_REMOTE_TOKEN)
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
       engine: { type: 'string' },
       'comfyui-url': { type: 'string' },
       host: { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
       port: { type: 'string' },
       token: { type: 'string' },
       steps: { type: 'string' },
@@ -95,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
     if (value !== undefined) options[key] = value
   }
   set('objectInfo', loaded.objectInfo)
+  set('allowOrigins', values['allow-origin'])
   set('token', values.token ?? (process.env.COMFY_REMOTE_TOKEN || undefined))
   set('steps', num('steps', values.steps))
   set('stepMs', num('step-ms', values['step-ms']))

@@ -16,6 +16,8 @@ export const zWorkerOptions = z.object({
   comfyuiUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8188'),
   token: z.string().min(8, 'must be at least 8 characters').optional(),
   host: z.string().min(1).default('127.0.0.1'),
+  /** Web page origins allowed to call the worker (browsers send `Origin`); others get 403. */
+  allowOrigins: z.array(z.string().min(1)).default([]),
   port: z.number().int().min(0).max(65535).default(8787),
   steps: z.number().int().min(1).max(10_000).default(5),
   stepMs: z.number().min(0).max(600_000).default(100),
