@@ -3,7 +3,7 @@
 // and fuzzed request bodies that only ever produce coded envelopes. Pickle is covered in
 // original-callers.test.ts (never decoded by the worker) and below (TypeScript refuses to decode it).
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, request as httpRequest, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeValue, isProtocolError } from '@comfy-remote/protocol'
@@ -76,6 +76,53 @@ describe('bearer token', () => {
     expect(result.code).not.toBe(0)
     expect(`${result.stdout}${result.stderr}`).toMatch(/INSECURE_HOST|token/i)
     expect(result.stdout).not.toMatch(/listening on/i)
+  })
+})
+
+describe('browser defences of a token-less local worker', () => {
+  const post = (headers: Record<string, string>) =>
+    fetch(`${small}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(request),
+    })
+
+  it('a text/plain body (what a cross-site page can send without a preflight) is 415', async () => {
+    const res = await fetch(`${small}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify(request),
+    })
+    expect(res.status).toBe(415)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE')
+  })
+
+  it("a request from another web page (Origin) is 403 FORBIDDEN_ORIGIN; the worker's own origin passes", async () => {
+    const evil = await post({ origin: 'http://evil.example' })
+    expect(evil.status).toBe(403)
+    expect(((await evil.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN_ORIGIN')
+    expect((await post({ origin: small })).status).toBeLessThan(300)
+  })
+
+  it('a DNS-rebinding Host header is 403 FORBIDDEN_HOST', async () => {
+    const { hostname, port } = new URL(small)
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        { hostname, port, path: '/schema', headers: { host: `evil.example:${port}` } },
+        (res) => {
+          let body = ''
+          res.on('data', (c: Buffer) => {
+            body += c.toString('utf8')
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        },
+      )
+      req.on('error', reject)
+      req.setTimeout(10_000, () => req.destroy(new Error('timeout')))
+      req.end()
+    })
+    expect(answer.status).toBe(403)
+    expect(JSON.parse(answer.body).error.code).toBe('FORBIDDEN_HOST')
   })
 })
 
