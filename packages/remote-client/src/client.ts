@@ -110,21 +110,23 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     return { env: parseEnvelope(reply.data, reply.url), caps }
   }
 
+  /** A bodiless request answered with JSON (cancel, schema, health); retries as configured unless told. */
+  function sendJson(
+    method: 'GET' | 'DELETE',
+    url: string,
+    what: string,
+    scope: CallScope,
+    retries = options.retry.retries,
+  ) {
+    return core.http.send({ method, url, headers: { accept: ACCEPT_JSON }, retries, what }, scope)
+  }
+
   async function cancelQuietly(env: JobEnvelope | undefined): Promise<void> {
     const target = env?.jobId ?? env?.pollUrl
     if (target === undefined || (env && isTerminal(env.status))) return
     const scope = core.scope(undefined, CANCEL_BUDGET)
     try {
-      await core.http.send(
-        {
-          method: 'DELETE',
-          url: core.jobUrl(target),
-          headers: { accept: ACCEPT_JSON },
-          retries: 1,
-          what: 'cancel',
-        },
-        scope,
-      )
+      await sendJson('DELETE', core.jobUrl(target), 'cancel', scope, 1)
     } catch {
       // best effort: the job may already be gone
     } finally {
@@ -186,32 +188,14 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     cancel: (idOrUrl, opts = {}) =>
       withScope(opts, async (scope) => {
         const url = core.jobUrl(idOrUrl)
-        const reply = await core.http.send(
-          {
-            method: 'DELETE',
-            url,
-            headers: { accept: ACCEPT_JSON },
-            retries: options.retry.retries,
-            what: 'cancel',
-          },
-          scope,
-        )
+        const reply = await sendJson('DELETE', url, 'cancel', scope)
         return parseEnvelope(reply.data, url)
       }),
     events: (jobId, opts = {}) => iterate(jobId, opts),
     schema: (opts = {}) =>
       withScope(opts, async (scope) => {
         const url = joinUrl(options.url, 'schema')
-        const reply = await core.http.send(
-          {
-            method: 'GET',
-            url,
-            headers: { accept: ACCEPT_JSON },
-            retries: options.retry.retries,
-            what: 'schema',
-          },
-          scope,
-        )
+        const reply = await sendJson('GET', url, 'schema', scope)
         const parsed = zWorkflowSchema.safeParse(reply.data)
         if (!parsed.success) {
           const issue = parsed.error.issues[0]
@@ -227,16 +211,7 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     health: (opts = {}) =>
       withScope(opts, async (scope) => {
         const url = joinUrl(options.url, 'health')
-        const reply = await core.http.send(
-          {
-            method: 'GET',
-            url,
-            headers: { accept: ACCEPT_JSON },
-            retries: options.retry.retries,
-            what: 'health',
-          },
-          scope,
-        )
+        const reply = await sendJson('GET', url, 'health', scope)
         return reply.data as Health
       }),
   }
