@@ -1,5 +1,6 @@
 import type { ApiPrompt, EncodedValue } from '../types.js'
-import { isLink, isRecord } from '../types.js'
+import { isLink } from '../types.js'
+import { canonical } from './canonical.js'
 
 /** Nodes ComfyUI never caches (their IS_CHANGED changes every run). */
 const UNCACHEABLE = new Set(['SaveImageWebsocket'])
@@ -7,17 +8,6 @@ const UNCACHEABLE = new Set(['SaveImageWebsocket'])
 export interface CachedNode {
   value: EncodedValue
   ui?: Record<string, unknown>
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (isRecord(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
-      .join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
 }
 
 /**

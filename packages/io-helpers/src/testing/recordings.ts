@@ -1,17 +1,6 @@
 import type { ApiPrompt } from '../types.js'
-import { isRecord } from '../types.js'
+import { canonical } from './canonical.js'
 import { readFixtureJson, readWsTranscript } from './fixtures.js'
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (isRecord(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
-      .join(',')}}`
-  }
-  return JSON.stringify(value)
-}
 
 type HistoryBody = Record<string, { outputs: Record<string, Record<string, unknown>> }>
 
