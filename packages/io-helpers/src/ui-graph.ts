@@ -66,8 +66,11 @@ export function exportHint(): string {
   return 'open it in the ComfyUI editor and save it with "Export (API)", then use that file'
 }
 
+const isScalar = (value: unknown): value is number | string =>
+  typeof value === 'number' || typeof value === 'string'
+
 function parseLink(raw: unknown, where: string): UiLink {
-  if (Array.isArray(raw) && raw.length >= 5) {
+  if (Array.isArray(raw) && raw.length >= 5 && raw.slice(0, 5).every(isScalar)) {
     const [id, originId, originSlot, targetId, targetSlot, type] = raw
     return {
       id: Number(id),
@@ -78,7 +81,10 @@ function parseLink(raw: unknown, where: string): UiLink {
       type: typeof type === 'string' ? type : '*',
     }
   }
-  if (isRecord(raw) && 'origin_id' in raw && 'target_id' in raw) {
+  if (
+    isRecord(raw) &&
+    [raw.id, raw.origin_id, raw.origin_slot, raw.target_id, raw.target_slot].every(isScalar)
+  ) {
     return {
       id: Number(raw.id),
       originId: String(raw.origin_id),
@@ -114,10 +120,14 @@ export class UiGraph {
       if (isRecord(def) && typeof def.id === 'string' && Array.isArray(def.nodes))
         this.subgraphs.set(def.id, def)
     }
-    this.addScope('', workflow.nodes, workflow.links ?? [], 0)
+    this.addScope('', workflow.nodes, workflow.links, 0)
   }
 
-  private addScope(scope: string, nodes: unknown[], links: unknown[], depth: number): void {
+  private addScope(scope: string, nodes: unknown[], links: unknown, depth: number): void {
+    const where = scope ? `subgraph ${scope} ` : ''
+    if (links !== undefined && !Array.isArray(links)) {
+      throw new WorkflowConversionError('INVALID_WORKFLOW', `${where}links: expected a list; ${exportHint()}`)
+    }
     if (depth > MAX_DEPTH) {
       throw new WorkflowConversionError(
         'INVALID_WORKFLOW',
@@ -128,8 +138,8 @@ export class UiGraph {
       )
     }
     const outputs = new Map<number, number>()
-    links.forEach((raw, i) => {
-      const link = parseLink(raw, `${scope ? `subgraph ${scope} ` : ''}links[${i}]`)
+    ;(links ?? []).forEach((raw: unknown, i: number) => {
+      const link = parseLink(raw, `${where}links[${i}]`)
       this.links.set(`${scope}#${link.id}`, link)
       if (link.targetId === SUBGRAPH_OUTPUT_ID) outputs.set(link.targetSlot, link.id)
     })
@@ -142,14 +152,24 @@ export class UiGraph {
       ) {
         throw new WorkflowConversionError(
           'INVALID_WORKFLOW',
-          `${scope ? `subgraph ${scope} ` : ''}nodes[${i}]: expected {id, type, ...}; ${exportHint()}`,
+          `${where}nodes[${i}]: expected {id, type, ...}; ${exportHint()}`,
         )
+      }
+      for (const key of ['inputs', 'outputs'] as const) {
+        const slots = node[key]
+        if (slots !== undefined && (!Array.isArray(slots) || !slots.every(isRecord))) {
+          throw new WorkflowConversionError(
+            'INVALID_WORKFLOW',
+            `${where}nodes[${i}] (node ${String(node.id)}): "${key}" must be a list of slot objects; ${exportHint()}`,
+            { nodeIds: [String(node.id)] },
+          )
+        }
       }
       const ui = node as unknown as UiNode
       const path = scope ? `${scope}:${ui.id}` : String(ui.id)
       const subgraph = this.subgraphs.get(ui.type)
       this.nodes.set(path, { path, scope, node: ui, subgraph })
-      if (subgraph && isActive(ui)) this.addScope(path, subgraph.nodes, subgraph.links ?? [], depth + 1)
+      if (subgraph && isActive(ui)) this.addScope(path, subgraph.nodes, subgraph.links, depth + 1)
     })
   }
 

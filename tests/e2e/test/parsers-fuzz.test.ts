@@ -66,27 +66,7 @@ function onlyCoded(fn: () => unknown, isCoded: (e: unknown) => boolean): void {
 
 const runs = { numRuns: 300 }
 
-/**
- * Shapes toApiPrompt does not validate yet (it throws a TypeError instead of INVALID_WORKFLOW); listed
- * in the KNOWN GAP tests below and left out of the random property until io-helpers checks them.
- */
-function knownGap(wf: unknown): boolean {
-  if (typeof wf !== 'object' || wf === null) return false
-  const { links, nodes } = wf as { links?: unknown; nodes?: unknown }
-  if (links !== undefined && !Array.isArray(links)) return true
-  const objectIn = (l: unknown) => Array.isArray(l) && l.some((x) => typeof x === 'object' && x !== null)
-  if (Array.isArray(links) && links.some(objectIn)) return true
-  if (!Array.isArray(nodes)) return false
-  return nodes.some((n) => {
-    const inputs = (n as { inputs?: unknown } | null)?.inputs
-    return (
-      inputs !== undefined &&
-      (!Array.isArray(inputs) || inputs.some((i) => typeof i !== 'object' || i === null))
-    )
-  })
-}
-
-const gaps: [string, (w: { links: unknown; nodes: { inputs: unknown }[] }) => void][] = [
+const malformed: [string, (w: { links: unknown; nodes: { inputs: unknown }[] }) => void][] = [
   ['links is not an array', (w) => Object.assign(w, { links: '*' })],
   ["a node's inputs is an object", (w) => Object.assign(w.nodes[0]!, { inputs: {} })],
   ["a node's inputs is a number", (w) => Object.assign(w.nodes[0]!, { inputs: -1 })],
@@ -100,21 +80,24 @@ const gaps: [string, (w: { links: unknown; nodes: { inputs: unknown }[] }) => vo
 describe('io-helpers parsers', () => {
   it('toApiPrompt on mutated UI workflows', () => {
     fc.assert(
-      fc.property(
-        anything(workflows).filter((wf) => !knownGap(wf)),
-        (wf) => onlyCoded(() => toApiPrompt(wf as never, objectInfo), isIoHelpersError),
+      fc.property(anything(workflows), (wf) =>
+        onlyCoded(() => toApiPrompt(wf as never, objectInfo), isIoHelpersError),
       ),
       runs,
     )
   })
 
-  // KNOWN GAP (io-helpers): these throw a TypeError instead of INVALID_WORKFLOW (docs/SECURITY.md). The
-  // test only requires that the workflow is rejected, so it holds before and after io-helpers adds the
-  // checks; once it does, assert isIoHelpersError here and drop knownGap() from the property above.
-  it.each(gaps)('toApiPrompt rejects a workflow where %s', (_label, spoil) => {
+  it.each(malformed)('toApiPrompt rejects a workflow where %s with INVALID_WORKFLOW', (_label, spoil) => {
     const wf = structuredClone(workflows[0]) as { links: unknown; nodes: { inputs: unknown }[] }
     spoil(wf)
-    expect(() => toApiPrompt(wf as never, objectInfo)).toThrow()
+    let caught: unknown
+    try {
+      toApiPrompt(wf as never, objectInfo)
+    } catch (error) {
+      caught = error
+    }
+    expect(isIoHelpersError(caught)).toBe(true)
+    expect((caught as { code: string }).code).toBe('INVALID_WORKFLOW')
   })
 
   it('parseApiPrompt, describeWorkflow and injectInputs on mutated prompts', () => {
