@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { ApiPrompt, ObjectInfo } from '@comfy-remote/io-helpers'
-import { describeWorkflow, isIoHelpersError, toApiPrompt } from '@comfy-remote/io-helpers'
+import { describeWorkflow, isIoHelpersError, isLink, isRecord, toApiPrompt } from '@comfy-remote/io-helpers'
 import { MockWorkerError } from './errors.js'
 import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 
@@ -37,13 +37,7 @@ export interface LoadedWorkflow {
 
 /** The node id a link input points at, or undefined for a literal. */
 export function linkSource(value: unknown): string | undefined {
-  if (!Array.isArray(value) || value.length !== 2 || typeof value[1] !== 'number') return undefined
-  const id = value[0]
-  return typeof id === 'string' ? id : typeof id === 'number' ? String(id) : undefined
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
+  return isLink(value) ? String(value[0]) : undefined
 }
 
 /** True for the UI format the editor saves (`nodes` + `links`). */
