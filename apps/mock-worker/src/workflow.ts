@@ -1,13 +1,17 @@
 import { readFile } from 'node:fs/promises'
 import type { ApiPrompt, ObjectInfo } from '@comfy-remote/io-helpers'
-import { describeWorkflow, isIoHelpersError, isLink, isRecord, toApiPrompt } from '@comfy-remote/io-helpers'
+import {
+  describeWorkflow,
+  isIoHelpersError,
+  isLink,
+  isRecord,
+  REMOTE_OUTPUT_CLASS,
+  toApiPrompt,
+} from '@comfy-remote/io-helpers'
 import { MockWorkerError } from './errors.js'
 import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 
 export type { ApiPrompt, ObjectInfo }
-
-export const REMOTE_INPUT = 'ComfyRemoteInput'
-export const REMOTE_OUTPUT = 'ComfyRemoteOutput'
 
 export interface ContractInput {
   name: string
@@ -73,7 +77,7 @@ export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): Loa
     if (contract.outputs.length === 0) {
       throw new MockWorkerError(
         'INVALID_WORKFLOW',
-        `The workflow has no ${REMOTE_OUTPUT} node; add a Remote Output for every value the worker should return.`,
+        `The workflow has no ${REMOTE_OUTPUT_CLASS} node; add a Remote Output for every value the worker should return.`,
       )
     }
     return { prompt, contract, format: ui ? 'ui' : 'api' }

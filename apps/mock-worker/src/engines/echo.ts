@@ -1,8 +1,9 @@
+import { REMOTE_INPUT_CLASS } from '@comfy-remote/io-helpers'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 import { resolveInputs } from '../inputs.js'
 import type { RunContext } from '../job.js'
-import { type ApiPrompt, linkSource, REMOTE_INPUT } from '../workflow.js'
+import { type ApiPrompt, linkSource } from '../workflow.js'
 import type { Engine, EngineContext } from './types.js'
 
 export interface EchoOptions {
@@ -29,7 +30,7 @@ export function findUpstreamInput(
   seen.add(start)
   const node = prompt[start]
   if (node === undefined) return undefined
-  if (node.class_type === REMOTE_INPUT) return start
+  if (node.class_type === REMOTE_INPUT_CLASS) return start
   for (const key of Object.keys(node.inputs ?? {}).sort()) {
     const source = linkSource(node.inputs?.[key])
     if (source === undefined) continue
