@@ -14,9 +14,9 @@ from typing import Any, Callable
 
 from .bridge import call_bridge
 from .errors import BadInputError
+from .schemas import DEPLOY_ID
 
 DEFAULT_GPU = "H100"
-DEPLOY_NODE_ID = "ComfyRemoteModalDeployment"
 _APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
@@ -40,7 +40,7 @@ def strip_deploy_nodes(prompt: dict[str, Any]) -> dict[str, Any]:
     return {
         nid: node
         for nid, node in prompt.items()
-        if not (isinstance(node, dict) and node.get("class_type") == DEPLOY_NODE_ID)
+        if not (isinstance(node, dict) and node.get("class_type") == DEPLOY_ID)
     }
 
 
