@@ -111,17 +111,23 @@ def decode_run_result(event: dict[str, Any], work_dir: str, *, allow_pickle: boo
     return RemoteResult(result=result, outputs=outputs)
 
 
+def report_progress(reporter: Reporter, event: dict[str, Any]) -> None:
+    """A bridge ``progress`` event: the progress bar when value/max are numbers, its message as text."""
+
+    value, maximum = event.get("value"), event.get("max")
+    if isinstance(value, (int, float)) and isinstance(maximum, (int, float)):
+        reporter.progress(float(value), float(maximum))
+    if event.get("message"):
+        reporter.text(str(event["message"]))
+
+
 def event_handler(reporter: Reporter):
     """Maps bridge events to the node's progress bar and progress text."""
 
     def handle(event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "progress":
-            value, maximum = event.get("value"), event.get("max")
-            if isinstance(value, (int, float)) and isinstance(maximum, (int, float)):
-                reporter.progress(float(value), float(maximum))
-            if event.get("message"):
-                reporter.text(str(event["message"]))
+            report_progress(reporter, event)
         elif kind == "status":
             status = event.get("status")
             position = event.get("queuePosition")
@@ -179,6 +185,7 @@ __all__ = [
     "check_url",
     "decode_run_result",
     "event_handler",
+    "report_progress",
     "resolve_token",
     "run_remote",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from ..comfy_runtime import NodeReporter
 from ..deploy import build_deploy_request, run_deploy
 from ..errors import CancelledError
+from ..remote_call import report_progress
 from ..schemas import modal_deployment_schema
 from .base import NodeBase, hidden_value, io, node_output
 
@@ -20,11 +21,7 @@ def deploy_event_handler(reporter: Any):
         if kind == "log" and event.get("message"):
             reporter.text(str(event["message"]))
         elif kind == "progress":
-            value, maximum = event.get("value"), event.get("max")
-            if isinstance(value, (int, float)) and isinstance(maximum, (int, float)):
-                reporter.progress(float(value), float(maximum))
-            if event.get("message"):
-                reporter.text(str(event["message"]))
+            report_progress(reporter, event)
 
     return handle
 
