@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { codeOf } from '../test/error-code.js'
 import {
   acceptsMultipart,
   bytesToBase64,
@@ -8,7 +9,6 @@ import {
   encodeMultipartChunks,
   encodeValue,
   isMultipartContentType,
-  isProtocolError,
   multipartBoundary,
   type NdArray,
   parseMultipart,
@@ -16,16 +16,6 @@ import {
 
 const enc = new TextEncoder()
 const big = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 256)
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    expect(isProtocolError(error)).toBe(true)
-    return (error as { code: string }).code
-  }
-  throw new Error('expected a ProtocolError')
-}
 
 describe('encodeMultipart / decodeMultipart', () => {
   const message = {

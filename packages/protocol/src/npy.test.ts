@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { DTYPES, decodeNpy, encodeNpy, isProtocolError, type NdArray } from './index.js'
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    expect(isProtocolError(error)).toBe(true)
-    return (error as { code: string }).code
-  }
-  throw new Error('expected a ProtocolError')
-}
+import { codeOf } from '../test/error-code.js'
+import { DTYPES, decodeNpy, encodeNpy, type NdArray } from './index.js'
 
 function npyWithHeader(header: string, payload = new Uint8Array(0), major = 1): Uint8Array {
   const text = new TextEncoder().encode(header)

@@ -9,10 +9,10 @@ import {
   encodeMultipart,
   encodeNpy,
   encodeValue,
-  isProtocolError,
   type NdArray,
   serializeJson,
 } from '../src/index.js'
+import { codeOf } from './error-code.js'
 import { type Expected, expectDecoded, flatValues } from './expect-decoded.js'
 
 const dir = join(import.meta.dirname, '..', 'vectors')
@@ -32,16 +32,6 @@ const manifest = JSON.parse(readFileSync(join(dir, 'vectors.json'), 'utf8')) as 
   values_reject: { name: string; encoded: unknown; code: string }[]
 }
 const read = (file: string) => new Uint8Array(readFileSync(join(dir, file)))
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (error) {
-    expect(isProtocolError(error)).toBe(true)
-    return (error as { code: string }).code
-  }
-  return undefined
-}
 
 describe('npy vectors written by NumPy', () => {
   it('the manifest covers every required dtype and shape class', () => {
