@@ -119,18 +119,19 @@ export function createCore(options: ResolvedOptions): Core {
 
   async function* events(jobId: string, callScope: CallScope): AsyncGenerator<JobEnvelope> {
     const url = joinUrl(options.url, `jobs/${encodeURIComponent(jobId)}/events`)
+    /** The call's own end (timeout, abort) wins over the network error it caused. */
+    const broken = (how: string, cause: unknown) =>
+      callScope.endError('events') ??
+      new RemoteJobError(
+        'NETWORK',
+        `events ${url} ${how}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { url, cause },
+      )
     let response: Response & { _data?: ReadableStream<Uint8Array> }
     try {
       response = await http.stream(url, { accept: 'text/event-stream' }, callScope.signal)
     } catch (cause) {
-      throw (
-        callScope.endError('events') ??
-        new RemoteJobError(
-          'NETWORK',
-          `events ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-          { url, cause },
-        )
-      )
+      throw broken('failed', cause)
     }
     const type = response.headers.get('content-type') ?? ''
     if (response.status >= 300 || !/^text\/event-stream/i.test(type) || !response._data) {
@@ -155,14 +156,7 @@ export function createCore(options: ResolvedOptions): Core {
         yield parseEnvelope(data, url)
       }
     } catch (cause) {
-      throw (
-        callScope.endError('events') ??
-        new RemoteJobError(
-          'NETWORK',
-          `events ${url} broke off: ${cause instanceof Error ? cause.message : String(cause)}`,
-          { url, cause },
-        )
-      )
+      throw broken('broke off', cause)
     }
   }
 
