@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import type { ApiPrompt, ObjectInfo } from '@comfy-remote/io-helpers'
+import type { ApiPrompt, ObjectInfo, WorkflowDescription } from '@comfy-remote/io-helpers'
 import {
   describeWorkflow,
   isIoHelpersError,
@@ -13,25 +13,8 @@ import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 
 export type { ApiPrompt, ObjectInfo }
 
-export interface ContractInput {
-  name: string
-  nodeId: string
-  type: string
-  required: boolean
-  default?: unknown
-}
-
-export interface ContractOutput {
-  name: string
-  nodeId: string
-  type: string
-}
-
 /** The workflow's Remote Inputs/Outputs (the body of `GET /schema`, without transports). */
-export interface WorkflowContract {
-  inputs: ContractInput[]
-  outputs: ContractOutput[]
-}
+export type WorkflowContract = WorkflowDescription
 
 export interface LoadedWorkflow {
   prompt: ApiPrompt
