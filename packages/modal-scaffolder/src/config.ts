@@ -1,3 +1,4 @@
+import { zWorkflowSchema } from '@comfy-remote/protocol'
 import { z } from 'zod'
 import { ModalScaffolderError } from './errors.js'
 import {
@@ -11,17 +12,8 @@ import {
 } from './names.js'
 import { TORCH_PRESET_IDS, type TorchPresetId } from './presets.js'
 
-const zRemoteInputInfo = z.object({
-  name: z.string(),
-  nodeId: z.string(),
-  type: z.string(),
-  required: z.boolean(),
-  default: z.unknown().optional(),
-})
-const zRemoteOutputInfo = z.object({ name: z.string(), nodeId: z.string(), type: z.string() })
-
-/** The workflow's contract as `/schema` reports it (protocol's zWorkflowSchema shape; computed at scaffold time). */
-export const zContract = z.object({ inputs: z.array(zRemoteInputInfo), outputs: z.array(zRemoteOutputInfo) })
+/** The workflow's contract as `/schema` reports it (protocol's zWorkflowSchema without `transports`; computed at scaffold time). */
+export const zContract = zWorkflowSchema.omit({ transports: true })
 export type Contract = z.infer<typeof zContract>
 
 /** `modal_config.json`: everything the generated project is built from (snake_case, read by Python too). */
