@@ -49,6 +49,16 @@ export class JobStore {
     return this.#accepting
   }
 
+  /** Throws SHUTTING_DOWN once `shutdown` has begun. */
+  assertAccepting(): void {
+    if (!this.#accepting) {
+      throw new MockWorkerError(
+        'SHUTTING_DOWN',
+        'The worker is shutting down and accepts no new jobs; retry on another worker.',
+      )
+    }
+  }
+
   get stats(): { jobs: number; running: number; queued: number } {
     return { jobs: this.#jobs.size, running: this.#running.size, queued: this.#queue.length }
   }
@@ -56,16 +66,10 @@ export class JobStore {
   /** Submit a job; the same idempotency key returns the same job. */
   submit(payload: unknown, idempotencyKey?: string, fingerprint = ''): { job: Job; created: boolean } {
     if (idempotencyKey !== undefined) {
-      const existing = this.#byKey.get(idempotencyKey)
-      const job = existing === undefined ? undefined : this.get(existing)
+      const job = this.findByKey(idempotencyKey)
       if (job !== undefined) return { job, created: false }
     }
-    if (!this.#accepting) {
-      throw new MockWorkerError(
-        'SHUTTING_DOWN',
-        'The worker is shutting down and accepts no new jobs; retry on another worker.',
-      )
-    }
+    this.assertAccepting()
     if (this.#queue.length >= this.#o.maxQueue && this.#running.size >= this.#o.concurrency) {
       throw new MockWorkerError(
         'QUEUE_FULL',

@@ -24,6 +24,14 @@ type RunRequestT = FastifyRequest<{
   Headers: z.infer<typeof zRunHeaders>
 }>
 
+function idempotencyConflict(key: string | undefined, job: Job): MockWorkerError {
+  return new MockWorkerError(
+    'IDEMPOTENCY_CONFLICT',
+    `Idempotency-Key ${JSON.stringify(key)} was already used for a different request (job ${job.id}); use a new key for a new request.`,
+    { details: { job_id: job.id } },
+  )
+}
+
 /** POST /run and POST /: submit a job (v1 map form or the original list form). */
 export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): void {
   const handler = async (request: RunRequestT, reply: FastifyReply) => {
@@ -32,29 +40,12 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     const { inputs } = parseRunRequest(request.body ?? {})
     const print = fingerprint(inputs)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
-    if (job !== undefined && job.fingerprint !== print) {
-      throw new MockWorkerError(
-        'IDEMPOTENCY_CONFLICT',
-        `Idempotency-Key ${JSON.stringify(key)} was already used for a different request (job ${job.id}); use a new key for a new request.`,
-        { details: { job_id: job.id } },
-      )
-    }
+    if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
     if (job === undefined) {
-      if (!ctx.store.accepting) {
-        throw new MockWorkerError(
-          'SHUTTING_DOWN',
-          'The worker is shutting down and accepts no new jobs; retry on another worker.',
-        )
-      }
+      ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
       const prepared = ctx.engine.prepare(inputs)
       job = ctx.store.submit(prepared, key, print).job
-      if (job.fingerprint !== print) {
-        throw new MockWorkerError(
-          'IDEMPOTENCY_CONFLICT',
-          `Idempotency-Key ${JSON.stringify(key)} was already used for a different request (job ${job.id}); use a new key for a new request.`,
-          { details: { job_id: job.id } },
-        )
-      }
+      if (job.fingerprint !== print) throw idempotencyConflict(key, job)
       await ctx.store.waitFor(job, (j) => j.admitted, ctx.admissionTimeoutMs)
     }
     const wait = waitMs(ctx, request.query.wait) - (Date.now() - started)
