@@ -49,14 +49,12 @@ export function registerErrorHandler(app: FastifyInstance, bodyLimit: number): v
           'BAD_REQUEST',
           'body: empty with Content-Type application/json; send a JSON object {"inputs": {...}}.',
         )
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return send(
-          400,
-          'BAD_REQUEST',
-          `body: not valid JSON (${error.message}); send a JSON object {"inputs": {...}}.`,
-        )
     }
-    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    if (
+      error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+      error instanceof SyntaxError ||
+      (error.statusCode === 400 && /JSON/i.test(error.message))
+    ) {
       return send(
         400,
         'BAD_REQUEST',
