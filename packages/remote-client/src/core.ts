@@ -37,11 +37,8 @@ export function createCore(options: ResolvedOptions): Core {
   async function probe(scope: CallScope): Promise<Capabilities | undefined> {
     const url = joinUrl(options.url, 'health')
     try {
-      const response = await http.$fetch.raw(url, {
+      const response = await http.raw(url, {
         headers: { ...options.headers, accept: ACCEPT_JSON },
-        responseType: 'stream',
-        ignoreResponseError: true,
-        retry: false,
         signal: AbortSignal.any([
           scope.signal,
           AbortSignal.timeout(Math.min(HEALTH_TIMEOUT, options.requestTimeout)),

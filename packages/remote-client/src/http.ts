@@ -5,7 +5,7 @@ import {
   isMultipartContentType,
   parseEnvelope,
 } from '@comfy-remote/protocol'
-import { type $Fetch, createFetch } from 'ofetch'
+import { createFetch } from 'ofetch'
 import type { RequestBody } from './body.js'
 import { codeForStatus, RemoteJobError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
@@ -40,8 +40,16 @@ type Attempt =
   | { ok: true; reply: HttpReply }
   | { ok: false; error: RemoteJobError; retryable: boolean; retryAfter?: number }
 
+export interface RawInit {
+  method?: HttpRequest['method']
+  headers: Record<string, string>
+  body?: string | ReadableStream<Uint8Array>
+  signal: AbortSignal
+}
+
 export interface Http {
-  readonly $fetch: $Fetch
+  /** One fetch that leaves the body unread, answers HTTP errors as responses and never retries. */
+  raw(url: string, init: RawInit): Promise<Response>
   send(request: HttpRequest, scope: CallScope): Promise<HttpReply>
   /** One attempt with a streamed response body (SSE); no retries. */
   stream(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response>
@@ -144,6 +152,10 @@ function httpError(
 export function createHttp(options: ResolvedOptions): Http {
   const $fetch = options.fetch ? createFetch({ fetch: options.fetch }) : createFetch()
 
+  function raw(url: string, init: RawInit): Promise<Response> {
+    return $fetch.raw(url, { ...init, responseType: 'stream', ignoreResponseError: true, retry: false })
+  }
+
   /** The token only goes to the endpoint's own origin (a poll_url may point elsewhere). */
   function headersFor(url: string, extra: Record<string, string> = {}): Record<string, string> {
     const headers = { ...options.headers, ...extra }
@@ -160,15 +172,12 @@ export function createHttp(options: ResolvedOptions): Http {
     let response: Response
     let body: Uint8Array | string
     try {
-      response = await $fetch.raw(request.url, {
+      response = await raw(request.url, {
         method: request.method,
         headers: headersFor(request.url, request.headers),
         ...(request.body === undefined
           ? {}
           : { body: typeof request.body === 'function' ? request.body() : request.body }),
-        responseType: 'stream',
-        ignoreResponseError: true,
-        retry: false,
         signal,
       })
       body = await readBody(response)
@@ -244,15 +253,8 @@ export function createHttp(options: ResolvedOptions): Http {
     headers: Record<string, string>,
     signal: AbortSignal,
   ): Promise<Response> {
-    return await $fetch.raw(url, {
-      method: 'GET',
-      headers: { ...options.headers, ...headers },
-      responseType: 'stream',
-      ignoreResponseError: true,
-      retry: false,
-      signal,
-    })
+    return await raw(url, { method: 'GET', headers: { ...options.headers, ...headers }, signal })
   }
 
-  return { $fetch, send, stream }
+  return { raw, send, stream }
 }
