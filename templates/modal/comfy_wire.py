@@ -99,17 +99,27 @@ def map_inputs(prompt, inputs):
     for node in nodes:
         by_name.setdefault(node["name"], []).append(node["node_id"])
     mapped = {}
+    sender = {}
     for name, value in inputs.items():
         if name in by_name:
-            for node_id in by_name[name]:
-                mapped[node_id] = value
-            continue
-        match = _INPUT_N.match(name)
-        if match and int(match.group(1)) <= len(nodes):
-            mapped[nodes[int(match.group(1)) - 1]["node_id"]] = value
-            continue
-        known = ", ".join(sorted(by_name)) or "(none)"
-        raise WireError("BAD_REQUEST", "inputs.%s: no Remote Input has this name; known names: %s" % (name, known))
+            targets = by_name[name]
+        else:
+            match = _INPUT_N.match(name)
+            if not (match and int(match.group(1)) <= len(nodes)):
+                known = ", ".join(sorted(by_name)) or "(none)"
+                raise WireError(
+                    "BAD_REQUEST", "inputs.%s: no Remote Input has this name; known names: %s" % (name, known)
+                )
+            targets = [nodes[int(match.group(1)) - 1]["node_id"]]
+        for node_id in targets:
+            if node_id in sender:
+                raise WireError(
+                    "BAD_REQUEST",
+                    "inputs.%s: Remote Input node %s already receives inputs.%s; send it once"
+                    % (name, node_id, sender[node_id]),
+                )
+            sender[node_id] = name
+            mapped[node_id] = value
     for node in nodes:
         if node["required"] and node["node_id"] not in mapped:
             raise WireError("BAD_REQUEST", "inputs.%s: required input is missing" % node["name"])

@@ -65,6 +65,19 @@ describe('echo worker routes (inject)', () => {
     expect(env.outputs.caption_out).toMatchObject({ type: 'STRING', data: 'hi' })
   })
 
+  it.each([
+    [
+      'two names for one Remote Input',
+      { image: imageValue(), input_1: imageValue() },
+      /already receives inputs\.image/,
+    ],
+    ['a zero-padded original name', { input_01: imageValue() }, /inputs\.input_01: unknown input/],
+  ])('POST /run rejects %s with 400 naming the field', async (_label, inputs, message) => {
+    const res = await app.inject({ method: 'POST', url: '/run', payload: { inputs } })
+    expect(res.statusCode).toBe(400)
+    expect(res.json().error.message).toMatch(message)
+  })
+
   it('POST /run without wait answers 202 with poll_url and Location; long-poll reaches completion', async () => {
     const res = await app.inject({
       method: 'POST',

@@ -15,6 +15,7 @@ export function resolveInputs(
 ): Map<string, EncodedValue> {
   const byName = new Map(contract.inputs.map((input) => [input.name, input]))
   const resolved = new Map<string, EncodedValue>()
+  const sender = new Map<string, string>()
   const problems: string[] = []
   for (const [name, value] of Object.entries(inputs)) {
     let target = byName.get(name)
@@ -27,6 +28,14 @@ export function resolveInputs(
       problems.push(`inputs.${name}: unknown input; this workflow accepts: ${known}`)
       continue
     }
+    const previous = sender.get(target.nodeId)
+    if (previous !== undefined) {
+      problems.push(
+        `inputs.${name}: Remote Input "${target.name}" already receives inputs.${previous}; send it once`,
+      )
+      continue
+    }
+    sender.set(target.nodeId, name)
     resolved.set(target.nodeId, value)
   }
   for (const input of contract.inputs) {

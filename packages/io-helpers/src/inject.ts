@@ -26,7 +26,7 @@ function resolveTargets(
   const targets = new Map<string, WorkflowInput>()
   for (const name of names) {
     let target = byKey.get(name)
-    const positional = /^input_(\d+)$/.exec(name)
+    const positional = /^input_([1-9]\d*)$/.exec(name)
     if (!target && positional) target = declared[Number(positional[1]) - 1]
     if (!target) {
       const known = declared.map((i) => `"${i.name}"`).join(', ') || 'none'

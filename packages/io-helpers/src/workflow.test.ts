@@ -103,6 +103,13 @@ describe('injectInputs', () => {
     expect(out['5']!.inputs.payload).toBeUndefined()
   })
 
+  it.each([
+    ['two names for one Remote Input', { input_1: img, payload: img }, /already receives/],
+    ['a zero-padded original name', { input_01: img }, /inputs\.input_01: no Remote Input/],
+  ])('rejects %s', (_label, inputs, message) => {
+    expect(() => injectInputs(legacy, inputs as never)).toThrow(message)
+  })
+
   it('reports every problem at once', () => {
     try {
       injectInputs(

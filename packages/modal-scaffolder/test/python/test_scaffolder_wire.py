@@ -36,6 +36,8 @@ def test_list_form_and_positional_mapping(modules):
         ({"inputs": {"label": {"type": "STRING", "encoding": "json", "data": "x"}}}, "inputs.image"),
         ({"inputs": {"image": dict(IMG, encoding="base64+pickle")}}, "inputs.image"),
         ([1, 2], "body"),
+        ({"inputs": {"image": IMG, "input_1": IMG}}, "inputs.input_1"),
+        ({"inputs": {"input_01": IMG}}, "inputs.input_01"),
     ],
 )
 def test_bad_requests_name_the_field(modules, body, field):
