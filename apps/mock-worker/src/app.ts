@@ -112,6 +112,7 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     maxQueue: options.maxQueue,
     maxJobs: options.maxJobs,
     resultTtlMs: options.resultTtlSeconds * 1000,
+    maxStoredBytes: options.maxStoredBytes,
   })
   const ctx = createContext({
     store,

@@ -26,6 +26,8 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
   --concurrency <n>       jobs run at once; the rest queue (default 4 echo, 2 comfyui)
   --max-queue <n>         waiting jobs at most before 503 QUEUE_FULL (default 1000)
   --ttl <seconds>         how long finished jobs stay readable (default 3600)
+  --max-stored-bytes <n>  payload bytes finished jobs may hold together, e.g. 1gb; the oldest
+                          finished jobs are evicted beyond it (default 1gb)
   --body-limit <bytes>    request body limit, e.g. 67108864 or 64mb (default 64mb)
   --max-wait <seconds>    longest ?wait= honoured (default 120)
   --log-level <level>     pino level: fatal|error|warn|info|debug|silent (default info)
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<void> {
       concurrency: { type: 'string' },
       'max-queue': { type: 'string' },
       ttl: { type: 'string' },
+      'max-stored-bytes': { type: 'string' },
       'body-limit': { type: 'string' },
       'max-wait': { type: 'string' },
       'log-level': { type: 'string' },
@@ -105,6 +108,7 @@ async function main(argv: string[]): Promise<void> {
   set('concurrency', num('concurrency', values.concurrency))
   set('maxQueue', num('max-queue', values['max-queue']))
   set('resultTtlSeconds', num('ttl', values.ttl))
+  set('maxStoredBytes', num('max-stored-bytes', values['max-stored-bytes']))
   set('bodyLimit', num('body-limit', values['body-limit']))
   set('maxWaitSeconds', num('max-wait', values['max-wait']))
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isMockWorkerError, MockWorkerError } from './errors.js'
-import type { Runner } from './job.js'
+import type { Job, Runner } from './job.js'
 import { JobStore, type JobStoreOptions } from './job-store.js'
 
 const silent = { info: () => {}, warn: () => {} }
@@ -98,6 +98,7 @@ describe('JobStore', () => {
     s.submit(3)
     expect(s.get(first.id)).toBeUndefined()
     expect(s.wasExpired(first.id)).toBe(true)
+    expect(s.goneReason(first.id)).toBe('evicted-count')
     s.close()
     const busy = store(() => new Promise(() => {}), { maxJobs: 1 })
     busy.submit(1)
@@ -135,6 +136,54 @@ describe('JobStore', () => {
     const c = s.submit(3, 'k')
     expect(c.created).toBe(true)
     expect(c.job.id).not.toBe(a.job.id)
+    s.close()
+  })
+
+  it('drops the request payload once the runner has it, and when a queued job is cancelled', async () => {
+    const gate = deferred()
+    const seen: unknown[] = []
+    const s = store(
+      (job) => {
+        seen.push(job.payload)
+        return gate.promise
+      },
+      { concurrency: 1 },
+    )
+    const running = s.submit({ image: 'a' }, undefined, 'print', 100).job
+    const queued = s.submit({ image: 'b' }, undefined, 'print', 50).job
+    expect(seen).toEqual([{ image: 'a' }])
+    expect(running.payload).toBeUndefined()
+    expect(queued.payload).toEqual({ image: 'b' })
+    expect(s.stats.activeBytes).toBe(150)
+    s.cancel(queued.id)
+    expect(queued.payload).toBeUndefined()
+    expect(s.stats.activeBytes).toBe(100)
+    gate.resolve({})
+    await s.waitFor(running, (j) => j.status === 'completed', 1_000)
+    expect(s.stats).toMatchObject({ activeBytes: 0, storedBytes: 0 })
+    expect(running.fingerprint).toBe('print') // what idempotency compares survives
+    s.close()
+  })
+
+  it('keeps finished outputs within maxStoredBytes, oldest evicted first, the newest always kept', async () => {
+    const out = (n: number) => ({
+      image: { type: 'IMAGE', encoding: 'npy' as const, data: new Uint8Array(n) },
+    })
+    const sizes = [40, 30, 50, 500, 10]
+    let i = 0
+    const s = store(async () => out(sizes[i++] ?? 0) as never, { concurrency: 1, maxStoredBytes: 100 })
+    const jobs: Job[] = []
+    for (const _ of sizes) {
+      const job = s.submit(null).job
+      await s.waitFor(job, (j) => j.status === 'completed', 1_000)
+      jobs.push(job)
+    }
+    const alive = () => jobs.map((j) => s.get(j.id) !== undefined)
+    // 40+30 fit; +50 evicts 40; 500 alone over budget: evicts everything else but stays; +10 evicts 500.
+    expect(alive()).toEqual([false, false, false, false, true])
+    expect(jobs.slice(0, 4).map((j) => s.goneReason(j.id))).toEqual(Array(4).fill('evicted-memory'))
+    expect(jobs[0]?.outputs).toBeUndefined() // the evicted job lets go of its bytes
+    expect(s.stats.storedBytes).toBe(10)
     s.close()
   })
 })

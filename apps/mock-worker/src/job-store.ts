@@ -1,28 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { isMockWorkerError, MockWorkerError } from './errors.js'
-import { isTerminal, type Job, type JobError, type JobStatus, type RunContext, type Runner } from './job.js'
+import { GoneJobs, type GoneReason } from './gone-jobs.js'
+import { isTerminal, type Job, type JobError, type JobStatus, type RunContext } from './job.js'
+import { valuesBytes } from './job-bytes.js'
 import { JobEvents } from './job-events.js'
+import type { JobStoreOptions, JobStoreStats } from './job-store-options.js'
+import { createRunContext } from './run-context.js'
 
-export interface JobLogger {
-  info(obj: object, msg: string): void
-  warn(obj: object, msg: string): void
-}
-
-export interface JobStoreOptions {
-  runner: Runner
-  logger: JobLogger
-  /** Jobs handed to the engine at once. */
-  concurrency: number
-  /** Jobs waiting for a slot at most; beyond it submit throws QUEUE_FULL. */
-  maxQueue: number
-  /** Jobs kept in memory at most (active + finished); oldest finished are evicted first. */
-  maxJobs: number
-  /** How long a finished job stays readable, in ms. */
-  resultTtlMs: number
-}
-
-const EXPIRED_MEMORY = 10_000
+export type { JobLogger, JobStoreOptions, JobStoreStats } from './job-store-options.js'
 
 /**
  * Bounded in-memory job store: FIFO queue with a concurrency limit, queue
@@ -35,7 +21,11 @@ export class JobStore {
   readonly #queue: Job[] = []
   readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>()
   readonly #events = new JobEvents()
-  readonly #expired = new Set<string>()
+  readonly #gone = new GoneJobs()
+  /** Finished jobs in the order they finished (oldest first), for byte-budget eviction. */
+  readonly #finished = new Set<Job>()
+  #storedBytes = 0
+  #activeBytes = 0
   readonly #sweep: NodeJS.Timeout
   #accepting = true
 
@@ -59,12 +49,30 @@ export class JobStore {
     }
   }
 
-  get stats(): { jobs: number; running: number; queued: number } {
-    return { jobs: this.#jobs.size, running: this.#running.size, queued: this.#queue.length }
+  get stats(): JobStoreStats {
+    return {
+      jobs: this.#jobs.size,
+      running: this.#running.size,
+      queued: this.#queue.length,
+      activeBytes: this.#activeBytes,
+      storedBytes: this.#storedBytes,
+    }
   }
 
-  /** Submit a job; the same idempotency key returns the same job. */
-  submit(payload: unknown, idempotencyKey?: string, fingerprint = ''): { job: Job; created: boolean } {
+  get maxStoredBytes(): number {
+    return this.#o.maxStoredBytes ?? Number.POSITIVE_INFINITY
+  }
+
+  /**
+   * Submit a job; the same idempotency key returns the same job. `inputBytes` is what the request's
+   * inputs hold (see job-bytes.ts), counted in `stats.activeBytes` until the job finishes.
+   */
+  submit(
+    payload: unknown,
+    idempotencyKey?: string,
+    fingerprint = '',
+    inputBytes = 0,
+  ): { job: Job; created: boolean } {
     if (idempotencyKey !== undefined) {
       const job = this.findByKey(idempotencyKey)
       if (job !== undefined) return { job, created: false }
@@ -88,6 +96,8 @@ export class JobStore {
       payload,
       idempotencyKey,
       fingerprint,
+      inputBytes,
+      outputBytes: 0,
       createdAt: Date.now(),
       status: 'pending',
       progress: { value: 0, max: 1 },
@@ -99,6 +109,7 @@ export class JobStore {
       admitted: false,
     }
     this.#jobs.set(job.id, job)
+    this.#activeBytes += inputBytes
     if (idempotencyKey !== undefined) this.#byKey.set(idempotencyKey, job.id)
     this.#log(job, 'job pending')
     this.#queue.push(job)
@@ -109,7 +120,7 @@ export class JobStore {
   get(id: string): Job | undefined {
     const job = this.#jobs.get(id)
     if (job !== undefined && this.#isExpired(job, Date.now())) {
-      this.#remove(job)
+      this.#remove(job, 'expired')
       return undefined
     }
     return job
@@ -121,13 +132,22 @@ export class JobStore {
     return id === undefined ? undefined : this.get(id)
   }
 
-  /** True when the id belonged to a job whose result expired. */
+  /** True when the id belonged to a job whose result expired or was evicted. */
   wasExpired(id: string): boolean {
-    return this.#expired.has(id)
+    return this.#gone.get(id) !== undefined
+  }
+
+  /** Why a job id is no longer readable (TTL, byte budget, job count), if it was a job here. */
+  goneReason(id: string): GoneReason | undefined {
+    return this.#gone.get(id)
   }
 
   get resultTtlMs(): number {
     return this.#o.resultTtlMs
+  }
+
+  get maxJobs(): number {
+    return this.#o.maxJobs
   }
 
   /** Cancel a job: a waiting job leaves the queue, a running one is aborted. */
@@ -182,7 +202,10 @@ export class JobStore {
   /** Remove expired finished jobs. */
   sweep(): void {
     const now = Date.now()
-    for (const job of this.#jobs.values()) if (this.#isExpired(job, now)) this.#remove(job)
+    for (const job of this.#finished) {
+      if (!this.#isExpired(job, now)) break // finish order: the rest finished later
+      this.#remove(job, 'expired')
+    }
   }
 
   #isExpired(job: Job, now: number): boolean {
@@ -190,25 +213,29 @@ export class JobStore {
   }
 
   #evictOldestFinished(): boolean {
-    for (const job of this.#jobs.values()) {
-      if (job.finishedAt !== undefined) {
-        this.#remove(job)
-        return true
-      }
-    }
-    return false
+    const oldest = this.#finished.values().next().value
+    if (oldest === undefined) return false
+    this.#remove(oldest, 'evicted-count')
+    return true
   }
 
-  #remove(job: Job): void {
+  /** Evict the oldest finished jobs until the stored bytes fit the budget; `keep` always stays. */
+  #enforceByteBudget(keep: Job): void {
+    const budget = this.maxStoredBytes
+    for (const job of this.#finished) {
+      if (this.#storedBytes <= budget) return
+      if (job !== keep) this.#remove(job, 'evicted-memory')
+    }
+  }
+
+  #remove(job: Job, reason: GoneReason): void {
     this.#jobs.delete(job.id)
+    if (this.#finished.delete(job)) this.#storedBytes -= job.outputBytes
     if (job.idempotencyKey !== undefined && this.#byKey.get(job.idempotencyKey) === job.id) {
       this.#byKey.delete(job.idempotencyKey)
     }
-    this.#expired.add(job.id)
-    if (this.#expired.size > EXPIRED_MEMORY) {
-      const oldest = this.#expired.values().next().value
-      if (oldest !== undefined) this.#expired.delete(oldest)
-    }
+    job.outputs = undefined
+    this.#gone.add(job.id, reason)
   }
 
   #pump(): void {
@@ -233,32 +260,13 @@ export class JobStore {
   #start(job: Job): void {
     const abort = new AbortController()
     job.queuePosition = undefined
-    const ctx: RunContext = {
-      jobId: job.id,
-      signal: abort.signal,
-      admitted: () => {
-        if (!job.admitted) {
-          job.admitted = true
-          this.#changed(job)
-        }
-      },
-      running: () => {
-        if (job.status !== 'pending') return
-        job.status = 'running'
-        job.admitted = true
-        this.#log(job, 'job running')
-        this.#changed(job)
-      },
-      progress: (value, max, message) => {
-        if (isTerminal(job.status)) return
-        const p = job.progress
-        if (p.value === value && p.max === max && p.message === message) return
-        job.progress = message === undefined ? { value, max } : { value, max, message }
-        if (job.status === 'pending') ctx.running()
-        else this.#changed(job)
-      },
-    }
-    const done = this.#run(job, ctx).finally(() => {
+    const ctx = createRunContext(job, abort.signal, {
+      changed: (j) => this.#changed(j),
+      log: (j, msg) => this.#log(j, msg),
+    })
+    const run = this.#run(job, ctx)
+    job.payload = undefined // the runner holds what it needs; the store keeps no copy of the inputs
+    const done = run.finally(() => {
       this.#running.delete(job.id)
       this.#pump()
     })
@@ -300,6 +308,13 @@ export class JobStore {
     job.queuePosition = undefined
     job.admitted = true
     job.finishedAt = Date.now()
+    job.payload = undefined
+    this.#activeBytes -= job.inputBytes
+    job.inputBytes = 0
+    job.outputBytes = valuesBytes(outputs)
+    this.#storedBytes += job.outputBytes
+    this.#finished.add(job)
+    this.#enforceByteBudget(job)
     this.#log(job, `job ${status}`)
     this.#changed(job)
   }

@@ -17,8 +17,16 @@ export interface JobError {
 /** One job as the store keeps it. Mutated only by the store. */
 export interface Job {
   readonly id: string
-  /** What the engine prepared from the request (see Engine.prepare). */
-  readonly payload: unknown
+  /**
+   * What the engine prepared from the request (see Engine.prepare). The store drops it (sets
+   * `undefined`) as soon as it has handed it to the runner, or when a queued job is cancelled: the
+   * request's images live only as long as the engine needs them. Runners read it synchronously.
+   */
+  payload: unknown
+  /** Payload bytes of the request's inputs the job holds (see job-bytes.ts); 0 once finished. */
+  inputBytes: number
+  /** Payload bytes of the finished job's outputs (counted against `maxStoredBytes`). */
+  outputBytes: number
   readonly idempotencyKey: string | undefined
   /** Summary of the request's inputs (see fingerprint.ts), to notice a reused Idempotency-Key. */
   readonly fingerprint: string

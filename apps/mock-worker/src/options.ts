@@ -27,6 +27,12 @@ export const zWorkerOptions = z.object({
   maxQueue: z.number().int().min(0).default(1000),
   maxJobs: z.number().int().min(1).default(10_000),
   resultTtlSeconds: z.number().positive().default(3600),
+  /** Payload bytes finished jobs may hold together; the oldest finished jobs are evicted beyond it. */
+  maxStoredBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * MiB),
   bodyLimit: z
     .number()
     .int()

@@ -129,6 +129,43 @@ describe('comfy-remote-mock CLI', () => {
     }
   })
 
+  it('--max-stored-bytes bounds the finished results: the older one is evicted with a 404 that says so', async () => {
+    const { child, url } = await start([
+      '--workflow',
+      join(FIXTURES, 'echo-prompt.json'),
+      '--port',
+      '0',
+      '--steps',
+      '1',
+      '--step-ms',
+      '0',
+      '--max-stored-bytes',
+      '6',
+      '--log-level',
+      'warn',
+    ])
+    const submit = async (data: string) => {
+      const res = await fetch(`${url}/run?wait=10`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { image: { type: 'IMAGE', encoding: 'npy', data } } }),
+      })
+      return (await res.json()) as { status: string; poll_url: string }
+    }
+    const first = await submit('AAAA')
+    const second = await submit('AAAB')
+    expect([first.status, second.status]).toEqual(['completed', 'completed'])
+    const gone = await fetch(`${url}${first.poll_url}`)
+    expect(gone.status).toBe(404)
+    expect(((await gone.json()) as { error: { message: string } }).error.message).toMatch(/memory budget/)
+    expect((await fetch(`${url}${second.poll_url}`)).status).toBe(200)
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+    const bad = await run(['--workflow', join(FIXTURES, 'echo-prompt.json'), '--max-stored-bytes', 'lots'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('--max-stored-bytes')
+  })
+
   it('refuses a non-loopback host without a token', async () => {
     const { code, stderr } = await run([
       '--workflow',
@@ -169,6 +206,7 @@ describe('comfy-remote-mock CLI', () => {
       '--step-ms',
       '--fail-rate',
       '--object-info',
+      '--max-stored-bytes',
     ]) {
       expect(stdout).toContain(flag)
     }

@@ -6,11 +6,26 @@ import { isTerminal, type Job } from '../job.js'
 import { sendEnvelope } from '../transport.js'
 import { envelopeResponses, zJobParams, zWaitQuery } from './schemas.js'
 
-/** The job, or NOT_FOUND saying whether it expired or never existed. */
+/** The job, or NOT_FOUND saying whether it expired, was evicted, or never existed. */
 export function requireJob(ctx: WorkerContext, id: string): Job {
   const job = ctx.store.get(id)
   if (job !== undefined) return job
-  if (ctx.store.wasExpired(id)) {
+  const gone = ctx.store.goneReason(id)
+  if (gone === 'evicted-memory') {
+    throw new MockWorkerError(
+      'NOT_FOUND',
+      `Job ${id} was evicted to stay within the worker's memory budget: finished results may hold ${ctx.store.maxStoredBytes} bytes together (--max-stored-bytes) and the oldest are dropped first. Read results sooner (POST /run?wait=) or raise the budget, and submit the request again.`,
+      { details: { job_id: id, evicted: true, reason: 'memory_budget' } },
+    )
+  }
+  if (gone === 'evicted-count') {
+    throw new MockWorkerError(
+      'NOT_FOUND',
+      `Job ${id} was evicted: the worker keeps at most ${ctx.store.maxJobs} jobs and drops the oldest finished ones first. Submit the request again.`,
+      { details: { job_id: id, evicted: true, reason: 'job_limit' } },
+    )
+  }
+  if (gone === 'expired') {
     const seconds = Math.round(ctx.store.resultTtlMs / 1000)
     throw new MockWorkerError(
       'NOT_FOUND',

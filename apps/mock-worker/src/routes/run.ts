@@ -7,6 +7,7 @@ import { type WorkerContext, waitMs } from '../context.js'
 import { MockWorkerError } from '../errors.js'
 import { fingerprint } from '../fingerprint.js'
 import { isTerminal, type Job, jobPollUrl } from '../job.js'
+import { valuesBytes } from '../job-bytes.js'
 import { sendEnvelope } from '../transport.js'
 import { envelopeResponses, zRunHeaders, zWaitQuery } from './schemas.js'
 
@@ -44,7 +45,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     if (job === undefined) {
       ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
       const prepared = ctx.engine.prepare(inputs)
-      job = ctx.store.submit(prepared, key, print).job
+      job = ctx.store.submit(prepared, key, print, valuesBytes(inputs)).job
       if (job.fingerprint !== print) throw idempotencyConflict(key, job)
       await ctx.store.waitFor(job, (j) => j.admitted, ctx.admissionTimeoutMs)
     }

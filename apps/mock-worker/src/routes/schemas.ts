@@ -22,7 +22,13 @@ export const zHealth = z.object({
   engine: z.enum(['echo', 'comfyui']),
   transports: z.array(z.string()),
   accepting: z.boolean(),
-  jobs: z.object({ jobs: z.number(), running: z.number(), queued: z.number() }),
+  jobs: z.object({
+    jobs: z.number(),
+    running: z.number(),
+    queued: z.number(),
+    activeBytes: z.number().describe('payload bytes held by the inputs of unfinished jobs'),
+    storedBytes: z.number().describe('payload bytes held by finished results (<= max stored bytes)'),
+  }),
   detail: z.string().optional(),
 })
 
@@ -31,7 +37,7 @@ export const envelopeResponses = {
   202: zJobEnvelopeWire.describe('accepted, not finished: poll poll_url'),
   400: zErrorBody.describe('bad request; error.message names the field'),
   401: zErrorBody.describe('missing or wrong bearer token'),
-  404: zErrorBody.describe('unknown or expired job'),
+  404: zErrorBody.describe('unknown, expired or evicted job'),
   413: zErrorBody.describe('body larger than the limit'),
   503: zErrorBody.describe('queue full or shutting down'),
 }
