@@ -102,6 +102,32 @@ describe('frontend extension glue (fake app/api)', () => {
     expect(JSON.stringify(extension.menuCommands)).toContain('comfyRemote.deployWorkflow')
   })
 
+  it('listens for comfy-remote.deploy from setup (api.ts drops custom message types nobody registered)', () => {
+    expect(listeners.get('comfy-remote.deploy')).toHaveLength(1)
+  })
+
+  it('Remote API inside a subgraph: status for execution id "30:12" is drawn on that node only', () => {
+    class RemoteApi {}
+    extension.beforeRegisterNodeDef?.(RemoteApi, { name: 'ComfyRemoteNode' }, {})
+    const draw = (RemoteApi.prototype as { onDrawForeground(this: unknown, ctx: unknown): void })
+      .onDrawForeground
+    const inner = { id: 12, comfyClass: 'ComfyRemoteNode', size: [200, 100], setDirtyCanvas() {} }
+    const rootTwin = node(12, 'ComfyRemoteNode', { url: '' })
+    Object.assign(node(30, 'Subgraph', {}), {
+      subgraph: { getNodeById: (id: unknown) => (String(id) === '12' ? inner : null) },
+    })
+    emit('execution_start', { prompt_id: 'p' })
+    emit('progress_text', { nodeId: '30:12', text: 'inner job running' })
+    emit('progress', { node: '30:12', value: 1, max: 4, prompt_id: 'p' })
+    const drawnOn = (n: unknown) => {
+      const drawn: string[] = []
+      draw.call(n, { save() {}, restore() {}, fillText: (t: string) => drawn.push(t) })
+      return drawn
+    }
+    expect(drawnOn(inner)).toEqual(['25% (1/4) - inner job running'])
+    expect(drawnOn(rootTwin)).toEqual([])
+  })
+
   it('Remote API: "Load inputs from endpoint" labels and types slots and fills input_names', async () => {
     class RemoteApi {}
     extension.beforeRegisterNodeDef?.(RemoteApi, { name: 'ComfyRemoteNode' }, {})

@@ -1,11 +1,11 @@
 import { api, app } from './comfy.js'
+import { onDeployMessage } from './deploy-events.js'
 import {
   applyDeployMessage,
   type DeployLogState,
   type DeployMessage,
   deployLogText,
   initialDeployLog,
-  parseDeployMessage,
 } from './deploy-log.js'
 import { buildDeployBody, DEFAULT_DEPLOY_FORM, type DeployForm } from './deploy-request.js'
 
@@ -102,23 +102,25 @@ export function openDeployDialog() {
           : 'Starting...'
     start.disabled = !state.done
   }
-  const target = api as unknown as EventTarget
-  const onMessage = (e: Event) => {
-    const msg = parseDeployMessage((e as CustomEvent).detail)
-    if (!msg) return
+  const unsubscribe = onDeployMessage((msg) => {
     if (!state) {
       if (early.length < 1000) early.push(msg)
       return
     }
     state = applyDeployMessage(state, msg)
     render()
-  }
-  target.addEventListener('comfy-remote.deploy', onMessage)
+  })
   close.onclick = () => {
-    target.removeEventListener('comfy-remote.deploy', onMessage)
+    unsubscribe()
     overlay.remove()
   }
-  copy.onclick = () => void navigator.clipboard?.writeText(state ? deployLogText(state) : '')
+  // The clipboard API is missing on plain-http LAN addresses and rejects without focus: select the log then.
+  const selectLog = () => window.getSelection()?.selectAllChildren(log)
+  copy.onclick = () => {
+    const text = state ? deployLogText(state) : ''
+    if (!navigator.clipboard?.writeText) return selectLog()
+    navigator.clipboard.writeText(text).catch(selectLog)
+  }
   start.onclick = async () => {
     start.disabled = true
     const form: DeployForm = {
@@ -132,6 +134,9 @@ export function openDeployDialog() {
       forceRebuild: inputs.forceRebuild.checked,
     }
     try {
+      if (typeof app.graphToPrompt !== 'function')
+        throw new Error('this ComfyUI frontend has no graphToPrompt')
+      // graphToPrompt() resolves to {workflow, output}; output is the API-format prompt (subgraphs flattened).
       const { output } = await app.graphToPrompt()
       const body = buildDeployBody(output as never, form)
       const res = await api.fetchApi('/comfy-remote/deploy', {

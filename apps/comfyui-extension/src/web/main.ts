@@ -1,15 +1,27 @@
 import type { ComfyExtension } from '@comfyorg/comfyui-frontend-types'
 import { app } from './comfy.js'
 import { openDeployDialog } from './deploy-dialog.js'
+import { listenForDeployMessages } from './deploy-events.js'
 import type { NodeLike } from './node-types.js'
 import { listenForRemoteStatus, patchRemoteApiNode } from './remote-api.js'
 import { patchRemoteIoNode, refreshDuplicates, watchKeyWidget } from './remote-io.js'
 import { NODE_IDS } from './slots.js'
 
+const NAME = 'comfyRemote.NodePack'
 const DEPLOY_COMMAND = 'comfyRemote.deployWorkflow'
 
+/** Runs one piece of glue; a frontend that lacks what it needs costs that feature, never the extension. */
+function guarded(what: string, fn: () => void) {
+  try {
+    fn()
+  } catch (error) {
+    console.warn(`[comfy-remote] ${what} is unavailable on this ComfyUI frontend:`, error)
+  }
+}
+
 const extension: ComfyExtension = {
-  name: 'comfyRemote.NodePack',
+  name: NAME,
+  // commands + menuCommands: the top menu (Extensions > Comfy Remote) and the command palette.
   commands: [
     {
       id: DEPLOY_COMMAND,
@@ -20,22 +32,27 @@ const extension: ComfyExtension = {
   ],
   menuCommands: [{ path: ['Extensions', 'Comfy Remote'], commands: [DEPLOY_COMMAND] }],
   setup() {
-    listenForRemoteStatus()
+    guarded('live Remote API status', listenForRemoteStatus)
+    guarded('the deploy log', listenForDeployMessages)
   },
   beforeRegisterNodeDef(nodeType, nodeData) {
-    const id = (nodeData as { name?: string }).name
-    if (id === NODE_IDS.api) patchRemoteApiNode(nodeType)
-    if (id === NODE_IDS.input || id === NODE_IDS.output) patchRemoteIoNode(nodeType)
+    const id = (nodeData as { name?: string } | undefined)?.name
+    if (id === NODE_IDS.api) guarded('the Remote API node menu', () => patchRemoteApiNode(nodeType))
+    if (id === NODE_IDS.input || id === NODE_IDS.output)
+      guarded('duplicate key warnings', () => patchRemoteIoNode(nodeType))
   },
   nodeCreated(node) {
-    watchKeyWidget(node as unknown as NodeLike)
+    guarded('duplicate key warnings', () => watchKeyWidget(node as unknown as NodeLike))
   },
   afterConfigureGraph() {
-    refreshDuplicates()
+    guarded('duplicate key warnings', refreshDuplicates)
   },
+  // Canvas right-click menu on frontends with the getCanvasMenuItems hook; older ones ignore the key and
+  // keep the top-menu command. (Node menus use the prototype's getExtraMenuOptions, which every era calls.)
   getCanvasMenuItems() {
     return [null, { content: 'Deploy this workflow to Modal', callback: openDeployDialog }]
   },
 }
 
-app.registerExtension(extension)
+if (typeof app?.registerExtension === 'function') app.registerExtension(extension)
+else console.error('[comfy-remote] /scripts/app.js has no app.registerExtension: the extension is not loaded')

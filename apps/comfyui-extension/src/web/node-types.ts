@@ -23,6 +23,8 @@ export interface NodeLike {
   properties?: Record<string, unknown>
   addInput?(name: string, type: string): unknown
   setDirtyCanvas?(fg: boolean, bg?: boolean): void
+  /** Set on subgraph nodes (frontends with subgraphs): the graph inside. */
+  subgraph?: GraphLike
 }
 
 export interface GraphLike {

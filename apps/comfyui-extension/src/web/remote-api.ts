@@ -1,39 +1,49 @@
-import { api, app } from './comfy.js'
+import { api } from './comfy.js'
 import { clipLine, formatProgress } from './format.js'
+import { nodeByExecutionId } from './graph.js'
 import { classOf, drawNote, type NodeLike, type SlotLike, widget } from './node-types.js'
 import { inputNamesText, parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
 import { NODE_IDS } from './slots.js'
 import { toast } from './toast.js'
 
-/** Latest status text per Remote API node id (from progress_text / progress websocket messages). */
-const statusByNode = new Map<string, string>()
+/**
+ * Latest status text per Remote API node (from progress_text / progress websocket messages). Keyed by the
+ * node object: a node inside a subgraph can have the same local id as a root node.
+ */
+const statusByNode = new Map<NodeLike, string>()
 
+/** The Remote API node an execution id names (`"7"`, or `"12:7"` inside a subgraph), else null. */
 function remoteApiNode(nodeId: unknown): NodeLike | null {
-  if (typeof nodeId !== 'string' && typeof nodeId !== 'number') return null
-  const node = (app.graph as unknown as { getNodeById?(id: unknown): NodeLike | null })?.getNodeById?.(nodeId)
+  const node = nodeByExecutionId(nodeId)
   return node && classOf(node) === NODE_IDS.api ? node : null
 }
 
-function setStatus(nodeId: unknown, text: string) {
-  const node = remoteApiNode(nodeId)
-  if (!node) return
-  statusByNode.set(String(node.id), clipLine(text, 80))
+function setStatus(node: NodeLike, text: string) {
+  statusByNode.set(node, clipLine(text, 80))
   node.setDirtyCanvas?.(true, false)
 }
 
 /** Subscribes to ComfyUI's progress messages once (called from the extension's setup). */
 export function listenForRemoteStatus() {
   const target = api as unknown as EventTarget
+  // progress_text: {nodeId, text} decoded from the binary frame (type 3) by api.ts.
   target.addEventListener('progress_text', (e) => {
-    const d = (e as CustomEvent).detail as { nodeId?: unknown; text?: unknown } | undefined
-    if (d && typeof d.text === 'string') setStatus(d.nodeId, d.text)
+    const d = (e as CustomEvent).detail as { nodeId?: unknown; text?: unknown } | null | undefined
+    const node = remoteApiNode(d?.nodeId)
+    if (node && typeof d?.text === 'string') setStatus(node, d.text)
   })
+  // progress: the server's {value, max, prompt_id, node} as it came over the websocket.
   target.addEventListener('progress', (e) => {
-    const d = (e as CustomEvent).detail as { node?: unknown; value?: unknown; max?: unknown } | undefined
+    const d = (e as CustomEvent).detail as
+      | { node?: unknown; value?: unknown; max?: unknown }
+      | null
+      | undefined
     if (!d || typeof d.value !== 'number' || typeof d.max !== 'number') return
-    const prev = statusByNode.get(String(d.node)) ?? ''
+    const node = remoteApiNode(d.node)
+    if (!node) return
+    const prev = statusByNode.get(node) ?? ''
     const message = prev.replace(/^\d+%( \(\d+\/\d+\))?( - )?/, '')
-    setStatus(d.node, formatProgress(d.value, d.max, message))
+    setStatus(node, formatProgress(d.value, d.max, message))
   })
   target.addEventListener('execution_start', () => statusByNode.clear())
 }
@@ -105,7 +115,7 @@ export function patchRemoteApiNode(nodeType: { prototype: unknown }) {
   const draw = proto.onDrawForeground
   proto.onDrawForeground = function (ctx, ...rest) {
     const r = draw?.call(this, ctx, ...rest)
-    const text = statusByNode.get(String(this.id))
+    const text = statusByNode.get(this)
     if (text) drawNote(ctx, this, text, '#9ad')
     return r
   }

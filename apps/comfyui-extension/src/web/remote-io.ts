@@ -1,5 +1,6 @@
 import { app } from './comfy.js'
 import { type DuplicateKey, duplicateWarningFor, findDuplicateKeys } from './duplicates.js'
+import { rootGraph } from './graph.js'
 import { classOf, drawNote, graphNodes, type NodeLike, widget } from './node-types.js'
 import { NODE_IDS } from './slots.js'
 import { toast } from './toast.js'
@@ -9,7 +10,7 @@ let lastWarned = ''
 
 /** Recomputes duplicate Remote Input/Output keys over the whole graph; toasts once per new problem. */
 export function refreshDuplicates() {
-  const nodes = graphNodes(app.graph as never)
+  const nodes = graphNodes(rootGraph())
     .filter((n) => classOf(n) === NODE_IDS.input || classOf(n) === NODE_IDS.output)
     .map((n) => ({
       id: n.id,

@@ -1,0 +1,218 @@
+import { execFile, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PACK_DIR } from './helpers/bridge.js'
+
+/**
+ * Real-browser smoke test: headless Chromium loads the BUILT web/js/comfy-remote.js next to a small fake of
+ * the ComfyUI frontend (test/fixtures/web-browser/frontend.js, written from Comfy-Org/ComfyUI_frontend) in
+ * two eras, and the page reports errors, warnings and what the extension did. Debian package: chromium.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const BUNDLE = join(PACK_DIR, 'web', 'js', 'comfy-remote.js')
+const FIXTURES = join(PACK_DIR, 'test', 'fixtures', 'web-browser')
+const hasChromium = existsSync(CHROMIUM)
+
+interface Report {
+  era: string
+  done?: boolean
+  errors: string[]
+  warnings: string[]
+  logs: string[]
+  toasts: { severity: string; summary: string; detail: string }[]
+  steps: Record<string, unknown>
+}
+
+const schemaQueries: string[] = []
+const deployBodies: unknown[] = []
+let server: Server
+let origin = ''
+const profiles: string[] = []
+
+const SCHEMA = {
+  schema: {
+    inputs: [
+      { name: 'image', type: 'IMAGE', required: true },
+      { name: 'seed', type: 'INT', required: false },
+    ],
+    outputs: [{ name: 'result', type: 'IMAGE' }],
+    transports: ['json', 'binary'],
+  },
+}
+
+function serve(path: string, method: string, body: string): [number, string, string] {
+  const js = 'text/javascript'
+  if (path === '/')
+    return [
+      200,
+      'text/html',
+      '<!doctype html><pre id="report"></pre><script type="module" src="/harness.js"></script>',
+    ]
+  if (path === '/harness.js' || path === '/frontend.js')
+    return [200, js, readFileSync(join(FIXTURES, path.slice(1)), 'utf8')]
+  // The shims the real frontend build emits for src/scripts/{app,api}.ts (build/plugins/comfyAPIPlugin.ts).
+  if (path === '/scripts/app.js') return [200, js, 'export const app = window.comfyAPI.app.app;\n']
+  if (path === '/scripts/api.js') return [200, js, 'export const api = window.comfyAPI.api.api;\n']
+  if (path === '/extensions/comfy-remote/js/comfy-remote.js') return [200, js, readFileSync(BUNDLE, 'utf8')]
+  if (path === '/api/comfy-remote/schema' && method === 'GET')
+    return [200, 'application/json', JSON.stringify(SCHEMA)]
+  if (path === '/api/comfy-remote/deploy' && method === 'POST') {
+    deployBodies.push(JSON.parse(body))
+    return [200, 'application/json', JSON.stringify({ deployId: 'dep-1' })]
+  }
+  return [404, 'text/plain', 'not found']
+}
+
+beforeAll(async () => {
+  if (!hasChromium) return
+  if (!existsSync(BUNDLE))
+    throw new Error(`${BUNDLE} is missing: run "pnpm --filter @comfy-remote/comfyui-extension build" first`)
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x')
+      if (url.pathname === '/api/comfy-remote/schema') schemaQueries.push(url.search)
+      const [status, type, text] = serve(url.pathname, req.method ?? 'GET', Buffer.concat(chunks).toString())
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(text)
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  for (const dir of profiles) rmSync(dir, { recursive: true, force: true })
+  if (server) await new Promise((r) => server.close(r))
+})
+
+/** Loads the page in headless Chromium and returns the page's report (from --dump-dom). */
+function runPage(era: string): Promise<Report> {
+  const profile = mkdtempSync(join(tmpdir(), 'cr-chromium-'))
+  profiles.push(profile)
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-dev-shm-usage',
+    `--user-data-dir=${profile}`,
+    '--virtual-time-budget=20000',
+    '--dump-dom',
+    `${origin}/?era=${era}`,
+  ]
+  return new Promise((resolve, reject) => {
+    execFile(
+      CHROMIUM,
+      args,
+      { timeout: 40_000, maxBuffer: 16 << 20, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const m = /<pre id="report">([A-Za-z0-9+/=]+)<\/pre>/.exec(stdout)
+        if (!m?.[1]) {
+          reject(
+            new Error(
+              `no report from chromium (${error?.message ?? 'exit 0'}): ${stdout.slice(0, 500)} ${stderr.slice(-1500)}`,
+            ),
+          )
+          return
+        }
+        resolve(JSON.parse(Buffer.from(m[1], 'base64').toString('utf8')) as Report)
+      },
+    )
+  })
+}
+
+const hasPython = spawnSync('python3', ['--version']).status === 0
+
+/** The pack's own Python turns the captured POST body into the bridge request (routes.deploy_request_from_body). */
+function pythonDeployRequest(body: unknown): Record<string, unknown> {
+  const code = [
+    'import json, sys',
+    'from comfy_remote.routes import deploy_request_from_body',
+    'print(json.dumps(deploy_request_from_body(json.loads(sys.stdin.read()))))',
+  ].join('\n')
+  const r = spawnSync('python3', ['-c', code], {
+    cwd: PACK_DIR,
+    input: JSON.stringify(body),
+    encoding: 'utf8',
+    timeout: 20_000,
+  })
+  if (r.error || r.status !== 0)
+    throw new Error(`routes.deploy_request_from_body refused the body: ${r.stderr}`)
+  return JSON.parse(r.stdout) as Record<string, unknown>
+}
+
+describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake ComfyUI frontend)', () => {
+  for (const era of ['legacy', 'current'] as const) {
+    it(`${era} frontend: loads, registers and works with no page errors`, async () => {
+      const before = deployBodies.length
+      const report = await runPage(era)
+      expect(report.done).toBe(true)
+      expect(report.errors).toEqual([])
+      // No "Unhandled message ... Unknown message type comfy-remote.deploy", no deprecated app.graph reads.
+      expect(report.warnings).toEqual([])
+      const s = report.steps
+      expect(s.registered).toEqual([
+        {
+          name: 'comfyRemote.NodePack',
+          commands: ['comfyRemote.deployWorkflow'],
+          menus: ['Extensions/Comfy Remote'],
+        },
+      ])
+      expect(s.duplicateDrawn).toEqual(['Remote Output key "result" is also used by #3: rename one of them.'])
+      const dupNotes = era === 'current' ? report.toasts.map((t) => t.detail) : report.logs
+      expect(dupNotes.join('\n')).toContain('output "result": nodes #2, #3')
+      expect(s.status).toEqual({ root: ['root: queued'], inner: ['30% (3/10) - inner: sampling'] })
+      expect((s.nodeMenu as string[]).filter((c) => c === 'Load inputs from endpoint')).toHaveLength(1)
+      expect(s.nodeMenu).toContain('Bypass')
+      expect(schemaQueries.at(-1)).toBe('?url=https%3A%2F%2Fme--app.modal.run')
+      const second = era === 'legacy' ? 'input_2_$remote_inputs_ag$' : 'remote_inputs.input1'
+      const first = era === 'legacy' ? 'input_1_$remote_inputs_ag$' : 'remote_inputs.input0'
+      expect(s.inputs).toEqual([
+        { name: first, type: 'IMAGE', label: 'image' },
+        { name: second, type: 'INT', label: 'seed (optional)' },
+      ])
+      expect(s.inputNames).toBe('image, seed')
+      expect(s.canvasMenu).toEqual(era === 'current' ? ['Deploy this workflow to Modal'] : [])
+      expect(s.deploy).toEqual({
+        status: 'Live at https://me--my-flow.modal.run',
+        log: ['rendering project', '[1/2] modal deploy', 'Deployed: https://me--my-flow.modal.run'],
+      })
+      expect(s.dialogClosed).toBe(true)
+      expect(s.afterRemoveDrawn).toEqual([])
+
+      expect(deployBodies.length).toBe(before + 1)
+      const body = deployBodies.at(-1) as Record<string, unknown>
+      expect(body).toMatchObject({
+        appName: 'my-flow',
+        gpu: 'H100',
+        pipPackages: ['einops', 'kornia'],
+        aptPackages: [],
+        dryRun: true,
+        cleanBuild: false,
+        forceRebuild: false,
+        deploy: true,
+      })
+      expect(Object.keys(body.workflow as object).sort()).toEqual(['1', '2', '3', '4', '5:1'])
+      if (hasPython) {
+        expect(pythonDeployRequest(body)).toMatchObject({
+          op: 'deploy',
+          appName: 'my-flow',
+          gpu: 'H100',
+          pipPackages: ['einops', 'kornia'],
+          dryRun: true,
+          deploy: true,
+          workflow: body.workflow,
+        })
+      }
+    }, 60_000)
+  }
+})
