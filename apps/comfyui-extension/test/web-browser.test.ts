@@ -186,6 +186,7 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
         status: 'Live at https://me--my-flow.modal.run',
         log: ['rendering project', '[1/2] modal deploy', 'Deployed: https://me--my-flow.modal.run'],
       })
+      expect(s.dialogs).toBe(1)
       expect(s.dialogClosed).toBe(true)
       expect(s.afterRemoveDrawn).toEqual([])
 

@@ -28,11 +28,15 @@ function field(label: string, input: HTMLInputElement | HTMLTextAreaElement) {
   return row
 }
 
+const DIALOG_ID = 'comfy-remote-deploy-dialog'
+
 /** "Deploy this workflow to Modal": form -> POST /comfy-remote/deploy -> live log from websocket messages. */
 export function openDeployDialog() {
+  // The command palette, the top menu and the canvas menu can all open it: keep one dialog (and one log).
+  if (document.getElementById(DIALOG_ID)) return
   const overlay = el(
     'div',
-    {},
+    { id: DIALOG_ID },
     'position:fixed;inset:0;background:#0008;z-index:10000;display:flex;align-items:center;justify-content:center',
   )
   const box = el(
