@@ -63,13 +63,49 @@ function excerpt(text: string): string {
   return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat
 }
 
+/** The declared length of an unencoded body, when it is a plain byte count. */
+function declaredLength(response: Response): number | undefined {
+  const encoding = response.headers.get('content-encoding')
+  if (encoding !== null && encoding.toLowerCase() !== 'identity') return undefined
+  const raw = response.headers.get('content-length')
+  if (raw === null || !/^[0-9]{1,15}$/.test(raw.trim())) return undefined
+  return Number(raw)
+}
+
 /**
- * Reads a response body once: multipart as bytes (values become views into them), anything else as
- * text (no intermediate byte copy next to the string).
+ * Reads a body of a declared length straight into one buffer of that size, chunk by chunk: peak
+ * memory is the body plus one chunk (`arrayBuffer()` holds every chunk and then their concatenation,
+ * twice the body). More bytes than declared: the rest is appended (one more copy, never lost).
+ */
+async function readDeclared(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+  let out = new Uint8Array(length)
+  let offset = 0
+  const reader = body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    if (offset + value.byteLength > out.byteLength) {
+      const grown = new Uint8Array(Math.max(out.byteLength * 2, offset + value.byteLength))
+      grown.set(out.subarray(0, offset))
+      out = grown
+    }
+    out.set(value, offset)
+    offset += value.byteLength
+  }
+  return offset === out.byteLength ? out : out.subarray(0, offset)
+}
+
+/**
+ * Reads a response body once: multipart as bytes (values become views into them; read into one
+ * buffer of the declared length when there is one), anything else as text (no intermediate byte copy
+ * next to the string).
  */
 export async function readBody(response: Response): Promise<Uint8Array | string> {
-  if (isMultipartContentType(response.headers.get('content-type')))
+  if (isMultipartContentType(response.headers.get('content-type'))) {
+    const length = declaredLength(response)
+    if (length !== undefined && response.body !== null) return readDeclared(response.body, length)
     return new Uint8Array(await response.arrayBuffer())
+  }
   return await response.text()
 }
 
