@@ -1,6 +1,8 @@
-import { decodeMultipart, encodeMultipart, serializeJson } from '@comfy-remote/protocol'
+import { Readable } from 'node:stream'
+import { decodeMultipart, encodeMultipartChunks, serializeJson } from '@comfy-remote/protocol'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { WireEnvelope } from './job.js'
+import { type BodyStream, readRequestBody } from './read-body.js'
 
 export const TRANSPORTS = ['json', 'multipart'] as const
 const MULTIPART = 'multipart/form-data'
@@ -31,21 +33,16 @@ export function chooseTransport(accept: string | undefined, hasValues: boolean):
   return hasValues || !jsonOk ? 'multipart' : 'json'
 }
 
-/** Buffer multipart/form-data bodies (within the body limit) and decode them with the protocol. */
+/**
+ * Read multipart/form-data bodies (within the body limit) into one buffer and decode them with the
+ * protocol: values are views into that buffer (see read-body.ts).
+ */
 export function registerMultipartParser(app: FastifyInstance, bodyLimit: number): void {
-  app.addContentTypeParser(MULTIPART, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    try {
-      const bytes = body as Buffer
-      done(
-        null,
-        decodeMultipart(
-          new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-          String(request.headers['content-type']),
-        ),
-      )
-    } catch (error) {
-      done(error as Error, undefined)
-    }
+  app.addContentTypeParser(MULTIPART, async (request: FastifyRequest, payload: BodyStream) => {
+    const bytes = await readRequestBody(payload, request.headers['content-length'], bodyLimit)
+    // A single chunk may be a view into a shared socket buffer: decode from a copy of it then.
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
+    return decodeMultipart(own, String(request.headers['content-type']))
   })
 }
 
@@ -64,9 +61,10 @@ export async function sendEnvelope(
 ): Promise<FastifyReply> {
   reply.code(statusCode)
   if (chooseTransport(request.headers.accept, envelope.outputs !== undefined) === 'multipart') {
-    const { body, contentType } = encodeMultipart(envelope)
-    const bytes = body instanceof Uint8Array ? body : new Uint8Array(await (body as Blob).arrayBuffer())
-    return reply.type(contentType).send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    // The pieces in order, payloads not copied (a joined body would be one more copy of every output).
+    const { chunks, contentType, byteLength } = encodeMultipartChunks(envelope)
+    reply.header('content-length', byteLength)
+    return reply.type(contentType).send(Readable.from(chunks, { objectMode: false }))
   }
   let text: string
   const cached = cache === undefined ? undefined : jsonCache.get(cache.key)
