@@ -167,9 +167,15 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
           menus: ['Extensions/Comfy Remote'],
         },
       ])
-      expect(s.duplicateDrawn).toEqual(['Remote Output key "result" is also used by #3: rename one of them.'])
+      // Inside subgraph #5, Remote Output #2 runs as "5:2" (graphToPrompt flattens subgraphs).
+      expect(s.duplicateDrawn).toEqual([
+        'Remote Output key "result" is also used by #3, #5:2: rename one of them.',
+      ])
+      expect(s.innerDuplicateDrawn).toEqual([
+        'Remote Output key "result" is also used by #2, #3: rename one of them.',
+      ])
       const dupNotes = era === 'current' ? report.toasts.map((t) => t.detail) : report.logs
-      expect(dupNotes.join('\n')).toContain('output "result": nodes #2, #3')
+      expect(dupNotes.join('\n')).toContain('output "result": nodes #2, #3, #5:2')
       expect(s.status).toEqual({ root: ['root: queued'], inner: ['30% (3/10) - inner: sampling'] })
       expect((s.nodeMenu as string[]).filter((c) => c === 'Load inputs from endpoint')).toHaveLength(1)
       expect(s.nodeMenu).toContain('Bypass')
@@ -188,7 +194,9 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
       })
       expect(s.dialogs).toBe(1)
       expect(s.dialogClosed).toBe(true)
-      expect(s.afterRemoveDrawn).toEqual([])
+      expect(s.afterRemoveDrawn).toEqual([
+        'Remote Output key "result" is also used by #5:2: rename one of them.',
+      ])
 
       expect(deployBodies.length).toBe(before + 1)
       const body = deployBodies.at(-1) as Record<string, unknown>
@@ -202,7 +210,7 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
         forceRebuild: false,
         deploy: true,
       })
-      expect(Object.keys(body.workflow as object).sort()).toEqual(['1', '2', '3', '4', '5:1'])
+      expect(Object.keys(body.workflow as object).sort()).toEqual(['1', '2', '3', '4', '5:1', '5:2'])
       if (hasPython) {
         expect(pythonDeployRequest(body)).toMatchObject({
           op: 'deploy',

@@ -45,6 +45,29 @@ export function graphNodes(graph: GraphLike | undefined | null): NodeLike[] {
   return graph?.nodes ?? graph?._nodes ?? []
 }
 
+/** A node as `graphToPrompt` places it: its execution id and whether it (and every enclosing subgraph) runs. */
+export interface PlacedNode {
+  node: NodeLike
+  id: string
+  active: boolean
+}
+
+const MAX_DEPTH = 16
+
+/** Every node reachable from `graph`, subgraphs flattened (`"12:5"`); muted (2) and bypassed (4) mark inactive. */
+export function flattenGraph(graph: GraphLike | null, prefix = '', active = true, depth = 0): PlacedNode[] {
+  const out: PlacedNode[] = []
+  for (const node of graphNodes(graph)) {
+    const id = `${prefix}${node.id}`
+    const on = active && node.mode !== 2 && node.mode !== 4
+    // A subgraph node is not itself in the prompt; its contents are (bounded, in case of a cycle).
+    if (node.subgraph) {
+      if (depth < MAX_DEPTH) out.push(...flattenGraph(node.subgraph, `${id}:`, on, depth + 1))
+    } else out.push({ node, id, active: on })
+  }
+  return out
+}
+
 /** Draws one line of text under a node's body (canvas renderer). */
 export function drawNote(
   ctx: CanvasRenderingContext2D,

@@ -1,24 +1,34 @@
 import { app } from './comfy.js'
 import { type DuplicateKey, duplicateWarningFor, findDuplicateKeys } from './duplicates.js'
 import { rootGraph } from './graph.js'
-import { classOf, drawNote, graphNodes, type NodeLike, widget } from './node-types.js'
+import { classOf, drawNote, flattenGraph, type NodeLike, widget } from './node-types.js'
 import { NODE_IDS } from './slots.js'
 import { toast } from './toast.js'
 
 let duplicates: DuplicateKey[] = []
 let lastWarned = ''
+/** Execution ids of each Remote Input/Output (a node inside a subgraph used twice has two). */
+let idsByNode = new Map<NodeLike, string[]>()
 
-/** Recomputes duplicate Remote Input/Output keys over the whole graph; toasts once per new problem. */
+/**
+ * Recomputes duplicate Remote Input/Output keys over the graph as graphToPrompt flattens it (subgraph
+ * contents included, muted/bypassed ones and those inside muted/bypassed subgraphs left out); toasts once
+ * per new problem.
+ */
 export function refreshDuplicates() {
-  const nodes = graphNodes(rootGraph())
-    .filter((n) => classOf(n) === NODE_IDS.input || classOf(n) === NODE_IDS.output)
-    .map((n) => ({
-      id: n.id,
-      type: classOf(n),
-      key: String(widget(n, 'key')?.value ?? ''),
-      mode: n.mode ?? 0,
-    }))
-  duplicates = findDuplicateKeys(nodes)
+  const placed = flattenGraph(rootGraph()).filter(
+    (p) => classOf(p.node) === NODE_IDS.input || classOf(p.node) === NODE_IDS.output,
+  )
+  idsByNode = new Map()
+  for (const p of placed) idsByNode.set(p.node, [...(idsByNode.get(p.node) ?? []), p.id])
+  duplicates = findDuplicateKeys(
+    placed.map((p) => ({
+      id: p.id,
+      type: classOf(p.node),
+      key: String(widget(p.node, 'key')?.value ?? ''),
+      mode: p.active ? 0 : 2,
+    })),
+  )
   const signature = duplicates.map((d) => `${d.kind}:${d.key}:${d.nodeIds.join(',')}`).join('|')
   if (signature && signature !== lastWarned) {
     const text = duplicates.map(
@@ -44,11 +54,13 @@ export function patchRemoteIoNode(nodeType: { prototype: unknown }) {
   const draw = proto.onDrawForeground
   proto.onDrawForeground = function (ctx, ...rest) {
     const r = draw?.call(this, ctx, ...rest)
-    const warning = duplicateWarningFor(
-      { id: this.id, type: classOf(this), key: String(widget(this, 'key')?.value ?? '') },
-      duplicates,
-    )
-    if (warning) drawNote(ctx, this, warning, '#f66')
+    const key = String(widget(this, 'key')?.value ?? '')
+    for (const id of idsByNode.get(this) ?? [String(this.id)]) {
+      const warning = duplicateWarningFor({ id, type: classOf(this), key }, duplicates)
+      if (!warning) continue
+      drawNote(ctx, this, warning, '#f66')
+      break
+    }
     return r
   }
   const removed = proto.onRemoved
