@@ -154,6 +154,7 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
   for (const era of ['legacy', 'current'] as const) {
     it(`${era} frontend: loads, registers and works with no page errors`, async () => {
       const before = deployBodies.length
+      schemaQueries.length = 0
       const report = await runPage(era)
       expect(report.done).toBe(true)
       expect(report.errors).toEqual([])
@@ -163,7 +164,7 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
       expect(s.registered).toEqual([
         {
           name: 'comfyRemote.NodePack',
-          commands: ['comfyRemote.deployWorkflow'],
+          commands: ['comfyRemote.deployWorkflow', 'comfyRemote.loadInputsFromEndpoint'],
           menus: ['Extensions/Comfy Remote'],
         },
       ])
@@ -179,7 +180,7 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
       expect(s.status).toEqual({ root: ['root: queued'], inner: ['30% (3/10) - inner: sampling'] })
       expect((s.nodeMenu as string[]).filter((c) => c === 'Load inputs from endpoint')).toHaveLength(1)
       expect(s.nodeMenu).toContain('Bypass')
-      expect(schemaQueries.at(-1)).toBe('?url=https%3A%2F%2Fme--app.modal.run')
+      expect(schemaQueries).toContain('?url=https%3A%2F%2Fme--app.modal.run')
       const second = era === 'legacy' ? 'input_2_$remote_inputs_ag$' : 'remote_inputs.input1'
       const first = era === 'legacy' ? 'input_1_$remote_inputs_ag$' : 'remote_inputs.input0'
       expect(s.inputs).toEqual([
@@ -187,6 +188,9 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
         { name: second, type: 'INT', label: 'seed (optional)' },
       ])
       expect(s.inputNames).toBe('image, seed')
+      expect(s.toolbox).toEqual([['comfyRemote.loadInputsFromEndpoint'], []])
+      expect(s.selectionInputNames).toBe('image, seed')
+      expect(schemaQueries).toContain('?url=https%3A%2F%2Finner--app.modal.run')
       expect(s.canvasMenu).toEqual(era === 'current' ? ['Deploy this workflow to Modal'] : [])
       expect(s.deploy).toEqual({
         status: 'Live at https://me--my-flow.modal.run',

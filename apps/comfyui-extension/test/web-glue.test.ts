@@ -98,7 +98,10 @@ describe('frontend extension glue (fake app/api)', () => {
   it('registers a namespaced extension with the deploy command and menu', () => {
     expect(extension.name).toMatch(/^comfyRemote\./)
     const commands = extension.commands as unknown as { id: string; label: string }[]
-    expect(commands.map((c) => c.id)).toEqual(['comfyRemote.deployWorkflow'])
+    expect(commands.map((c) => c.id)).toEqual([
+      'comfyRemote.deployWorkflow',
+      'comfyRemote.loadInputsFromEndpoint',
+    ])
     expect(JSON.stringify(extension.menuCommands)).toContain('comfyRemote.deployWorkflow')
   })
 

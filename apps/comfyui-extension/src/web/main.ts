@@ -3,12 +3,13 @@ import { app } from './comfy.js'
 import { openDeployDialog } from './deploy-dialog.js'
 import { listenForDeployMessages } from './deploy-events.js'
 import type { NodeLike } from './node-types.js'
-import { listenForRemoteStatus, patchRemoteApiNode } from './remote-api.js'
+import { listenForRemoteStatus, loadInputsForSelection, patchRemoteApiNode } from './remote-api.js'
 import { patchRemoteIoNode, refreshDuplicates, watchKeyWidget } from './remote-io.js'
 import { NODE_IDS } from './slots.js'
 
 const NAME = 'comfyRemote.NodePack'
 const DEPLOY_COMMAND = 'comfyRemote.deployWorkflow'
+const LOAD_INPUTS_COMMAND = 'comfyRemote.loadInputsFromEndpoint'
 
 /** Runs one piece of glue; a frontend that lacks what it needs costs that feature, never the extension. */
 function guarded(what: string, fn: () => void) {
@@ -28,6 +29,12 @@ const extension: ComfyExtension = {
       label: 'Deploy this workflow to Modal',
       icon: 'pi pi-cloud-upload',
       function: openDeployDialog,
+    },
+    {
+      id: LOAD_INPUTS_COMMAND,
+      label: 'Load Remote API inputs from endpoint',
+      icon: 'pi pi-download',
+      function: loadInputsForSelection,
     },
   ],
   menuCommands: [{ path: ['Extensions', 'Comfy Remote'], commands: [DEPLOY_COMMAND] }],
@@ -49,6 +56,11 @@ const extension: ComfyExtension = {
   },
   // Canvas right-click menu on frontends with the getCanvasMenuItems hook; older ones ignore the key and
   // keep the top-menu command. (Node menus use the prototype's getExtraMenuOptions, which every era calls.)
+  // Selection toolbox (current frontends): the load-inputs button when a Remote API node is selected.
+  getSelectionToolboxCommands(item) {
+    const cls = (item as unknown as NodeLike | null)?.comfyClass ?? (item as unknown as NodeLike | null)?.type
+    return cls === NODE_IDS.api ? [LOAD_INPUTS_COMMAND] : []
+  },
   getCanvasMenuItems() {
     return [null, { content: 'Deploy this workflow to Modal', callback: openDeployDialog }]
   },

@@ -1,4 +1,4 @@
-import { api } from './comfy.js'
+import { api, app } from './comfy.js'
 import { clipLine, formatProgress } from './format.js'
 import { nodeByExecutionId } from './graph.js'
 import { classOf, drawNote, type NodeLike, type SlotLike, widget } from './node-types.js'
@@ -125,4 +125,29 @@ export function patchRemoteApiNode(nodeType: { prototype: unknown }) {
     options.push({ content: 'Load inputs from endpoint', callback: () => void loadInputsFromEndpoint(this) })
     return r
   }
+}
+
+/** The Remote API nodes selected on the canvas (`selectedItems` on current frontends, `selected_nodes` before). */
+export function selectedRemoteApiNodes(): NodeLike[] {
+  const canvas = (app as unknown as { canvas?: { selectedItems?: Set<unknown>; selected_nodes?: object } })
+    .canvas
+  const items = canvas?.selectedItems
+    ? [...canvas.selectedItems]
+    : Object.values((canvas?.selected_nodes ?? {}) as Record<string, unknown>)
+  return items.filter(
+    (n): n is NodeLike => typeof n === 'object' && n !== null && classOf(n as NodeLike) === NODE_IDS.api,
+  )
+}
+
+/**
+ * Command "Load inputs from endpoint" for the selected Remote API node(s): the same action as the node
+ * menu item, reachable from the command palette and the selection toolbox (where node menus differ).
+ */
+export async function loadInputsForSelection(): Promise<void> {
+  const nodes = selectedRemoteApiNodes()
+  if (nodes.length === 0) {
+    toast('warn', 'Remote API', 'Select a Remote API node first, then load its inputs.')
+    return
+  }
+  for (const node of nodes) await loadInputsFromEndpoint(node)
 }
