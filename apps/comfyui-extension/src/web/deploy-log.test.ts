@@ -101,17 +101,24 @@ describe('deploy request', () => {
   it.each([
     [{}, /empty.*Remote Output/],
     [{ '1': { class_type: 'KSampler' } }, /no Remote Output/],
-    [{ ...prompt, '3': { class_type: 'ComfyRemoteModalDeployment' } }, /Modal Deployment node/],
+    [{ '3': { class_type: 'ComfyRemoteModalDeployment' } }, /empty.*Remote Output/],
   ])('rejects unusable workflows (%#)', (p, message) => {
     expect(() => buildDeployBody(p as never, DEFAULT_DEPLOY_FORM)).toThrow(message)
+  })
+
+  it('leaves Modal Deployment nodes out of the deployed workflow, as the Python route does', () => {
+    const withDeploy = { ...prompt, '3': { class_type: 'ComfyRemoteModalDeployment', inputs: {} } }
+    expect(buildDeployBody(withDeploy, DEFAULT_DEPLOY_FORM).workflow).toEqual(prompt)
   })
 
   it.each([
     ['ok-name', null],
     ['', /empty/],
     ['bad name', /may only contain/],
-    ['x'.repeat(65), /64/],
+    ['x'.repeat(63), null],
+    ['x'.repeat(64), /63/],
     ['-x', /start/],
+    ['my.app', /may only contain/],
   ])('app name %j', (name, problem) => {
     const p = appNameProblem(name)
     if (problem === null) expect(p).toBeNull()

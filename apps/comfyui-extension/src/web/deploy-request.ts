@@ -43,28 +43,30 @@ export function splitList(text: string): string[] {
     .filter(Boolean)
 }
 
-/** Modal app names: letters, digits, '-', '_', '.'; at most 64 characters. */
+/** The rule the pack's Python applies (comfy_remote/deploy.py `_APP_NAME`): letters, digits, '-', '_'; 1-63. */
 export function appNameProblem(name: string): string | null {
   if (!name.trim()) return 'App name is empty: type a name such as "my-workflow".'
-  if (name.length > 64) return 'App name is longer than 64 characters.'
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    return `App name "${name}" may only contain letters, digits, "-", "_" and "." (and start with a letter or digit).`
+  if (name.length > 63) return 'App name is longer than 63 characters.'
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) {
+    return `App name "${name}" may only contain letters, digits, "-" and "_" (and start with a letter or digit).`
   }
   return null
 }
 
 type ApiPrompt = Record<string, { class_type?: unknown; inputs?: unknown }>
 
-/** Problems that make an exported workflow unusable as a Modal app (empty list: fine). */
+/** The prompt without Modal Deployment nodes: they must not run remotely (as `strip_deploy_nodes` in Python). */
+export function stripDeployNodes(prompt: ApiPrompt): ApiPrompt {
+  return Object.fromEntries(Object.entries(prompt).filter(([, n]) => n?.class_type !== NODE_IDS.deploy))
+}
+
+/** Problems that make an exported (deploy-node-free) workflow unusable as a Modal app (empty list: fine). */
 export function workflowProblems(prompt: ApiPrompt): string[] {
   const nodes = Object.values(prompt)
   const problems: string[] = []
   if (nodes.length === 0) problems.push('The workflow is empty.')
   if (!nodes.some((n) => n.class_type === NODE_IDS.output)) {
     problems.push('The workflow has no Remote Output node: add one so the endpoint returns something.')
-  }
-  if (nodes.some((n) => n.class_type === NODE_IDS.deploy)) {
-    problems.push('The workflow contains a Modal Deployment node; remove it from the graph you deploy.')
   }
   return problems
 }
@@ -74,10 +76,11 @@ export function buildDeployBody(prompt: ApiPrompt, form: DeployForm): DeployBody
   const appName = form.appName.trim()
   const nameProblem = appNameProblem(appName)
   if (nameProblem) throw new Error(nameProblem)
-  const problems = workflowProblems(prompt)
+  const workflow = stripDeployNodes(prompt)
+  const problems = workflowProblems(workflow)
   if (problems.length) throw new Error(problems.join(' '))
   return {
-    workflow: prompt,
+    workflow,
     appName,
     gpu: form.gpu.trim() || 'H100',
     pipPackages: splitList(form.pipPackages),
