@@ -8,6 +8,7 @@ import {
   initialDeployLog,
 } from './deploy-log.js'
 import { buildDeployBody, DEFAULT_DEPLOY_FORM, type DeployForm } from './deploy-request.js'
+import { routeFailure } from './format.js'
 
 const COLORS = { debug: '#888', info: '#ddd', warning: '#fc6', error: '#f77', success: '#7e7' } as const
 
@@ -152,7 +153,10 @@ export function openDeployDialog() {
         deployId?: string
         error?: { message?: string }
       }
-      if (!res.ok || !answer.deployId) throw new Error(answer.error?.message ?? `HTTP ${res.status}`)
+      if (!res.ok || !answer.deployId)
+        throw new Error(
+          answer.error?.message ?? routeFailure('/comfy-remote/deploy', res.status, res.statusText),
+        )
       state = early.splice(0).reduce(applyDeployMessage, initialDeployLog(answer.deployId))
       render()
     } catch (error) {

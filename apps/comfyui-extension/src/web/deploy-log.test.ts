@@ -8,7 +8,7 @@ import {
   parseDeployMessage,
 } from './deploy-log.js'
 import { appNameProblem, buildDeployBody, DEFAULT_DEPLOY_FORM, splitList } from './deploy-request.js'
-import { clipLine, formatProgress } from './format.js'
+import { clipLine, formatProgress, routeFailure } from './format.js'
 
 const msg = (event: string, fields: Record<string, unknown> = {}) => ({ deployId: 'd1', event, ...fields })
 
@@ -138,6 +138,13 @@ describe('format', () => {
   ])('formatProgress(%j) = %s', ([v, m, t], out) =>
     expect(formatProgress(v as number, m as number, t as string)).toBe(out),
   )
+
+  it('explains a missing route', () => {
+    expect(routeFailure('/comfy-remote/schema', 404, 'Not Found')).toMatch(/Python part did not load/)
+    expect(routeFailure('/comfy-remote/deploy', 502, 'Bad Gateway')).toBe(
+      '/comfy-remote/deploy answered HTTP 502 Bad Gateway',
+    )
+  })
 
   it('clips long lines', () => {
     expect(clipLine('a\n b', 10)).toBe('a b')

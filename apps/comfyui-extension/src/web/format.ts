@@ -15,3 +15,10 @@ export function clipLine(text: string, width = 60): string {
   const line = text.replace(/\s+/g, ' ').trim()
   return line.length <= width ? line : `${line.slice(0, Math.max(1, width - 3))}...`
 }
+
+/** Why a /comfy-remote/* call got no JSON answer: a 404 means the pack's Python routes are not registered. */
+export function routeFailure(route: string, status: number, statusText: string): string {
+  if (status === 404)
+    return `ComfyUI has no ${route} route: the comfy-remote Python part did not load (see the ComfyUI console) or ComfyUI needs a restart.`
+  return `${route} answered HTTP ${status} ${statusText}`.trim()
+}

@@ -1,5 +1,5 @@
 import { api, app } from './comfy.js'
-import { clipLine, formatProgress } from './format.js'
+import { clipLine, formatProgress, routeFailure } from './format.js'
 import { nodeByExecutionId } from './graph.js'
 import { classOf, drawNote, type NodeLike, type SlotLike, widget } from './node-types.js'
 import { inputNamesText, parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
@@ -61,7 +61,12 @@ export async function loadInputsFromEndpoint(node: NodeLike): Promise<void> {
   let body: unknown
   try {
     const res = await api.fetchApi(`/comfy-remote/schema?${query}`)
-    body = await res.json().catch(() => ({ error: { code: `HTTP_${res.status}`, message: res.statusText } }))
+    body = await res.json().catch(() => ({
+      error: {
+        code: `HTTP_${res.status}`,
+        message: routeFailure('/comfy-remote/schema', res.status, res.statusText),
+      },
+    }))
   } catch (error) {
     toast('error', 'Remote API', `Could not reach the ComfyUI server: ${String(error)}`)
     return
