@@ -5,7 +5,7 @@
 //     separate process) -> bridge -> files, through a new one-shot bridge per call and through the warm
 //     persistent bridge (`--serve`, request lines on its stdin), vs a bare node:http echo of the same bytes.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -18,6 +18,7 @@ const BRIDGE = join(root, 'bridge', 'bridge.mjs')
 const WORKER_CLI = join(repo, 'apps', 'mock-worker', 'dist', 'cli.js')
 const PING_RUNS = Number(process.env.BENCH_PING_RUNS ?? 15)
 const RT_RUNS = Number(process.env.BENCH_RT_RUNS ?? 5)
+const WORKER_BUDGET = process.env.BENCH_WORKER_MAX_STORED ?? '0'
 const SIZES = [
   ['0.75 MiB', 256],
   ['3 MiB', 512],
@@ -31,6 +32,56 @@ const median = (xs) => {
 }
 const ms = (x) => `${x.toFixed(1)} ms`
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// Per-size memory: the persistent bridge and the mock worker start with NODE_OPTIONS
+// `--expose-gc --require <preload>`; on SIGUSR2 the preload runs a full GC, resets the kernel's peak-RSS
+// mark (/proc/self/clear_refs = 5) and writes its RSS to a mark file. VmHWM after a size's calls minus
+// that RSS = the peak growth during those calls. Bench-only: the packages know nothing about it.
+const PRELOAD = `const fs = require('node:fs')
+process.on('SIGUSR2', () => {
+  if (typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
+  try { fs.writeFileSync('/proc/self/clear_refs', '5') } catch {}
+  const rss = Number(/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024
+  fs.writeFileSync(process.env.CR_BENCH_MARK_DIR + '/mark-' + process.pid, String(rss))
+})
+`
+
+function memEnv(dir) {
+  const preload = join(dir, 'gc-preload.cjs')
+  if (!existsSync(preload)) writeFileSync(preload, PRELOAD)
+  return { NODE_OPTIONS: `--expose-gc --require ${preload}`, CR_BENCH_MARK_DIR: dir }
+}
+
+function procStatus(pid, field) {
+  try {
+    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+    return kb ? Number(kb) * 1024 : null
+  } catch {
+    return null
+  }
+}
+
+/** GC the process and reset its peak-RSS mark; resolves with its RSS after the GC (null without /proc). */
+async function markMemory(pid, dir) {
+  const mark = join(dir, `mark-${pid}`)
+  rmSync(mark, { force: true })
+  process.kill(pid, 'SIGUSR2')
+  for (let i = 0; i < 250; i++) {
+    if (existsSync(mark)) {
+      const text = readFileSync(mark, 'utf8')
+      if (text !== '') return Number(text)
+    }
+    await sleep(20)
+  }
+  return null
+}
+
+/** Peak RSS growth since `markMemory` (the peak may be the post-GC RSS itself if nothing grew). */
+function peakGrowth(pid, base) {
+  const hwm = procStatus(pid, 'VmHWM')
+  return hwm === null || base === null ? null : Math.max(0, hwm - base)
+}
 
 function run(args, input, env = {}) {
   return new Promise((resolve, reject) => {
@@ -56,9 +107,9 @@ function run(args, input, env = {}) {
 }
 
 /** `node bridge.mjs --serve`: request(obj) writes one line with a fresh id and resolves with its terminal event. */
-function startServe() {
+function startServe(dir) {
   const child = spawn(process.execPath, [BRIDGE, '--serve'], {
-    env: { ...process.env, COMFY_REMOTE_BRIDGE_STATS: '1' },
+    env: { ...process.env, COMFY_REMOTE_BRIDGE_STATS: '1', ...memEnv(dir) },
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   const waiting = new Map()
@@ -81,6 +132,7 @@ function startServe() {
   child.stderr.on('data', (c) => (err += c))
   const exited = new Promise((resolve) => child.on('close', resolve))
   return {
+    pid: child.pid,
     request(req) {
       const id = `b${++next}`
       return new Promise((resolve, reject) => {
@@ -117,7 +169,9 @@ async function startWorker(dir) {
   const file = join(dir, 'prompt.json')
   writeFileSync(file, JSON.stringify(prompt))
   const args = [WORKER_CLI, '--workflow', file, '--port', '0', '--steps', '1', '--step-ms', '0']
+  args.push('--max-stored-bytes', WORKER_BUDGET)
   const child = spawn(process.execPath, [...args, '--body-limit', '512mb', '--log-level', 'silent'], {
+    env: { ...process.env, ...memEnv(dir) },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const url = await new Promise((resolve, reject) => {
@@ -132,15 +186,7 @@ async function startWorker(dir) {
       }
     })
   })
-  const peakRss = () => {
-    try {
-      const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]
-      return kb ? Number(kb) * 1024 : null
-    } catch {
-      return null
-    }
-  }
-  return { url, peakRss, stop: () => child.kill('SIGTERM') }
+  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') }
 }
 
 async function startEcho() {
@@ -180,7 +226,7 @@ function runRequest(worker, work, input) {
 const dir = mkdtempSync(join(tmpdir(), 'cr-bench-'))
 const worker = await startWorker(dir)
 const echo = await startEcho()
-const serve = startServe()
+const serve = startServe(dir)
 let serveRss = 0
 try {
   const ping = []
@@ -204,8 +250,15 @@ try {
   }
 
   const rows = []
+  const memRows = []
+  let serveMax = 0
+  let workerMax = 0
   for (const [label, side] of SIZES) {
     const npy = imageNpy(side)
+    let serveBase = null
+    let workerBase = null
+    let serveGrowth = null
+    let workerGrowth = null
     const bridgeTimes = []
     const serveTimes = []
     const echoTimes = []
@@ -233,11 +286,19 @@ try {
       // The same through the warm persistent bridge: a request line on its stdin instead of a new process.
       const swork = mkdtempSync(join(dir, 'serve-'))
       const sinput = join(swork, 'in-image.npy')
+      const sb = await markMemory(serve.pid, dir)
+      const wb = await markMemory(worker.pid, dir)
       const s0 = performance.now()
       writeFileSync(sinput, npy)
       const sresult = await serve.request(runRequest(worker, swork, sinput))
       const sback = readFileSync(sresult.outputs.image.data.file)
       serveTimes.push(performance.now() - s0)
+      const sg = peakGrowth(serve.pid, sb)
+      const wg = peakGrowth(worker.pid, wb)
+      if (sg !== null && (serveGrowth === null || sg > serveGrowth)) [serveGrowth, serveBase] = [sg, sb]
+      if (wg !== null && (workerGrowth === null || wg > workerGrowth)) [workerGrowth, workerBase] = [wg, wb]
+      serveMax = Math.max(serveMax, procStatus(serve.pid, 'VmHWM') ?? 0)
+      workerMax = Math.max(workerMax, procStatus(worker.pid, 'VmHWM') ?? 0)
       if (!sback.equals(Buffer.from(npy)))
         throw new Error(`${label}: bytes differ after the persistent round trip`)
       rmSync(swork, { recursive: true, force: true })
@@ -248,6 +309,13 @@ try {
       echoTimes.push(performance.now() - e0)
       if (echoed.length !== npy.length) throw new Error('echo lost bytes')
     }
+    // One-shot calls after the last mark raised the worker's peak too: read it before the next mark.
+    workerMax = Math.max(workerMax, procStatus(worker.pid, 'VmHWM') ?? 0)
+    const x = (g) => (g === null ? 'n/a' : `${mib(g)} (${(g / npy.byteLength).toFixed(1)}x)`)
+    const after = (base) => (base === null ? 'n/a' : mib(base))
+    memRows.push(
+      `| ${label} | ${after(serveBase)} | ${x(serveGrowth)} | ${after(workerBase)} | ${x(workerGrowth)} |`,
+    )
     const b = median(bridgeTimes)
     const sv = median(serveTimes)
     const e = median(echoTimes)
@@ -255,7 +323,6 @@ try {
       `| ${label} | ${ms(b)} | ${ms(sv)} | ${ms(e)} | ${(b / e).toFixed(1)}x | ${(sv / e).toFixed(1)}x | ${mib(bridgeRss)} |`,
     )
   }
-  const workerRss = worker.peakRss()
   serveRss = await serve.stop()
 
   const p = median(ping)
@@ -281,7 +348,15 @@ bare \`node:http\` echo of the same bytes (fetch POST + read), same run; goal: p
 | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Peak RSS over the whole run: persistent bridge ${mib(serveRss)}, mock worker ${workerRss ? mib(workerRss) : 'n/a (no /proc)'}.`)
+Memory per call: before each persistent-bridge call, the persistent bridge and the mock worker run a full
+GC (\`--expose-gc\`, bench only) and reset their peak-RSS mark; "growth" = peak RSS during that one call minus
+the RSS after the GC, in multiples of the payload (largest of the ${RT_RUNS} calls; goal <= 4x each). The mock worker runs with \`--max-stored-bytes ${WORKER_BUDGET}\`${WORKER_BUDGET === '0' ? ' (it keeps only the newest finished result, as a bridge reads each result at once)' : ''}.
+
+| image | bridge RSS after GC | persistent bridge peak growth per call | worker RSS after GC | mock worker peak growth per call |
+| --- | --- | --- | --- | --- |
+${memRows.join('\n')}
+
+Peak RSS over the whole run: persistent bridge ${mib(Math.max(serveRss, serveMax))}, mock worker ${workerMax ? mib(workerMax) : 'n/a (no /proc)'}.`)
 } finally {
   if (!serveRss) await serve.stop().catch(() => {})
   worker.stop()
