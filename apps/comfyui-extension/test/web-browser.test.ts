@@ -178,6 +178,7 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
       const dupNotes = era === 'current' ? report.toasts.map((t) => t.detail) : report.logs
       expect(dupNotes.join('\n')).toContain('output "result": nodes #2, #3, #5:2')
       expect(s.status).toEqual({ root: ['root: queued'], inner: ['30% (3/10) - inner: sampling'] })
+      expect(s.statusFromState).toEqual(['70% (7/10) - root: queued'])
       expect((s.nodeMenu as string[]).filter((c) => c === 'Load inputs from endpoint')).toHaveLength(1)
       expect(s.nodeMenu).toContain('Bypass')
       expect(schemaQueries).toContain('?url=https%3A%2F%2Fme--app.modal.run')

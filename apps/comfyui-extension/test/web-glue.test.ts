@@ -171,6 +171,20 @@ describe('frontend extension glue (fake app/api)', () => {
     emit('progress', { node: '10', value: 3, max: 10, prompt_id: 'p' })
     proto.onDrawForeground.call(api, ctx)
     expect(drawn).toEqual(['30% (3/10) - remote job running'])
+
+    // Newer ComfyUI's execution.set_progress sends only progress_state; finished entries are ignored.
+    const entry = (value: number, state: string) => ({
+      value,
+      max: 10,
+      state,
+      node_id: '10',
+      display_node_id: '10',
+    })
+    emit('progress_state', { prompt_id: 'p', nodes: { '10': entry(5, 'running') } })
+    emit('progress_state', { prompt_id: 'p', nodes: { '10': entry(10, 'finished') } })
+    drawn.length = 0
+    proto.onDrawForeground.call(api, ctx)
+    expect(drawn).toEqual(['50% (5/10) - remote job running'])
   })
 
   it('Remote API: an endpoint error becomes an error toast, slots unchanged', async () => {

@@ -23,6 +23,12 @@ function setStatus(node: NodeLike, text: string) {
   node.setDirtyCanvas?.(true, false)
 }
 
+/** New progress numbers, keeping the last progress_text message after them. */
+function setProgress(node: NodeLike, value: number, max: number) {
+  const message = (statusByNode.get(node) ?? '').replace(/^\d+%( \(\d+\/\d+\))?( - )?/, '')
+  setStatus(node, formatProgress(value, max, message))
+}
+
 /** Subscribes to ComfyUI's progress messages once (called from the extension's setup). */
 export function listenForRemoteStatus() {
   const target = api as unknown as EventTarget
@@ -41,9 +47,20 @@ export function listenForRemoteStatus() {
     if (!d || typeof d.value !== 'number' || typeof d.max !== 'number') return
     const node = remoteApiNode(d.node)
     if (!node) return
-    const prev = statusByNode.get(node) ?? ''
-    const message = prev.replace(/^\d+%( \(\d+\/\d+\))?( - )?/, '')
-    setStatus(node, formatProgress(d.value, d.max, message))
+    setProgress(node, d.value, d.max)
+  })
+  // progress_state: {prompt_id, nodes: {id: {value, max, state, node_id, display_node_id, ...}}}. Newer
+  // ComfyUI sends only this for execution.set_progress (no legacy `progress`); running entries count.
+  target.addEventListener('progress_state', (e) => {
+    const nodes = ((e as CustomEvent).detail as { nodes?: unknown } | null | undefined)?.nodes
+    if (typeof nodes !== 'object' || nodes === null) return
+    for (const entry of Object.values(nodes as Record<string, Record<string, unknown>>)) {
+      if (entry?.state !== 'running' || typeof entry.value !== 'number' || typeof entry.max !== 'number')
+        continue
+      const node = remoteApiNode(entry.display_node_id) ?? remoteApiNode(entry.node_id)
+      if (!node) continue
+      setProgress(node, entry.value, entry.max)
+    }
   })
   target.addEventListener('execution_start', () => statusByNode.clear())
 }
