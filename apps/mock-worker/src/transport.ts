@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import { decodeMultipart, encodeMultipartChunks, serializeJson } from '@comfy-remote/protocol'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { WireEnvelope } from './job.js'
+import { valuesBytes } from './job-bytes.js'
 import { type BodyStream, readRequestBody } from './read-body.js'
 
 export const TRANSPORTS = ['json', 'multipart'] as const
@@ -49,6 +50,18 @@ export function registerMultipartParser(app: FastifyInstance, bodyLimit: number)
 const jsonCache = new WeakMap<object, { version: number; text: string }>()
 
 /**
+ * Envelopes whose values hold more payload bytes than this are not kept as cached JSON: the base64
+ * text would hold every finished result a second time (4/3 its size) outside the memory budget, and a
+ * finished job is read once or twice, not polled in a loop like a running one.
+ */
+export const JSON_CACHE_MAX_VALUE_BYTES = 256 * 1024
+
+/** True when the serialized JSON of this envelope may be cached for repeated polls. */
+export function jsonCacheable(envelope: WireEnvelope): boolean {
+  return envelope.outputs === undefined || valuesBytes(envelope.outputs) <= JSON_CACHE_MAX_VALUE_BYTES
+}
+
+/**
  * Send an envelope in the form the caller asked for. `cacheKey`/`version`
  * let repeated polls of an unchanged job reuse the serialized JSON.
  */
@@ -71,7 +84,8 @@ export async function sendEnvelope(
   if (cache !== undefined && cached !== undefined && cached.version === cache.version) text = cached.text
   else {
     text = serializeJson(envelope)
-    if (cache !== undefined) jsonCache.set(cache.key, { version: cache.version, text })
+    if (cache !== undefined && jsonCacheable(envelope))
+      jsonCache.set(cache.key, { version: cache.version, text })
   }
   return reply.type('application/json; charset=utf-8').send(text)
 }
