@@ -36,9 +36,16 @@ function randomBoundary(): string {
   return `comfy-remote-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
+interface Extraction {
+  parts: Map<string, Uint8Array>
+  /** Part name of each payload already extracted: the same bytes (or base64 text) travel once. */
+  names: Map<Uint8Array | string, string>
+  threshold: number
+}
+
 /** Copies the message, replacing binary values' data by `{part}` and collecting their bytes. */
-function extract(node: unknown, parts: Map<string, Uint8Array>, threshold: number): unknown {
-  if (Array.isArray(node)) return node.map((v) => extract(v, parts, threshold))
+function extract(node: unknown, x: Extraction): unknown {
+  if (Array.isArray(node)) return node.map((v) => extract(v, x))
   if (!isDict(node)) return node
   const out: Record<string, unknown> = {}
   const encoding = typeof node.encoding === 'string' ? node.encoding : undefined
@@ -46,10 +53,14 @@ function extract(node: unknown, parts: Map<string, Uint8Array>, threshold: numbe
     if (key === 'data' && encoding !== undefined) {
       if (
         BINARY.has(encoding) &&
-        (value instanceof Uint8Array || (typeof value === 'string' && value.length >= threshold))
+        (value instanceof Uint8Array || (typeof value === 'string' && value.length >= x.threshold))
       ) {
-        const name = `b${parts.size}`
-        parts.set(name, value instanceof Uint8Array ? value : base64ToBytes(value))
+        let name = x.names.get(value)
+        if (name === undefined) {
+          name = `b${x.parts.size}`
+          x.parts.set(name, value instanceof Uint8Array ? value : base64ToBytes(value))
+          x.names.set(value, name)
+        }
         setOwn(out, key, { part: name })
         continue
       }
@@ -58,7 +69,7 @@ function extract(node: unknown, parts: Map<string, Uint8Array>, threshold: numbe
         continue
       }
     }
-    setOwn(out, key, extract(value, parts, threshold))
+    setOwn(out, key, extract(value, x))
   }
   return out
 }
@@ -74,7 +85,9 @@ export function encodeMultipartChunks(
 ): MultipartChunks {
   const boundary = options.boundary ?? randomBoundary()
   const parts = new Map<string, Uint8Array>()
-  const json = serializeJson(extract(message, parts, options.inlineThreshold ?? 1024))
+  const json = serializeJson(
+    extract(message, { parts, names: new Map(), threshold: options.inlineThreshold ?? 1024 }),
+  )
   const chunks: Uint8Array[] = [
     encoder.encode(
       `--${boundary}\r\nContent-Disposition: form-data; name="${JSON_PART_NAME}"\r\nContent-Type: ${MEDIA_TYPE_JSON}\r\n\r\n${json}`,

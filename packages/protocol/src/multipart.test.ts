@@ -47,6 +47,19 @@ describe('encodeMultipart / decodeMultipart', () => {
     expect(back.outputs.text.data).toEqual({ part: 'not-a-part', data: 'x' })
   })
 
+  it('sends the same payload once when a message references it twice (result and its output)', () => {
+    const twice = { status: 'completed', result: message.result, outputs: { image: message.result } }
+    const { body, contentType } = encodeMultipart(twice)
+    const parts = parseMultipart(body, contentType)
+    expect(parts.filter((p) => p.name !== 'json')).toHaveLength(1)
+    const back = decodeMultipart(body, contentType) as typeof twice
+    expect(back.result.data).toEqual(big)
+    expect(back.outputs.image.data).toEqual(big)
+    const distinct = { ...twice, outputs: { image: { ...message.result, data: big.slice() } } }
+    const other = encodeMultipart(distinct)
+    expect(parseMultipart(other.body, other.contentType).filter((p) => p.name !== 'json')).toHaveLength(2)
+  })
+
   it('sends no base64 for the moved values and leaves the input untouched', () => {
     const { body } = encodeMultipart(message)
     const text = new TextDecoder('latin1').decode(body)
