@@ -37,5 +37,6 @@ Written by \`pnpm bench\` (scripts/bench.mjs); every ratio is measured within on
 - Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${platform()} ${release()}
 - Node ${process.version}
 `
-writeFileSync(join(root, 'docs', 'BENCHMARKS.md'), `${header}\n${sections.join('\n\n')}\n`)
+const goals = readFileSync(join(root, 'scripts', 'bench-goals.md'), 'utf8').trim()
+writeFileSync(join(root, 'docs', 'BENCHMARKS.md'), `${header}\n${sections.join('\n\n')}\n\n${goals}\n`)
 console.log(`bench: wrote docs/BENCHMARKS.md (${sections.length} sections)`)
