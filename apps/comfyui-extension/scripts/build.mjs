@@ -94,7 +94,19 @@ await build({
   platform: 'browser',
   format: 'esm',
   target: 'es2022',
-  external: ['/scripts/app.js', '/scripts/api.js'],
+  // ComfyUI serves web/js/comfy-remote.js at <base>/extensions/<pack>/js/: import its app/api shims
+  // relative to that, so a ComfyUI served under a sub-path (reverse proxy) works too.
+  plugins: [
+    {
+      name: 'comfyui-shims',
+      setup(b) {
+        b.onResolve({ filter: /^\/scripts\/(app|api)\.js$/ }, (args) => ({
+          path: `../../..${args.path}`,
+          external: true,
+        }))
+      },
+    },
+  ],
   legalComments: 'none',
   logLevel: 'warning',
 })
