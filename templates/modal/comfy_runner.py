@@ -7,6 +7,7 @@ Stdlib only, plus ``websocket-client`` when importable (polling /history otherwi
 
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -74,6 +75,13 @@ def drop_foreign_utils():
             del sys.modules[name]
 
 
+def upload_limit_args(max_request_bytes):
+    """ComfyUI's ``--max-upload-size`` (MB, default 100) raised so that a prompt carrying
+    ``max_request_bytes`` of inputs as base64 JSON text (about 4/3 of the bytes) is accepted."""
+    needed = int(math.ceil(max_request_bytes * 4 / 3 / (1024 * 1024))) + 16
+    return ["--max-upload-size", str(max(needed, 100))]
+
+
 def start_comfyui(comfy_dir, port=8188, timeout=900.0, extra_args=()):
     """Start ``python main.py`` once and wait until /system_stats answers. Returns (process, url)."""
     drop_foreign_utils()
@@ -121,6 +129,13 @@ class JobRunner:
         self._interrupted = None
         try:
             status, body = self.client.request("POST", "/prompt", {"prompt": prompt, "client_id": client_id})
+            if status == 413:
+                raise JobFailed(
+                    "PAYLOAD_TOO_LARGE",
+                    "ComfyUI refused the prompt as too large (HTTP 413): raise limits.max_request_bytes in "
+                    "modal_config.json (it also sizes ComfyUI's --max-upload-size) or send smaller inputs",
+                    body,
+                )
             if status != 200 or not isinstance(body, dict) or "prompt_id" not in body:
                 err = body.get("error") if isinstance(body, dict) else None
                 msg = err.get("message") if isinstance(err, dict) else str(body)

@@ -84,6 +84,13 @@ export class ComfyHttp {
   /** POST /prompt; a rejected prompt is COMFYUI_VALIDATION naming node and input. */
   async postPrompt(prompt: ApiPrompt, clientId: string): Promise<PromptAccepted> {
     const response = await this.#request('/prompt', { method: 'POST', body: { prompt, client_id: clientId } })
+    if (response.status === 413) {
+      await response.body?.cancel()
+      throw new MockWorkerError(
+        'PAYLOAD_TOO_LARGE',
+        'ComfyUI refused the prompt as too large (HTTP 413): the inputs travel inside it as JSON text; start ComfyUI with a larger --max-upload-size (in MB) or send smaller inputs.',
+      )
+    }
     const body = (await this.#json(response, 'POST /prompt')) as Record<string, unknown>
     if (response.status === 400) {
       const error = (body.error ?? {}) as { type?: string; message?: string; details?: string }

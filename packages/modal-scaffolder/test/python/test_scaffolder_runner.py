@@ -97,3 +97,41 @@ def test_cancel_during_post_prompt_interrupts_the_queued_prompt(modules, slow_fa
     (pid,) = slow_fake_comfy.prompts
     assert slow_fake_comfy.interrupts == [{"prompt_id": pid}]
     assert slow_fake_comfy.queue_deletes == [pid]
+
+
+def test_comfyui_upload_limit_fits_the_request_limit_as_base64(modules):
+    _, runner_mod = modules
+    assert runner_mod.upload_limit_args(1024 * 1024) == ["--max-upload-size", "100"]  # never below the default
+    args = runner_mod.upload_limit_args(256 * 1024 * 1024)
+    assert args[0] == "--max-upload-size"
+    assert float(args[1]) * 1024 * 1024 >= 256 * 1024 * 1024 * 4 / 3
+
+
+def test_a_prompt_comfyui_refuses_as_too_large_is_payload_too_large(modules):
+    import http.server
+
+    class TooLarge(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server API
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b"413: Request Entity Too Large"
+            self.send_response(413)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), TooLarge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _, runner_mod = modules
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        runner = runner_mod.JobRunner(url, json.loads(PROMPT.read_text()), poll_interval=0.02, use_websocket=False)
+        result = runner_mod.run_job(runner, {"image": STR}, None, None, 10)
+        assert result["status"] == "failed"
+        assert result["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert "max_request_bytes" in result["error"]["message"]
+    finally:
+        server.shutdown()

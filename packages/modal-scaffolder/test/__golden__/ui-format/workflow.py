@@ -133,7 +133,9 @@ class ComfyWorker:
         if url:
             comfy_runner.wait_ready(url, STARTUP_TIMEOUT_SECONDS)
         else:
-            self.process, url = comfy_runner.start_comfyui(COMFY_DIR, 8188, STARTUP_TIMEOUT_SECONDS)
+            self.process, url = comfy_runner.start_comfyui(
+                COMFY_DIR, 8188, STARTUP_TIMEOUT_SECONDS, comfy_runner.upload_limit_args(MAX_REQUEST_BYTES)
+            )
         self.runner = comfy_runner.JobRunner(url, load_prompt())
 
     @modal.method()
