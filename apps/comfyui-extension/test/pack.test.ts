@@ -52,7 +52,7 @@ describe('pack build (scripts/pack.mjs)', () => {
     ).toBe(true)
     expect(existsSync(`${out}.zip`)).toBe(true)
     const web = readFileSync(join(out, 'web', 'js', 'comfy-remote.js'), 'utf8')
-    expect(web).toMatch(/from "\/scripts\/app\.js"/)
+    expect(web).toMatch(/from "\.\.\/\.\.\/\.\.\/scripts\/app\.js"/)
     expect(web).toContain('comfyRemote.')
   })
 
