@@ -86,7 +86,8 @@ unchanged; with --engine comfyui --comfyui-url http://127.0.0.1:8188 the same wo
 (ImageInvert) in your ComfyUI instead.
 
 Next steps
-  - Load the node pack into ComfyUI:  docs/guides/comfyui.md  (Remote Input, Remote Output, Remote API, Modal Deployment)
+  - Load the node pack into ComfyUI:  npm run pack:comfyui, copy apps/comfyui-extension/dist/comfy-remote
+                                      into ComfyUI/custom_nodes/ (docs/guides/comfyui.md)
   - Deploy a workflow to Modal:       docs/guides/modal.md
   - Call workers from TypeScript:     docs/guides/npm-packages.md
   - Run the worker yourself:          node apps/mock-worker/dist/cli.js --workflow examples/image-invert/prompt.json
