@@ -9,6 +9,8 @@ const USAGE = `usage:
   comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <name> [--gpu H100] [--pip a,b] [--apt a,b]
                               [--clean] [--object-info <file>] [--comfyui-ref <ref>] [--torch-preset cu128|cu121-legacy|none]
                               [--auth token|proxy|none] [--auth-secret <name>] [--node-pack <dir>]
+                              [--model <https url>=<path under ComfyUI/models/>[@sha256:<hex>]]... [--models-secret <name>]
+                              [--volume <name>]
   comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]     (prints the endpoint URL as the last line)
   comfy-remote-modal stop <app-name>`
 
@@ -37,6 +39,9 @@ async function scaffold(argv: string[]): Promise<void> {
       auth: { type: 'string' },
       'auth-secret': { type: 'string' },
       'node-pack': { type: 'string' },
+      model: { type: 'string', multiple: true },
+      'models-secret': { type: 'string' },
+      volume: { type: 'string' },
     },
   })
   const result = await scaffoldModalProject({
@@ -53,11 +58,22 @@ async function scaffold(argv: string[]): Promise<void> {
     ...(values.auth !== undefined && { auth: values.auth as 'token' | 'proxy' | 'none' }),
     ...(values['auth-secret'] !== undefined && { authSecretName: values['auth-secret'] }),
     ...(values['node-pack'] !== undefined && { nodePackDir: values['node-pack'] }),
+    ...(values.model !== undefined && { models: values.model }),
+    ...(values['models-secret'] !== undefined && { modelsSecret: values['models-secret'] }),
+    ...(values.volume !== undefined && { volume: values.volume }),
   })
   process.stderr.write(`wrote ${result.files.length} files\n`)
   if (result.config.auth.mode === 'token')
     process.stderr.write(
       `auth: create the secret once with: modal secret create ${result.config.auth.secret_name} COMFY_REMOTE_TOKEN=<long random token>\n`,
+    )
+  if (result.config.models_secret)
+    process.stderr.write(
+      `models: create the secret once with: modal secret create ${result.config.models_secret} HF_TOKEN=<your Hugging Face token>\n`,
+    )
+  if (result.config.volume)
+    process.stderr.write(
+      `volume: upload models with: modal volume put ${result.config.volume} <local file> /checkpoints/<file>\n`,
     )
   process.stdout.write(`${result.dir}\n`)
 }

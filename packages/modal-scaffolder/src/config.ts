@@ -1,6 +1,7 @@
 import { zWorkflowSchema } from '@comfy-remote/protocol'
 import { z } from 'zod'
 import { ModalScaffolderError } from './errors.js'
+import { MODAL_OBJECT_NAME_RE, zModelList } from './models.js'
 import {
   APT_PACKAGE_RE,
   GIT_REF_RE,
@@ -42,6 +43,12 @@ export const zModalConfig = z.object({
     token_env: z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/),
   }),
   limits: z.object({ max_request_bytes: z.number().int().min(1024) }),
+  /** Files downloaded into ComfyUI/models/ at image build time (older projects: none). */
+  models: zModelList.default([]),
+  /** Modal Secret (key HF_TOKEN) used for gated downloads; null = anonymous. */
+  models_secret: z.string().regex(MODAL_OBJECT_NAME_RE).nullable().default(null),
+  /** Modal Volume mounted on the GPU class; ComfyUI also loads models from it. null = none. */
+  volume: z.string().regex(MODAL_OBJECT_NAME_RE).nullable().default(null),
   build_nonce: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
   contract: zContract,
 })

@@ -9,6 +9,8 @@ export type { ModalScaffolderErrorCode } from './errors.js'
 export { isModalScaffolderError, ModalScaffolderError } from './errors.js'
 export type { ModalRunOptions, ModalRunResult } from './modal-cli.js'
 export { runModal } from './modal-cli.js'
+export type { ModelEntry, ModelInput } from './models.js'
+export { checkModels, MODEL_PATH_RE, parseModelSpec, zModelEntry, zModelList } from './models.js'
 export {
   APP_NAME_RE,
   APT_PACKAGE_RE,

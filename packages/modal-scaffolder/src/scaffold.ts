@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { assetPaths, NODEPACK_EXCLUDES, requireNodePack, requireTemplates } from './assets.js'
 import { type ModalConfig, parseModalConfig } from './config.js'
 import { invalidOption } from './errors.js'
+import { checkModalObjectName, checkModels, type ModelInput } from './models.js'
 import {
   checkAppName,
   checkAptPackages,
@@ -52,6 +53,15 @@ export interface ScaffoldOptions {
   maxContainers?: number
   scaledownWindowSeconds?: number
   maxRequestBytes?: number
+  /**
+   * Model files downloaded into ComfyUI/models/ when the image is built: `{ url, path, sha256? }`
+   * or `"<https url>=<path>[@sha256:<hex>]"` (path relative to ComfyUI/models/, e.g. "loras/x.safetensors").
+   */
+  models?: ModelInput[]
+  /** Modal Secret with key HF_TOKEN, sent as a bearer token to huggingface.co only (gated models). */
+  modelsSecret?: string
+  /** Modal Volume (created if missing) mounted on the GPU class; ComfyUI also loads models from it. */
+  volume?: string
   /** Fixed build nonce (tests); default: kept from an existing project, else random. */
   buildNonce?: string
   /** Overrides where the node pack / templates are read from. */
@@ -141,6 +151,9 @@ export function buildConfig(
       token_env: DEFAULTS.tokenEnv,
     },
     limits: { max_request_bytes: int(options.maxRequestBytes, DEFAULTS.maxRequestBytes, 'maxRequestBytes') },
+    models: checkModels(options.models),
+    models_secret: checkModalObjectName(options.modelsSecret, 'modelsSecret'),
+    volume: checkModalObjectName(options.volume, 'volume'),
     build_nonce: options.buildNonce ?? nonce ?? randomUUID(),
     contract,
   }

@@ -51,6 +51,24 @@ const CASES: Array<[string, Omit<ScaffoldOptions, 'outDir' | 'nodePackDir'>]> = 
       buildNonce: 'nonce-ui',
     },
   ],
+  [
+    'models',
+    {
+      workflow: join(FIXTURES, 'echo-prompt.json'),
+      appName: 'models-app',
+      models: [
+        'https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5/resolve/main/v1-5-pruned-emaonly.safetensors?download=true=checkpoints/v1-5.safetensors',
+        {
+          url: 'https://example.com/files/detail.safetensors',
+          path: 'loras/sd15/detail.safetensors',
+          sha256: 'AB'.repeat(32),
+        },
+      ],
+      modelsSecret: 'hf-token',
+      volume: 'comfy-models',
+      buildNonce: 'nonce-models',
+    },
+  ],
 ]
 
 describe.each(CASES)('scaffold: %s', (name, options) => {

@@ -4,11 +4,16 @@ Deploy:  modal deploy workflow.py   (or: comfy-remote-modal deploy <this folder>
 Do not edit by hand: change the options and scaffold again (modal_config.json holds them).
 """
 
+import hashlib
 import json
 import os
 import pathlib
 import shlex
+import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import modal
 
@@ -36,6 +41,9 @@ MAX_CONTAINERS = 1
 SCALEDOWN_WINDOW_SECONDS = 300
 MAX_REQUEST_BYTES = 268435456
 CONTRACT = {"inputs": [{"name": "image", "nodeId": "1", "type": "IMAGE", "required": True}], "outputs": [{"name": "image", "nodeId": "3", "type": "IMAGE"}]}
+MODELS = []
+MODELS_SECRET_NAME = None
+VOLUME_NAME = None
 
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
@@ -43,6 +51,115 @@ HERE = pathlib.Path(__file__).resolve().parent
 RUNTIME_MODULES = ("comfy_wire", "comfy_runner", "comfy_web", "utils")
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
 WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
+MODELS_DIR = COMFY_DIR + "/models"
+VOLUME_DIR = "/workspace/volume-models"  # the Volume's root: <folder>/<file>, e.g. checkpoints/x.safetensors
+HF_TOKEN_ENV = "HF_TOKEN"
+MODEL_BUILD_TIMEOUT_SECONDS = 4 * 3600  # all downloads of one image build
+MODEL_SOCKET_TIMEOUT_SECONDS = 60  # one connect or read
+# ComfyUI model folders the Volume provides (folder_paths names; clip/unet are legacy aliases)
+VOLUME_MODEL_FOLDERS = (
+    "checkpoints", "loras", "vae", "text_encoders", "clip", "diffusion_models", "unet", "clip_vision",
+    "style_models", "embeddings", "diffusers", "vae_approx", "controlnet", "gligen", "upscale_models",
+    "hypernetworks", "photomaker", "classifiers", "model_patches", "audio_encoders", "configs",
+)
+
+
+class ModelDownloadError(RuntimeError):
+    """A model file could not be fetched or verified; the message names the entry and the fix."""
+
+
+def _is_hf_host(host):
+    host = (host or "").lower().rstrip(".")
+    return host == "huggingface.co" or host.endswith(".huggingface.co")
+
+
+class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlsplit(newurl).scheme != "https":
+            raise urllib.error.URLError("refused a redirect to a non-https URL: " + newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def model_destination(models_dir, path):
+    """ComfyUI/models/<path>, refusing absolute paths, '..' and anything that resolves outside."""
+    parts = path.split("/") if isinstance(path, str) else []
+    if not parts or len(parts) < 2 or "\\" in path or any(p in ("", ".", "..") for p in parts):
+        raise ModelDownloadError("model path %r must be <folder>/<file> relative to ComfyUI/models/, without '..'" % (path,))
+    root = os.path.realpath(models_dir)
+    dest = os.path.realpath(os.path.join(root, *parts))
+    if not dest.startswith(root + os.sep):
+        raise ModelDownloadError("model path %r resolves outside %s" % (path, root))
+    return dest
+
+
+def model_request(url, token=None):
+    """The GET request of one model; the token goes to huggingface.co hosts only and never follows a redirect."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        raise ModelDownloadError("model url %r must be https:// without credentials" % (url,))
+    req = urllib.request.Request(url, headers={"User-Agent": "comfy-remote-modal"})
+    if token and _is_hf_host(parts.hostname):
+        req.add_unredirected_header("Authorization", "Bearer " + token)
+    return req
+
+
+def _fetch(index, entry, models_dir, token, socket_timeout):
+    url, path, expected = entry["url"], entry["path"], entry.get("sha256")
+    label = "models[%d] (%s -> models/%s)" % (index, url, path)
+    dest = model_destination(models_dir, path)
+    req = model_request(url, token)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".download-", dir=os.path.dirname(dest))
+    try:
+        digest, size = hashlib.sha256(), 0
+        opener = urllib.request.build_opener(_HttpsOnlyRedirects)
+        with os.fdopen(fd, "wb") as out, opener.open(req, timeout=socket_timeout) as resp:
+            while True:
+                chunk = resp.read(1 << 20)
+                if not chunk:
+                    break
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        actual = digest.hexdigest()
+        if expected and actual != expected.lower():
+            raise ModelDownloadError("%s: sha256 mismatch: expected %s, got %s; fix sha256 in modal_config.json (or the URL) and deploy again" % (label, expected, actual))
+        os.replace(tmp, dest)
+        print("comfy-remote: %s: %d bytes, sha256 %s" % (label, size, actual), flush=True)
+    except urllib.error.HTTPError as exc:
+        hint = "; a gated model needs the models secret (HF_TOKEN) and accepted terms" if exc.code in (401, 403) else ""
+        raise ModelDownloadError("%s: HTTP %d %s%s" % (label, exc.code, exc.reason, hint)) from exc
+    except ModelDownloadError:
+        raise
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ModelDownloadError("%s: download failed: %s" % (label, exc)) from exc
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def download_models(models, models_dir=MODELS_DIR, token_env=HF_TOKEN_ENV, socket_timeout=MODEL_SOCKET_TIMEOUT_SECONDS):
+    """Image build step (Image.run_function): fetch every entry into models_dir, verify, move into place."""
+    token = os.environ.get(token_env) or None
+    for index, entry in enumerate(models):
+        _fetch(index, entry, models_dir, token, socket_timeout)
+
+
+def volume_model_paths_yaml(base=VOLUME_DIR):
+    """ComfyUI extra_model_paths.yaml: every model folder also looked up under the Volume."""
+    lines = ["comfy_remote_volume:", "    base_path: " + base]
+    lines += ["    %s: %s" % (name, name) for name in VOLUME_MODEL_FOLDERS]
+    return "\n".join(lines) + "\n"
+
+
+def volume_args():
+    """ComfyUI arguments that add the Volume's model folders (none without a Volume)."""
+    if not VOLUME_NAME:
+        return []
+    path = os.path.join(tempfile.gettempdir(), "comfy_remote_extra_model_paths.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(volume_model_paths_yaml())
+    return ["--extra-model-paths-config", path]
 
 
 def _pip(*args):
@@ -85,6 +202,13 @@ def _build_image():
     img = img.run_commands(_pip("-r", COMFY_DIR + "/requirements.txt"), *_torch_pins())
     img = img.pip_install(*WEB_PACKAGES, *PIP_PACKAGES)
     img = img.run_commands(*_torch_pins(), "python -m pip uninstall -y utils || true")
+    if MODELS:  # a build step: it must come before every add_local_* below
+        img = img.run_function(
+            download_models,
+            secrets=model_secrets,
+            timeout=MODEL_BUILD_TIMEOUT_SECONDS,
+            kwargs={"models": MODELS, "models_dir": MODELS_DIR},
+        )
     return (
         img.env({"PYTHONPATH": COMFY_DIR})
         .add_local_dir(str(HERE / "custom_nodes" / "comfy_remote"), COMFY_DIR + "/custom_nodes/comfy_remote")
@@ -93,6 +217,8 @@ def _build_image():
     )
 
 
+model_secrets = [modal.Secret.from_name(MODELS_SECRET_NAME, required_keys=[HF_TOKEN_ENV])] if MODELS_SECRET_NAME else []
+worker_volumes = {VOLUME_DIR: modal.Volume.from_name(VOLUME_NAME, create_if_missing=True)} if VOLUME_NAME else {}
 image = _build_image()
 web_image = (
     modal.Image.debian_slim(python_version=PYTHON_VERSION)
@@ -120,6 +246,7 @@ def load_prompt():
     min_containers=MIN_CONTAINERS,
     max_containers=MAX_CONTAINERS,
     scaledown_window=SCALEDOWN_WINDOW_SECONDS,
+    volumes=worker_volumes,
 )
 class ComfyWorker:
     """Starts ComfyUI once per container and runs one job per call through its HTTP API."""
@@ -134,7 +261,7 @@ class ComfyWorker:
             comfy_runner.wait_ready(url, STARTUP_TIMEOUT_SECONDS)
         else:
             self.process, url = comfy_runner.start_comfyui(
-                COMFY_DIR, 8188, STARTUP_TIMEOUT_SECONDS, comfy_runner.upload_limit_args(MAX_REQUEST_BYTES)
+                COMFY_DIR, 8188, STARTUP_TIMEOUT_SECONDS, comfy_runner.upload_limit_args(MAX_REQUEST_BYTES) + volume_args()
             )
         self.runner = comfy_runner.JobRunner(url, load_prompt())
 

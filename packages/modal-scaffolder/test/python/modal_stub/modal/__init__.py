@@ -10,6 +10,13 @@ It models what the generated workflow.py relies on, and is strict where real Mod
   ``container_idle_timeout``, ``concurrency_limit`` and ``allow_concurrent_inputs`` are refused.
 - decorators (``enter``, ``exit``, ``method``, ``asgi_app``, ``fastapi_endpoint``, ``concurrent``)
   must be called with parentheses and take only their real keywords.
+- ``Image.run_function`` has the real keyword-only signature (modal/image.py: ``secrets``, ``volumes``,
+  ``network_file_systems``, ``gpu``, ``cpu``, ``memory``, ``timeout``, ``cloud``, ``region``,
+  ``force_build``, ``args``, ``kwargs``, ``include_source``); it is a build step (refused after a
+  mounted ``add_local_*``), records the call without running it, and requires a module-level function
+  whose ``args``/``kwargs`` pickle (Modal serializes them and hashes them into the image).
+- ``Volume.from_name`` takes ``environment_name``/``create_if_missing``/``version``; ``volumes=`` of
+  ``App.cls``/``App.function``/``run_function`` must map absolute paths (not ``/``) to ``Volume``.
 - ``Dict`` stores pickled values (a ``get`` returns a copy, as over the network); ``Secret.from_name``
   takes ``environment_name``/``required_keys``.
 - ``spawn`` pickles its arguments and result and runs the call in a thread; ``FunctionCall.get``
@@ -27,7 +34,7 @@ import uuid
 
 from . import exception
 
-__all__ = ["App", "Dict", "FunctionCall", "Image", "Secret", "asgi_app", "concurrent", "enter", "exception", "exit", "fastapi_endpoint", "method"]
+__all__ = ["App", "Dict", "FunctionCall", "Image", "Secret", "Volume", "asgi_app", "concurrent", "enter", "exception", "exit", "fastapi_endpoint", "method"]
 
 _BUILD_STEPS = ("apt_install", "pip_install", "run_commands", "env", "workdir", "uv_pip_install", "run_function")
 
@@ -87,6 +94,19 @@ class Image:
         _strings("run_commands", commands)
         return self._build("run_commands", commands, {})
 
+    def run_function(self, raw_f, *, secrets=(), volumes={}, network_file_systems={}, gpu=None, cpu=None, memory=None, timeout=60 * 60, cloud=None, region=None, force_build=False, args=(), kwargs={}, include_source=True):  # noqa: B006 - Modal's defaults
+        if not callable(raw_f) or "<locals>" in getattr(raw_f, "__qualname__", "<locals>"):
+            raise exception.InvalidError("run_function: raw_f must be a function defined at module level")
+        if not all(isinstance(s, Secret) for s in secrets):
+            raise exception.InvalidError("run_function: secrets must be a list of modal.Secret")
+        _check_volumes("run_function", volumes)
+        if timeout is not None and not (isinstance(timeout, int) and 0 < timeout <= 86400):
+            raise exception.InvalidError("run_function: timeout must be an int of seconds in 1..86400")
+        if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+            raise exception.InvalidError("run_function: kwargs must be a dict with str keys")
+        pickle.dumps((tuple(args), kwargs))  # Modal serializes them into the build definition
+        return self._build("run_function", (raw_f,), {"secrets": list(secrets), "timeout": timeout, "args": tuple(args), "kwargs": kwargs})
+
     def env(self, vars):  # noqa: A002 - Modal's parameter name
         if not isinstance(vars, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in vars.items()):
             raise exception.InvalidError("Image ENV variables must be strings")
@@ -112,6 +132,32 @@ class Image:
                 raise exception.ModuleNotMountable("add_local_python_source: module %r is not importable locally" % name)
         kwargs = {"copy": True} if copy else {}
         return self._local("add_local_python_source", modules, kwargs)
+
+
+def _check_volumes(name, volumes):
+    if not isinstance(volumes, dict):
+        raise exception.InvalidError("%s: volumes must be a dict of mount path -> modal.Volume" % name)
+    for path, volume in volumes.items():
+        if not isinstance(path, str) or not path.startswith("/") or path.rstrip("/") == "":
+            raise exception.InvalidError("%s: volume mount path must be absolute and not '/', got %r" % (name, path))
+        if not isinstance(volume, Volume):
+            raise exception.InvalidError("%s: volumes values must be modal.Volume, got %r" % (name, volume))
+
+
+class Volume:
+    _named = {}
+
+    def __init__(self, name):
+        self.name = name
+
+    @classmethod
+    def from_name(cls, name, *, environment_name=None, create_if_missing=False, version=None, client=None):
+        check_object_name(name, "Volume")
+        if name not in cls._named:
+            if not create_if_missing:
+                raise exception.NotFoundError("Volume %r not found" % name)
+            cls._named[name] = cls(name)
+        return cls._named[name]
 
 
 class Secret:
@@ -330,6 +376,8 @@ def _check_options(kind, options):
         raise exception.InvalidError("scaledown_window must be between 2 and 3600")
     if "secrets" in options and not all(isinstance(s, Secret) for s in options["secrets"]):
         raise exception.InvalidError("secrets must be a list of modal.Secret")
+    if "volumes" in options:
+        _check_volumes("App." + kind, options["volumes"])
 
 
 class App:
