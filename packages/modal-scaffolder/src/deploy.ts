@@ -81,6 +81,7 @@ export async function deployModalProject(dir: string, options: DeployOptions = {
       run,
       ['modal', ...args],
       config.auth.mode === 'token' ? config.auth.secret_name : undefined,
+      config.models_secret,
     )
   const urls = deployUrlsOrThrow(run.output, config.app_name)
   if (urls.derived)

@@ -108,6 +108,7 @@ export function modalFailure(
   run: ModalRunResult,
   command: string[],
   secretName?: string,
+  modelsSecretName?: string | null,
 ): ModalScaffolderError {
   const text = run.output
   const details = { command, exitCode: run.exitCode, output: tail(text) }
@@ -122,7 +123,19 @@ export function modalFailure(
       { details },
     )
   // Secret.from_name(..., required_keys=[...]) is checked server-side: a missing Secret or key fails the deploy.
-  if (/secret/i.test(text) && /not found|does not exist|could not find|missing|required key/i.test(text))
+  const secretProblem =
+    /secret/i.test(text) && /not found|does not exist|could not find|missing|required key/i.test(text)
+  if (
+    secretProblem &&
+    modelsSecretName &&
+    (text.includes(`'${modelsSecretName}'`) || /\bHF_TOKEN\b/.test(text))
+  )
+    return new ModalScaffolderError(
+      'MODAL_SECRET_MISSING',
+      `${what} failed: the models Secret "${modelsSecretName}" does not exist or has no HF_TOKEN; create it with "modal secret create ${modelsSecretName} HF_TOKEN=<your Hugging Face token>" (add --force to replace one), or scaffold without modelsSecret.`,
+      { details },
+    )
+  if (secretProblem)
     return new ModalScaffolderError(
       'MODAL_SECRET_MISSING',
       `${what} failed: the Modal Secret${secretName ? ` "${secretName}"` : ''} does not exist or has no COMFY_REMOTE_TOKEN; create it with "modal secret create ${secretName ?? '<name>'} COMFY_REMOTE_TOKEN=<a long random token>" (add --force to replace one) (or scaffold with auth "proxy"/"none").`,

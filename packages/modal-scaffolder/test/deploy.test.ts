@@ -120,6 +120,22 @@ describe('deployModalProject with a fake modal on PATH', () => {
     expect((error as Error).message).toContain(text)
   })
 
+  it('a missing models Secret key names that Secret and HF_TOKEN, not the auth Secret', async () => {
+    const withModels = await scaffoldModalProject({
+      workflow: join(FIXTURES, 'echo-prompt.json'),
+      outDir: tempDir(),
+      appName: 'hf-app',
+      nodePackDir: nodePackDir(),
+      models: ['https://huggingface.co/o/r/resolve/main/m.safetensors=checkpoints/m.safetensors'],
+      modelsSecret: 'hf-secret',
+    })
+    process.env.FAKE_MODAL_MODE = 'models-secret-key'
+    const error = await deployModalProject(withModels.dir).catch((e: unknown) => e)
+    expect(isModalScaffolderError(error, 'MODAL_SECRET_MISSING')).toBe(true)
+    expect((error as Error).message).toContain('modal secret create hf-secret HF_TOKEN=')
+    expect((error as Error).message).not.toContain('COMFY_REMOTE_TOKEN')
+  })
+
   it('derives the URL from the dashboard link when the CLI printed none (default environment)', async () => {
     process.env.FAKE_MODAL_MODE = 'nourl'
     const lines: string[] = []

@@ -1,6 +1,6 @@
 // Fake `modal` CLI. Records {argv, cwd, env} as one JSON line to $FAKE_MODAL_RECORD and prints output
 // like the real CLI (rich tree, ANSI colours), chosen by $FAKE_MODAL_MODE:
-//   ok | wrapped | arrow-eol | proxy-wrapped | fail | token | secret | nourl | nourl-dev | slow (prints, then waits 60 s)
+//   ok | wrapped | arrow-eol | proxy-wrapped | fail | token | secret | models-secret-key | nourl | nourl-dev | slow (prints, then waits 60 s)
 //   app stop: legacy-stop | already-stopped | fail
 const fs = require('node:fs')
 const path = require('node:path')
@@ -61,6 +61,12 @@ function deploy() {
   }
   if (mode === 'secret') {
     process.stderr.write("Error: Secret 'my-app-auth' not found in environment 'main'\n")
+    process.exit(1)
+  }
+  if (mode === 'models-secret-key') {
+    process.stderr.write(
+      "modal.exception.NotFoundError: Secret 'hf-secret' is missing required key(s): HF_TOKEN\n",
+    )
     process.exit(1)
   }
   if (mode === 'secret-key') {
