@@ -34,6 +34,17 @@ def split_packages(text: str | None) -> list[str]:
     return [p.strip() for p in re.split(r"[,\n]", text or "") if p.strip()]
 
 
+def split_model_specs(text: str | None) -> list[str]:
+    """One model spec per line; blank lines and ``#`` comments dropped (the bridge validates the specs)."""
+
+    specs = []
+    for line in (text or "").splitlines():
+        spec = line.strip()
+        if spec and not spec.startswith("#"):
+            specs.append(spec)
+    return specs
+
+
 def strip_deploy_nodes(prompt: dict[str, Any]) -> dict[str, Any]:
     """The API prompt without Modal Deployment nodes (they must not run remotely)."""
 
@@ -57,6 +68,9 @@ def build_deploy_request(
     clean_build: bool = False,
     rebuild_modal_app: bool = False,
     delete_modal_app: bool = False,
+    models: str = "",
+    models_secret: str = "",
+    volume: str = "",
     current_prompt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     name = (app_name or "").strip() or "comfy-remote"
@@ -89,6 +103,9 @@ def build_deploy_request(
         "cleanBuild": bool(clean_build),
         "forceRebuild": bool(rebuild_modal_app),
         "deleteApp": bool(delete_modal_app),
+        "models": split_model_specs(models),
+        "modelsSecret": (models_secret or "").strip() or None,
+        "volume": (volume or "").strip() or None,
     }
 
 
@@ -108,4 +125,4 @@ def run_deploy(
     )
 
 
-__all__ = ["DEFAULT_GPU", "DeployResult", "build_deploy_request", "run_deploy", "split_packages", "strip_deploy_nodes"]
+__all__ = ["DEFAULT_GPU", "DeployResult", "build_deploy_request", "run_deploy", "split_model_specs", "split_packages", "strip_deploy_nodes"]

@@ -3,7 +3,7 @@
 - ``GET /comfy-remote/schema?url=<endpoint>[&token=]`` -> ``{"schema": {inputs, outputs, transports}}``
   or ``{"error": {code, message}}`` with a 4xx/5xx status.
 - ``POST /comfy-remote/deploy`` ``{workflow, appName, gpu, pipPackages, aptPackages, dryRun,
-  cleanBuild, forceRebuild, deploy}`` -> ``{"deployId"}`` at once; then websocket messages
+  cleanBuild, forceRebuild, deploy, models, modelsSecret, volume}`` -> ``{"deployId"}`` at once; then websocket messages
   ``comfy-remote.deploy`` ``{deployId, event: log|progress|result|error, ...}``.
 
 Deploying runs ``modal`` on this machine, so it is refused for callers that are not on
@@ -61,6 +61,14 @@ def _strings(value: Any, field: str) -> str:
     raise BadInputError(f"{field} must be a list of strings")
 
 
+def _text(value: Any, field: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise BadInputError(f"{field} must be a string (or null)")
+
+
 def deploy_request_from_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadInputError("the body must be a JSON object {workflow, appName, gpu, ...}")
@@ -78,6 +86,9 @@ def deploy_request_from_body(body: Any) -> dict[str, Any]:
         clean_build=bool(body.get("cleanBuild", False)),
         rebuild_modal_app=bool(body.get("forceRebuild", False)),
         delete_modal_app=bool(body.get("deleteApp", False)),
+        models=_strings(body.get("models"), "models"),
+        models_secret=_text(body.get("modelsSecret"), "modelsSecret"),
+        volume=_text(body.get("volume"), "volume"),
         current_prompt=workflow,
     )
 

@@ -112,6 +112,26 @@ def modal_deployment_schema(io: Any) -> Any:
             io.Boolean.Input("clean_build", default=False, optional=True),
             io.Boolean.Input("rebuild_modal_app", default=False, optional=True, display_name="Rebuild Modal App"),
             io.Boolean.Input("delete_modal_app", default=False, optional=True, display_name="Delete Modal App"),
+            # added after the original inputs: saved workflows store widget values by position
+            io.String.Input(
+                "models",
+                default="",
+                multiline=True,
+                optional=True,
+                tooltip="one '<https url>=<path under ComfyUI/models/>[@sha256:<hex>]' per line, downloaded at image build; '#' comments",
+            ),
+            io.String.Input(
+                "models_secret",
+                default="",
+                optional=True,
+                tooltip="Modal Secret with HF_TOKEN for gated Hugging Face models (blank: none)",
+            ),
+            io.String.Input(
+                "volume",
+                default="",
+                optional=True,
+                tooltip="Modal Volume (created if missing) ComfyUI also loads models from (blank: none)",
+            ),
         ],
         outputs=[
             io.String.Output("service_url", display_name="Service URL"),

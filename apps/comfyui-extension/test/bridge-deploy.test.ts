@@ -124,4 +124,53 @@ describe('bridge process: deploy', () => {
     const hostile = await runBridge(deployRequest({ appName: 'x"; rm -rf /' }), env)
     expect(hostile.events.at(-1)).toMatchObject({ event: 'error', code: 'INVALID_OPTIONS' })
   })
+
+  it('passes models, modelsSecret and volume to the scaffolder (dry run: modal_config.json has them)', async () => {
+    const before = modal.calls().length
+    const sha = 'AB'.repeat(32)
+    const req = deployRequest({
+      dryRun: true,
+      models: [
+        'https://huggingface.co/org/repo/resolve/main/m.safetensors?download=true=checkpoints/m.safetensors',
+        `https://example.com/l.safetensors=loras/l.safetensors@sha256:${sha}`,
+      ],
+      modelsSecret: 'hf-secret',
+      volume: 'comfy-models',
+    })
+    const { code, events, stderr } = await runBridge(req, env)
+    expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
+    const projectDir = join(req.workingDirectory as string, 'bridge-test')
+    const config = JSON.parse(readFileSync(join(projectDir, 'modal_config.json'), 'utf8'))
+    expect(config.models).toEqual([
+      {
+        url: 'https://huggingface.co/org/repo/resolve/main/m.safetensors?download=true',
+        path: 'checkpoints/m.safetensors',
+      },
+      { url: 'https://example.com/l.safetensors', path: 'loras/l.safetensors', sha256: sha.toLowerCase() },
+    ])
+    expect(config.models_secret).toBe('hf-secret')
+    expect(config.volume).toBe('comfy-models')
+    const logs = events.filter((e) => e.event === 'log').map((e) => String(e.message))
+    expect(logs.join('\n')).toContain('modal secret create hf-secret HF_TOKEN=')
+    expect(logs.join('\n')).toContain('modal volume put comfy-models')
+    expect(modal.calls().length).toBe(before)
+  })
+
+  it('bad model specs come back as INVALID_OPTIONS naming the entry; nothing is written', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ models: ['https://h/a.safetensors=checkpoints/a.safetensors', 'no-equals-sign'] }, /models\[1\]/],
+      [{ models: ['http://h/a.safetensors=checkpoints/a.safetensors'] }, /models\[0\]\.url/],
+      [{ models: ['https://h/a.safetensors=../etc/passwd'] }, /models\[0\]\.path/],
+      [{ volume: 'bad volume!' }, /volume/],
+    ]
+    for (const [fields, message] of cases) {
+      const req = deployRequest({ dryRun: true, ...fields })
+      const { code, events } = await runBridge(req, env)
+      expect(code).toBe(1)
+      const last = events.at(-1) as Record<string, unknown>
+      expect(last).toMatchObject({ event: 'error', code: 'INVALID_OPTIONS' })
+      expect(String(last.message)).toMatch(message)
+      expect(existsSync(join(req.workingDirectory as string, 'bridge-test', 'workflow.py'))).toBe(false)
+    }
+  })
 })

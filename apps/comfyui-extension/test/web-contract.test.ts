@@ -52,6 +52,9 @@ describe.skipIf(!hasPython)('deploy body contract with the Python route', () => 
       pipPackages: 'einops\nkornia',
       aptPackages: 'ffmpeg',
       cleanBuild: true,
+      models: 'https://h/m.safetensors=checkpoints/m.safetensors\n# later\n',
+      modelsSecret: 'hf',
+      volume: 'vol',
     })
     const request = python(
       'import json, sys\nfrom comfy_remote.routes import deploy_request_from_body\nprint(json.dumps(deploy_request_from_body(json.load(sys.stdin))))',
@@ -71,6 +74,9 @@ describe.skipIf(!hasPython)('deploy body contract with the Python route', () => 
       cleanBuild: true,
       forceRebuild: false,
       deleteApp: false,
+      models: ['https://h/m.safetensors=checkpoints/m.safetensors'],
+      modelsSecret: 'hf',
+      volume: 'vol',
     })
   })
 })

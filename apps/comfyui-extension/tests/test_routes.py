@@ -104,3 +104,15 @@ def test_deploy_route_refuses_bad_bodies_and_remote_callers(web, monkeypatch):
     assert far.status == 403 and "COMFY_REMOTE_ALLOW_REMOTE_DEPLOY" in far.body["error"]["message"]
     with pytest.raises(Exception, match="pipPackages"):
         deploy_request_from_body({"workflow": {"1": {}}, "pipPackages": [1]})
+    with pytest.raises(Exception, match="models"):
+        deploy_request_from_body({"workflow": {"1": {}}, "models": [1]})
+    with pytest.raises(Exception, match="volume"):
+        deploy_request_from_body({"workflow": {"1": {}}, "volume": ["v"]})
+
+
+def test_deploy_body_models_and_volume():
+    body = {"workflow": {"1": {}}, "models": "https://h/a.safetensors=checkpoints/a.safetensors\n# c\n", "volume": " v "}
+    req = deploy_request_from_body(body)
+    assert (req["models"], req["modelsSecret"], req["volume"]) == (["https://h/a.safetensors=checkpoints/a.safetensors"], None, "v")
+    listed = deploy_request_from_body({"workflow": {"1": {}}, "models": ["https://h/a=loras/a.pt", ""], "modelsSecret": "hf"})
+    assert (listed["models"], listed["modelsSecret"]) == (["https://h/a=loras/a.pt"], "hf")

@@ -36,6 +36,7 @@ ORIGINAL = {
 NEW_OPTIONAL = {
     "ComfyRemoteInput": ["payload"],
     "ComfyRemoteNode": ["token", "allow_pickle", "input_names"],
+    "ComfyRemoteModalDeployment": ["models", "models_secret", "volume"],
 }
 
 
@@ -105,6 +106,9 @@ def test_widget_defaults_ranges_and_labels(comfy):
     assert md["optional"]["delete_modal_app"][1]["display_name"] == "Delete Modal App"
     for name in ("dry_run", "clean_build", "rebuild_modal_app", "delete_modal_app"):
         assert md["optional"][name][1]["default"] is False
+    for name in ("models", "models_secret", "volume"):
+        assert md["optional"][name][0] == "STRING" and md["optional"][name][1]["default"] == ""
+    assert md["optional"]["models"][1]["multiline"] is True
     assert infos["ComfyRemoteModalDeployment"]["output_name"] == ["Service URL", "Project Dir"]
     assert infos["ComfyRemoteNode"]["output_name"] == ["Result", "Outputs"]
 

@@ -50,6 +50,9 @@ class ModalDeploymentNode(NodeBase):
         clean_build: bool = False,
         rebuild_modal_app: bool = False,
         delete_modal_app: bool = False,
+        models: str = "",
+        models_secret: str = "",
+        volume: str = "",
     ) -> Any:
         node_id = hidden_value(cls, "unique_id")
         prompt = hidden_value(cls, "prompt")
@@ -65,6 +68,9 @@ class ModalDeploymentNode(NodeBase):
             clean_build=clean_build,
             rebuild_modal_app=rebuild_modal_app,
             delete_modal_app=delete_modal_app,
+            models=models,
+            models_secret=models_secret,
+            volume=volume,
             current_prompt=prompt if isinstance(prompt, dict) else None,
         )
         reporter = NodeReporter(None if node_id is None else str(node_id))

@@ -54,6 +54,7 @@ export async function deployOp(req: DeployRequest, sink: EventSink, signal: Abor
   let step = 0
   const progress = (message: string) => sink.emit({ event: 'progress', value: step++, max: steps, message })
   progress('Writing the Modal project')
+  const models = req.models.map((spec, i) => scaffolder.parseModelSpec(spec, `models[${i}]`))
   const scaffold = await scaffolder.scaffoldModalProject({
     workflow: req.workflow ?? (req.workflowPath as string),
     outDir: projectRoot(req),
@@ -62,10 +63,19 @@ export async function deployOp(req: DeployRequest, sink: EventSink, signal: Abor
     pipPackages: req.pipPackages,
     aptPackages: req.aptPackages,
     cleanBuild: req.cleanBuild,
+    models,
+    ...(req.modelsSecret && { modelsSecret: req.modelsSecret }),
+    ...(req.volume && { volume: req.volume }),
     nodePackDir: nodePackDir(),
     templatesDir: templatesDir(),
   })
   log(`Wrote the Modal project to ${scaffold.dir} (${scaffold.files.length} files)`)
+  const { models_secret: secret, volume } = scaffold.config
+  if (secret)
+    log(
+      `models: create the Secret once with: modal secret create ${secret} HF_TOKEN=<your Hugging Face token>`,
+    )
+  if (volume) log(`volume: upload models with: modal volume put ${volume} <local file> /checkpoints/<file>`)
   signal.throwIfAborted()
 
   let url = ''

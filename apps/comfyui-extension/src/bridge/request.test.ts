@@ -23,6 +23,9 @@ describe('parseRequest', () => {
         appName: ' app ',
         gpu: ' ',
         pipPackages: [' a ', ''],
+        models: [' https://h/m.safetensors=checkpoints/m.safetensors '],
+        modelsSecret: ' ',
+        volume: ' vol ',
       }),
     )
     expect(req).toMatchObject({
@@ -30,12 +33,18 @@ describe('parseRequest', () => {
       appName: 'app',
       gpu: 'H100',
       pipPackages: ['a'],
+      models: ['https://h/m.safetensors=checkpoints/m.safetensors'],
+      modelsSecret: null,
+      volume: 'vol',
       deploy: true,
       dryRun: false,
     })
     expect(parseRequest('{"op":"deploy","appName":"a","deleteApp":true}')).toMatchObject({
       deleteApp: true,
       workflow: null,
+      models: [],
+      modelsSecret: null,
+      volume: null,
     })
     expect(parseRequest('{"op":"schema","url":"https://x","token":""}')).toEqual({
       op: 'schema',
@@ -54,6 +63,10 @@ describe('parseRequest', () => {
     ['{"op":"deploy","workflow":[1]}', /"workflow" must be an API-format prompt/],
     ['{"op":"deploy","workflow":{},"deploy":"yes"}', /"deploy" must be true or false/],
     ['{"op":"deploy","workflow":{},"aptPackages":"git"}', /"aptPackages" must be a list of strings/],
+    ['{"op":"deploy","workflow":{},"models":"https://h/m=a/b"}', /"models" must be a list of "<https url>=/],
+    ['{"op":"deploy","workflow":{},"models":[1]}', /"models" must be a list/],
+    ['{"op":"deploy","workflow":{},"modelsSecret":5}', /"modelsSecret" must be a string or null/],
+    ['{"op":"deploy","workflow":{},"volume":["v"]}', /"volume" must be a string or null/],
     ['[1]', /"\(request\)" must be a JSON object/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRequest(text)).toThrow(message)

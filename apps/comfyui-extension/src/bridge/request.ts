@@ -41,6 +41,12 @@ export interface DeployRequest {
   cleanBuild: boolean
   forceRebuild: boolean
   deleteApp: boolean
+  /** Raw `<https url>=<path>[@sha256:<hex>]` specs; the scaffolder parses and validates them. */
+  models: string[]
+  /** Modal Secret holding HF_TOKEN, or null. */
+  modelsSecret: string | null
+  /** Modal Volume ComfyUI also loads models from, or null. */
+  volume: string | null
 }
 
 export interface PingRequest {
@@ -85,6 +91,14 @@ function strList(o: Obj, key: string): string[] {
   const v = o[key] ?? []
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) bad(key, 'a list of strings', v)
   return (v as string[]).map((s) => s.trim()).filter(Boolean)
+}
+
+/** Like strList but keeps every entry (trimmed), so `models[i]` in errors matches the list sent. */
+function specList(o: Obj, key: string): string[] {
+  const v = o[key] ?? []
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    bad(key, 'a list of "<https url>=<path>[@sha256:<hex>]" strings', v)
+  return (v as string[]).map((s) => s.trim())
 }
 
 function isObj(v: unknown): v is Obj {
@@ -178,6 +192,9 @@ export function parseRequestValue(raw: unknown): BridgeRequest {
         cleanBuild: bool(raw, 'cleanBuild', false),
         forceRebuild: bool(raw, 'forceRebuild', false),
         deleteApp,
+        models: specList(raw, 'models'),
+        modelsSecret: optStr(raw, 'modelsSecret')?.trim() || null,
+        volume: optStr(raw, 'volume')?.trim() || null,
       }
     }
     default:

@@ -57,6 +57,17 @@ export function openDeployDialog() {
     dryRun: check(f.dryRun),
     cleanBuild: check(f.cleanBuild),
     forceRebuild: check(f.forceRebuild),
+    models: el(
+      'textarea',
+      {
+        value: f.models,
+        rows: 3,
+        placeholder: 'https://huggingface.co/org/repo/resolve/main/m.safetensors=checkpoints/m.safetensors',
+      },
+      'flex:1;font:12px monospace',
+    ),
+    modelsSecret: el('input', { value: f.modelsSecret, placeholder: 'Modal Secret with HF_TOKEN' }, 'flex:1'),
+    volume: el('input', { value: f.volume, placeholder: 'Modal Volume name' }, 'flex:1'),
   }
   const log = el(
     'pre',
@@ -75,6 +86,9 @@ export function openDeployDialog() {
     field('GPU', inputs.gpu),
     field('Extra pip packages', inputs.pipPackages),
     field('Extra apt packages', inputs.aptPackages),
+    field('Models (url=path, one a line)', inputs.models),
+    field('Models Secret (HF_TOKEN)', inputs.modelsSecret),
+    field('Models Volume', inputs.volume),
     field('Deploy', inputs.deploy),
     field('Dry run (no Modal call)', inputs.dryRun),
     field('Clean build', inputs.cleanBuild),
@@ -137,6 +151,9 @@ export function openDeployDialog() {
       dryRun: inputs.dryRun.checked,
       cleanBuild: inputs.cleanBuild.checked,
       forceRebuild: inputs.forceRebuild.checked,
+      models: inputs.models.value,
+      modelsSecret: inputs.modelsSecret.value,
+      volume: inputs.volume.value,
     }
     try {
       if (typeof app.graphToPrompt !== 'function')

@@ -84,6 +84,8 @@ describe('deploy request', () => {
       gpu: '',
       pipPackages: 'a, b\nc',
       dryRun: true,
+      models: '# base\n https://h/m.safetensors=checkpoints/m.safetensors \n\nhttps://h/l.pt=loras/l.pt\n',
+      volume: ' vol ',
     })
     expect(body).toEqual({
       workflow: prompt,
@@ -95,6 +97,9 @@ describe('deploy request', () => {
       cleanBuild: false,
       forceRebuild: false,
       deploy: true,
+      models: ['https://h/m.safetensors=checkpoints/m.safetensors', 'https://h/l.pt=loras/l.pt'],
+      modelsSecret: null,
+      volume: 'vol',
     })
   })
 

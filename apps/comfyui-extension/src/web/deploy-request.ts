@@ -11,6 +11,12 @@ export interface DeployBody {
   cleanBuild: boolean
   forceRebuild: boolean
   deploy: boolean
+  /** `<https url>=<path under ComfyUI/models/>[@sha256:<hex>]` specs, downloaded at image build. */
+  models: string[]
+  /** Modal Secret holding HF_TOKEN (gated Hugging Face models), or null. */
+  modelsSecret: string | null
+  /** Modal Volume ComfyUI also loads models from, or null. */
+  volume: string | null
 }
 
 export interface DeployForm {
@@ -22,6 +28,9 @@ export interface DeployForm {
   cleanBuild: boolean
   forceRebuild: boolean
   deploy: boolean
+  models: string
+  modelsSecret: string
+  volume: string
 }
 
 export const DEFAULT_DEPLOY_FORM: DeployForm = {
@@ -33,6 +42,9 @@ export const DEFAULT_DEPLOY_FORM: DeployForm = {
   cleanBuild: false,
   forceRebuild: false,
   deploy: true,
+  models: '',
+  modelsSecret: '',
+  volume: '',
 }
 
 /** Comma- or newline-separated list, as the Modal Deployment node's widgets take it. */
@@ -41,6 +53,14 @@ export function splitList(text: string): string[] {
     .split(/[,\n]/)
     .map((s) => s.trim())
     .filter(Boolean)
+}
+
+/** One model spec per line; blank lines and `#` comments dropped (as `split_model_specs` in Python). */
+export function splitModelSpecs(text: string): string[] {
+  return text
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s && !s.startsWith('#'))
 }
 
 /** The rule the pack's Python applies (comfy_remote/deploy.py `_APP_NAME`): letters, digits, '-', '_'; 1-63. */
@@ -89,5 +109,8 @@ export function buildDeployBody(prompt: ApiPrompt, form: DeployForm): DeployBody
     cleanBuild: form.cleanBuild,
     forceRebuild: form.forceRebuild,
     deploy: form.deploy,
+    models: splitModelSpecs(form.models),
+    modelsSecret: form.modelsSecret.trim() || null,
+    volume: form.volume.trim() || null,
   }
 }
