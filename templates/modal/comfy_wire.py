@@ -196,8 +196,10 @@ def error_envelope(code, message, details=None, job_id=None):
 
 
 def encode_multipart(message):
-    """message -> (body bytes, content type). Binary values (bytes data, or base64 npy/png) become parts."""
+    """message -> (body bytes, content type). Binary values (bytes data, or base64 npy/png) become parts;
+    a payload the message holds twice (a completed envelope's result is also one of its outputs) travels once."""
     parts = []
+    names = {}  # id of a data object already sent -> its part name
 
     def walk(value):
         if isinstance(value, list):
@@ -207,9 +209,11 @@ def encode_multipart(message):
         out = {k: walk(v) for k, v in value.items()}
         data = value.get("data")
         if value.get("encoding") in BINARY_ENCODINGS and isinstance(data, (str, bytes, bytearray, memoryview)):
-            raw = base64.b64decode(data) if isinstance(data, str) else bytes(data)
-            name = "p%d" % len(parts)
-            parts.append((name, raw))
+            name = names.get(id(data))
+            if name is None:
+                name = "p%d" % len(parts)
+                parts.append((name, base64.b64decode(data) if isinstance(data, str) else bytes(data)))
+                names[id(data)] = name
             out["data"] = {"part": name}
         return out
 

@@ -71,6 +71,18 @@ def test_multipart_round_trip_moves_binary_into_parts(modules):
     assert wire.to_json_value(decoded) == message
 
 
+def test_multipart_sends_a_payload_held_twice_once(modules):
+    wire, _ = modules
+    value = dict(IMG, data=b"\x93NUMPY shared bytes")
+    body, ctype = wire.encode_multipart({"status": "completed", "result": value, "outputs": {"image": value}})
+    assert body.count(b"\x93NUMPY shared bytes") == 1
+    decoded = wire.decode_multipart(body, ctype)
+    assert decoded["result"]["data"] == decoded["outputs"]["image"]["data"] == b"\x93NUMPY shared bytes"
+    other = dict(IMG, data=bytes(bytearray(b"\x93NUMPY shared bytes")))  # equal bytes, another object: own part
+    body, _ = wire.encode_multipart({"result": value, "outputs": {"image": other}})
+    assert body.count(b"\x93NUMPY shared bytes") == 2
+
+
 def test_multipart_without_json_part_is_refused(modules):
     wire, _ = modules
     body = b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n'
