@@ -8,6 +8,8 @@
 FastAPI is imported inside ``build_app`` so ``modal deploy`` can import this module without it.
 """
 
+import base64
+import hashlib
 import hmac
 import json
 import os
@@ -29,17 +31,34 @@ def _error_status(code):
     return codes.get(code, 400)
 
 
+def _feed(digest, value, binary_data=False):
+    """Hash one value: metadata as canonical JSON, payload bytes as bytes (base64 and bytes hash alike)."""
+    if binary_data and isinstance(value, str):
+        value = base64.b64decode(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        digest.update(b"b%d:" % len(value))
+        digest.update(value)
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[%d:" % len(value))
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    elif isinstance(value, dict):
+        binary = value.get("encoding") in comfy_wire.BINARY_ENCODINGS
+        digest.update(b"{%d:" % len(value))
+        for key in sorted(value):
+            digest.update(json.dumps(key).encode() + b"=")
+            _feed(digest, value[key], binary_data=binary and key == "data")
+        digest.update(b"}")
+    else:
+        digest.update(json.dumps(value).encode() + b";")
+
+
 def fingerprint(inputs):
-    """Cheap summary of a request (names, types, encodings, sizes) to spot a reused Idempotency-Key."""
-    parts = []
-    for name in sorted(inputs):
-        value = inputs[name]
-        data = value.get("data")
-        size = len(data) if isinstance(data, (bytes, bytearray, str)) else len(json.dumps(comfy_wire.to_json_value(data)))
-        if isinstance(data, str) and value.get("encoding") in comfy_wire.BINARY_ENCODINGS:
-            size = len(data) * 3 // 4 - (2 if data.endswith("==") else 1 if data.endswith("=") else 0)
-        parts.append("%s=%s/%s/%d" % (name, value.get("type"), value.get("encoding"), size))
-    return ";".join(parts)
+    """SHA-256 of a request's inputs (every payload byte) to spot a reused Idempotency-Key."""
+    digest = hashlib.sha256()
+    _feed(digest, inputs)
+    return digest.hexdigest()
 
 
 def run_status(env):

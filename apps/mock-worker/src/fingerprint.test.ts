@@ -23,3 +23,25 @@ describe('fingerprint', () => {
     expect(fingerprint({ a })).not.toBe(fingerprint({ a: { ...a, data: 'abc' } }))
   })
 })
+
+describe('fingerprint compares full inputs', () => {
+  it('notices different JSON data of the same size (a reused Idempotency-Key must answer 409)', () => {
+    const a = { type: 'STRING', encoding: 'json' as const, data: 'cat' }
+    expect(fingerprint({ a })).not.toBe(fingerprint({ a: { ...a, data: 'dog' } }))
+  })
+
+  it('notices different bytes of the same length', () => {
+    const one = new Uint8Array([1, 2, 3])
+    const two = new Uint8Array([1, 2, 4])
+    const value = (data: Uint8Array) => ({ image: { type: 'IMAGE', encoding: 'npy' as const, data } })
+    expect(fingerprint(value(one))).not.toBe(fingerprint(value(two)))
+  })
+
+  it('ignores key order inside composite values', () => {
+    const x = { type: 'INT', encoding: 'json' as const, data: 1 }
+    const y = { type: 'INT', encoding: 'json' as const, data: 2 }
+    const left = { l: { type: 'LATENT', encoding: 'object' as const, data: { x, y } } }
+    const right = { l: { type: 'LATENT', encoding: 'object' as const, data: { y, x } } }
+    expect(fingerprint(left)).toBe(fingerprint(right))
+  })
+})

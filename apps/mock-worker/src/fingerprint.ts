@@ -1,32 +1,45 @@
-import type { EncodedValue } from '@comfy-remote/protocol'
+import { createHash, type Hash } from 'node:crypto'
+import { base64ToBytes, type EncodedValue } from '@comfy-remote/protocol'
 
-/** Byte length a value's data stands for (base64 strings counted as their decoded size). */
-function size(value: EncodedValue): string {
-  const data = value.data
-  if (data instanceof Uint8Array) return `b${data.byteLength}`
-  if (typeof data === 'string' && (value.encoding === 'npy' || value.encoding === 'png')) {
-    const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0
-    return `b${Math.floor((data.length * 3) / 4) - padding}`
-  }
-  if (value.encoding === 'object' || value.encoding === 'list') {
-    const items = Object.entries((data ?? {}) as Record<string, EncodedValue>)
-    return `{${items.map(([k, v]) => `${k}:${typeof v === 'object' && v !== null ? fingerprintValue(v) : '?'}`).join(',')}}`
-  }
-  return `j${JSON.stringify(data ?? null).length}`
-}
+const BINARY = new Set(['npy', 'png', 'file'])
 
-function fingerprintValue(value: EncodedValue): string {
-  return `${value.type}/${value.encoding}/${size(value)}`
+/** Feeds one value into the hash: metadata as canonical JSON, payload bytes as bytes. */
+function feed(hash: Hash, value: unknown): void {
+  if (value instanceof Uint8Array) {
+    hash.update(`b${value.byteLength}:`)
+    hash.update(value)
+    return
+  }
+  if (Array.isArray(value)) {
+    hash.update(`[${value.length}:`)
+    for (const item of value) feed(hash, item)
+    hash.update(']')
+    return
+  }
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>
+    const binary = BINARY.has(String(record.encoding)) && typeof record.data === 'string'
+    const keys = Object.keys(record).sort()
+    hash.update(`{${keys.length}:`)
+    for (const key of keys) {
+      hash.update(`${JSON.stringify(key)}=`)
+      // base64 and raw bytes of a binary value hash alike (a JSON retry of a multipart request)
+      feed(hash, binary && key === 'data' ? base64ToBytes(record.data as string) : record[key])
+    }
+    hash.update('}')
+    return
+  }
+  hash.update(`${JSON.stringify(value ?? null)};`)
 }
 
 /**
- * A cheap summary of a request's inputs (names, types, encodings, sizes; no hashing of payloads), used
- * to notice an Idempotency-Key reused for a different request. The same request sent as JSON or as
- * multipart gives the same fingerprint.
+ * The SHA-256 of a request's inputs (names, types, encodings, metadata and every payload byte), used to
+ * notice an Idempotency-Key reused for a different request. Key order does not matter, and the same
+ * request sent as JSON (base64) or as multipart (bytes) gives the same fingerprint. Only computed for
+ * requests that carry an Idempotency-Key.
  */
 export function fingerprint(inputs: Record<string, EncodedValue>): string {
-  return Object.keys(inputs)
-    .sort()
-    .map((name) => `${name}=${fingerprintValue(inputs[name] as EncodedValue)}`)
-    .join(';')
+  const hash = createHash('sha256')
+  feed(hash, inputs)
+  return hash.digest('hex')
 }

@@ -5,14 +5,66 @@ import { isModalScaffolderError } from './errors.js'
 import type { TorchPresetId } from './presets.js'
 import { scaffoldModalProject } from './scaffold.js'
 
-const USAGE = `usage:
-  comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <name> [--gpu H100] [--pip a,b] [--apt a,b]
-                              [--clean] [--object-info <file>] [--comfyui-ref <ref>] [--torch-preset cu128|cu121-legacy|none]
-                              [--auth token|proxy|none] [--auth-secret <name>] [--node-pack <dir>]
-                              [--model <https url>=<path under ComfyUI/models/>[@sha256:<hex>]]... [--models-secret <name>]
-                              [--volume <name>]
-  comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]     (prints the endpoint URL as the last line)
-  comfy-remote-modal stop <app-name>`
+const SCAFFOLD_HELP = `comfy-remote-modal scaffold: write a Modal project for a ComfyUI workflow
+
+usage: comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <name> [options]
+
+  --workflow <file>        API-format prompt ("Export (API)") or UI workflow (required)
+  --out <dir>              output folder; the project goes to <dir>/<app-name> (required)
+  --app-name <name>        Modal app name: lowercase letters, digits, dashes (required)
+  --gpu <type>             Modal GPU type (default H100)
+  --pip <a,b>              extra pip requirements, comma separated (name, name==1.2, git+https://...)
+  --apt <a,b>              extra Debian packages, comma separated
+  --object-info <file>     /object_info of your ComfyUI: converts a UI workflow and types the contract
+  --comfyui-ref <ref>      ComfyUI git tag or commit to build (default: the pinned release)
+  --torch-preset <id>      cu128 | cu121-legacy | none (default: the one matching the ComfyUI ref)
+  --auth <mode>            token (default: bearer token from a Modal Secret) | proxy | none
+  --auth-secret <name>     Modal Secret holding COMFY_REMOTE_TOKEN (default <app-name>-auth)
+  --node-pack <dir>        the Remote Input/Output node pack to copy (default: the bundled one)
+  --model <url>=<path>[@sha256:<hex>]
+                           a model file downloaded at image build time into ComfyUI/models/<path>
+                           (repeatable)
+  --models-secret <name>   Modal Secret with HF_TOKEN for gated Hugging Face downloads
+  --volume <name>          a Modal Volume mounted as an extra models folder
+  --overwrite              regenerate a project this tool made before, in place
+  --clean                  delete the project this tool made before, then write it anew
+  -h, --help               this help
+
+Prints the project folder on stdout. An existing folder is never overwritten unless it holds a project
+this tool made and --overwrite or --clean is given (OUTPUT_EXISTS).`
+
+const DEPLOY_HELP = `comfy-remote-modal deploy: run \`modal deploy\` for a scaffolded project
+
+usage: comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]
+
+  --force-rebuild          rebuild the image from scratch (MODAL_IGNORE_CACHE=1 and a new build nonce)
+  --dry-run                print what would run and a placeholder URL; nothing is deployed
+  -h, --help               this help
+
+Prints the endpoint URL as the last line of stdout.`
+
+const STOP_HELP = `comfy-remote-modal stop: stop a deployed app (\`modal app stop --yes\`)
+
+usage: comfy-remote-modal stop <app-name>
+
+  -h, --help               this help`
+
+const USAGE = `comfy-remote-modal: turn a ComfyUI workflow into a Modal app, deploy it, stop it
+
+usage:
+  comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <name> [options]
+  comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]
+  comfy-remote-modal stop <app-name>
+  comfy-remote-modal <command> --help     every option of a command
+
+Exit codes: 0 done, 1 the command failed (CODE: reason on stderr), 2 bad arguments.`
+
+const HELP: Record<string, string> = { scaffold: SCAFFOLD_HELP, deploy: DEPLOY_HELP, stop: STOP_HELP }
+
+/** True when a subcommand's arguments ask for its help. */
+function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h')
+}
 
 class UsageError extends Error {}
 
@@ -33,6 +85,7 @@ async function scaffold(argv: string[]): Promise<void> {
       pip: { type: 'string' },
       apt: { type: 'string' },
       clean: { type: 'boolean' },
+      overwrite: { type: 'boolean' },
       'object-info': { type: 'string' },
       'comfyui-ref': { type: 'string' },
       'torch-preset': { type: 'string' },
@@ -52,6 +105,7 @@ async function scaffold(argv: string[]): Promise<void> {
     ...(values.pip !== undefined && { pipPackages: values.pip }),
     ...(values.apt !== undefined && { aptPackages: values.apt }),
     ...(values.clean && { cleanBuild: true }),
+    ...(values.overwrite && { overwrite: true }),
     ...(values['object-info'] !== undefined && { objectInfo: values['object-info'] }),
     ...(values['comfyui-ref'] !== undefined && { comfyuiRef: values['comfyui-ref'] }),
     ...(values['torch-preset'] !== undefined && { torchPreset: values['torch-preset'] as TorchPresetId }),
@@ -105,6 +159,10 @@ async function stop(argv: string[]): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
+    if (command !== undefined && HELP[command] !== undefined && wantsHelp(rest)) {
+      process.stdout.write(`${HELP[command]}\n`)
+      return 0
+    }
     if (command === 'scaffold') await scaffold(rest)
     else if (command === 'deploy') await deploy(rest)
     else if (command === 'stop') await stop(rest)
@@ -114,7 +172,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`comfy-remote-modal: ${(error as Error).message}\n${USAGE}\n`)
+      process.stderr.write(
+        `comfy-remote-modal: ${(error as Error).message}\n${(command && HELP[command]) || USAGE}\n`,
+      )
       return 2
     }
     const text = isModalScaffolderError(error)

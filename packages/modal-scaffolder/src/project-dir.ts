@@ -59,8 +59,8 @@ export async function removeProjectDir(root: string, dir: string): Promise<boole
   return true
 }
 
-/** Before writing: the directory must be new, empty, or ours. */
-export function assertWritable(dir: string): void {
+/** Before writing: the directory must be new, empty, or ours and `overwrite` given. */
+export function assertWritable(dir: string, overwrite = false): void {
   if (!existsSync(dir)) return
   const stat = lstatSync(dir)
   if (stat.isSymbolicLink() || !stat.isDirectory())
@@ -74,5 +74,12 @@ export function assertWritable(dir: string): void {
       'OUTPUT_EXISTS',
       `${dir} already exists and was not created by comfy-remote-modal (no ${MARKER_FILE}); pick another app name or output folder, it will not be overwritten.`,
       { details: { dir } },
+    )
+  const marker = readMarker(dir)
+  if (marker && !overwrite)
+    throw new ModalScaffolderError(
+      'OUTPUT_EXISTS',
+      `${dir} already holds the Modal project of app "${marker.app_name}"; pass --overwrite (overwrite: true) to regenerate its files in place, or --clean (cleanBuild: true) to delete it and start over.`,
+      { details: { dir, app_name: marker.app_name } },
     )
 }

@@ -36,6 +36,11 @@ export interface ScaffoldOptions {
   aptPackages?: string[] | string
   /** Remove the previous project first (only if this tool made it and it lies under outDir). */
   cleanBuild?: boolean
+  /**
+   * Regenerate a project this tool made before in place (its files are rewritten; files you added
+   * stay). Without it (or `cleanBuild`), an existing project is OUTPUT_EXISTS: nothing is overwritten.
+   */
+  overwrite?: boolean
   /** `/object_info` (path or object): converts UI-format workflows and types the contract. */
   objectInfo?: string | object
   comfyuiRepo?: string
@@ -202,7 +207,7 @@ export async function scaffoldModalProject(options: ScaffoldOptions): Promise<Sc
   const config = buildConfig(options, describeContract(prompt, objectInfo), previousNonce(dir))
 
   if (options.cleanBuild) await removeProjectDir(root, dir)
-  assertWritable(dir)
+  assertWritable(dir, options.overwrite === true || options.cleanBuild === true)
   mkdirSync(dir, { recursive: true })
   const files: string[] = []
   const marker = { tool: MARKER_TOOL, app_name: appName, version: PACKAGE_VERSION }

@@ -139,8 +139,21 @@ describe('scaffold details', () => {
       nodePackDir: nodePackDir(),
     }
     const first = await scaffoldModalProject(opts)
-    const second = await scaffoldModalProject(opts)
+    const second = await scaffoldModalProject({ ...opts, overwrite: true })
     expect(second.config.build_nonce).toBe(first.config.build_nonce)
+  })
+
+  it('refuses to regenerate its own project without overwrite (OUTPUT_EXISTS names both fixes)', async () => {
+    const opts = {
+      workflow: join(FIXTURES, 'echo-prompt.json'),
+      outDir: tempDir(),
+      appName: 'twice',
+      nodePackDir: nodePackDir(),
+    }
+    await scaffoldModalProject(opts)
+    const error = await scaffoldModalProject(opts).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'OUTPUT_EXISTS' })
+    expect(String((error as Error).message)).toMatch(/--overwrite.*--clean/)
   })
 
   it.runIf(hasRealNodePack())('copies the node pack without bridge/web folders', async () => {

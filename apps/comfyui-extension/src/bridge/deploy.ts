@@ -63,6 +63,7 @@ export async function deployOp(req: DeployRequest, sink: EventSink, signal: Abor
     pipPackages: req.pipPackages,
     aptPackages: req.aptPackages,
     cleanBuild: req.cleanBuild,
+    overwrite: true, // the node redeploys the same app: its project is regenerated each time
     models,
     ...(req.modelsSecret && { modelsSecret: req.modelsSecret }),
     ...(req.volume && { volume: req.volume }),

@@ -39,7 +39,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     const started = Date.now()
     const key = request.headers['idempotency-key']
     const { inputs } = parseRunRequest(request.body ?? {})
-    const print = fingerprint(inputs)
+    const print = key === undefined ? '' : fingerprint(inputs)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
     if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
     if (job === undefined) {

@@ -101,6 +101,16 @@ def test_idempotency_key_gives_the_same_job(client):
     assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT"
 
 
+def test_idempotency_key_compares_full_inputs_not_sizes(client):
+    headers = dict(AUTH, **{"Idempotency-Key": "same-size"})
+    cat = {"type": "STRING", "encoding": "json", "data": "cat"}
+    first = client.post("/run", json={"inputs": {"image": cat}}, headers=headers)
+    assert first.status_code in (200, 202)
+    dog = dict(cat, data="dog")
+    conflict = client.post("/run", json={"inputs": {"image": dog}}, headers=headers)
+    assert conflict.status_code == 409 and conflict.json()["error"]["code"] == "IDEMPOTENCY_CONFLICT"
+
+
 @pytest.mark.parametrize(
     "body, status, field",
     [

@@ -12,7 +12,8 @@ VALUE forms (append :TYPE to the name to force a ComfyUI type, e.g. mask:MASK=@m
   literal       a number, true/false, JSON, or plain text (STRING)
 
 Options:
-  --out <dir>            where outputs are written (default: .): IMAGE -> <name>.png
+  -i, --input name=VALUE an input of the workflow (repeatable; see VALUE forms above)
+  -o, --out <dir>        where outputs are written (default: .): IMAGE -> <name>.png
                          (<name>_<i>.png for a batch), tensors -> <name>.npy, the rest -> <name>.json
   --token <token>        bearer token (default: $COMFY_REMOTE_TOKEN)
   --timeout <seconds>    overall time budget (default 300)
@@ -20,7 +21,8 @@ Options:
   --transport <t>        auto | json | multipart (default auto)
   --json                 schema: print the raw JSON instead of a table
   -q, --quiet            no progress output
-  -h, --help             this help
+  -h, --help             this help (also: comfy-remote call --help)
+  -v, --version          print the version
 
 Exit codes: 0 done, 1 the remote call failed (reason on stderr), 2 bad arguments or input files,
 130 interrupted (the remote job is cancelled).
