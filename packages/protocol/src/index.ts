@@ -25,8 +25,11 @@ export {
   type EncodeMultipartOptions,
   encodeMultipart,
   encodeMultipartChunks,
+  encodeMultipartPieces,
   type MultipartBody,
   type MultipartChunks,
+  type MultipartPiece,
+  type MultipartPieces,
 } from './multipart-encode.js'
 export { decodeNpy, encodeNpy, type NdArray } from './npy.js'
 export { DTYPES, type TypedArray } from './npy-dtypes.js'
@@ -35,4 +38,11 @@ export { toResultValue } from './result.js'
 export { parseEncodedValue, parseRunRequest } from './run-request.js'
 export * from './schemas.js'
 export { normalizeProgress, normalizeStatus } from './status.js'
-export { decodeValue, type EncodeValueOptions, encodeValue, isNdArray } from './value.js'
+export {
+  decodeValue,
+  type EncodeValueOptions,
+  encodeValue,
+  type FileValue,
+  isFileValue,
+  isNdArray,
+} from './value.js'

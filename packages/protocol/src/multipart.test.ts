@@ -7,6 +7,7 @@ import {
   decodeValue,
   encodeMultipart,
   encodeMultipartChunks,
+  encodeMultipartPieces,
   encodeValue,
   isMultipartContentType,
   multipartBoundary,
@@ -219,5 +220,32 @@ describe('part Content-Length', () => {
   it('our writer sets it on binary parts', () => {
     const { body } = encodeMultipart({ v: { type: '*', encoding: 'npy', data: new Uint8Array(77) } })
     expect(new TextDecoder('latin1').decode(body)).toContain('Content-Length: 77\r\n')
+  })
+})
+
+describe('encodeMultipartPieces (Blob payloads, e.g. files)', () => {
+  it('keeps a Blob payload as one piece, counts its size and decodes to its bytes', async () => {
+    const bytes = Uint8Array.from({ length: 4099 }, (_, i) => (i * 13) % 251)
+    const blob = new Blob([bytes])
+    const message = {
+      inputs: {
+        clip: { type: 'VIDEO', encoding: 'file', mime: 'video/mp4', data: blob },
+        again: { type: 'VIDEO', encoding: 'file', mime: 'video/mp4', data: blob },
+      },
+    }
+    const { pieces, contentType, byteLength } = encodeMultipartPieces(message)
+    expect(pieces.filter((p) => p === blob)).toHaveLength(1)
+    const body = new Uint8Array(await new Blob(pieces as BlobPart[]).arrayBuffer())
+    expect(body.byteLength).toBe(byteLength)
+    const back = decodeMultipart(body, contentType) as typeof message
+    expect(back.inputs.clip.data).toEqual(bytes)
+    expect(back.inputs.again.data).toEqual(bytes)
+    expect(() => encodeMultipartChunks(message)).toThrow(/encodeMultipartPieces/)
+  })
+
+  it('leaves a value that carries a ref (no data) as it is', () => {
+    const message = { inputs: { x: { type: 'IMAGE', encoding: 'npy', ref: 'https://example.com/x.npy' } } }
+    const { body, contentType } = encodeMultipart(message)
+    expect(decodeMultipart(body, contentType)).toEqual(message)
   })
 })

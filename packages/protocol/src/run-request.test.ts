@@ -148,11 +148,23 @@ describe('parseRunRequest: rejects, naming the field', () => {
       'inputs[1].name',
     ],
     ['request_id not a string', { inputs: {}, request_id: 5 }, 'BAD_REQUEST', 'request_id'],
+    ['output_refs not a boolean', { inputs: {}, output_refs: 'yes' }, 'BAD_REQUEST', 'output_refs'],
   ])('%s', (_name, body, code, field) => {
     const e = fieldOf(() => parseRunRequest(body))
     expect(e.code).toBe(code)
     expect(e.field).toBe(field)
     expect(e.message).toContain(field)
+  })
+})
+
+describe('output_refs and inputs by ref', () => {
+  it('reads output_refs and keeps an input that carries a ref instead of data', () => {
+    const ref = { type: 'IMAGE', encoding: 'npy', ref: 'https://example.com/a.npy' }
+    expect(parseRunRequest({ inputs: { a: ref }, output_refs: true })).toEqual({
+      inputs: { a: { ...ref, data: undefined } },
+      outputRefs: true,
+    })
+    expect(parseRunRequest({ inputs: {} })).toEqual({ inputs: {} })
   })
 })
 

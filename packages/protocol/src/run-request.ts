@@ -72,6 +72,7 @@ function toObject(body: unknown): Dict {
 /**
  * Reads a run request body: the v1 map form `{inputs: {name: value}, request_id?}` or the original
  * list form `{inputs: [{name, comfy_type|type, encoding, data}, ...]}`. Missing inputs mean none.
+ * `output_refs: true` (optional) becomes `outputRefs`.
  * Throws ProtocolError (BAD_REQUEST / UNKNOWN_ENCODING) naming the field.
  */
 export function parseRunRequest(body: unknown): RunRequest {
@@ -95,6 +96,11 @@ export function parseRunRequest(body: unknown): RunRequest {
   if (id !== undefined && id !== null) {
     if (typeof id !== 'string') throw bad('request_id', `must be a string, got ${describe(id)}.`)
     request.requestId = id
+  }
+  const refs = obj.output_refs ?? obj.outputRefs
+  if (refs !== undefined && refs !== null) {
+    if (typeof refs !== 'boolean') throw bad('output_refs', `must be true or false, got ${describe(refs)}.`)
+    request.outputRefs = refs
   }
   return request
 }

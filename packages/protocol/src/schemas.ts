@@ -1,6 +1,18 @@
 import { z } from 'zod'
 
-export const ENCODINGS = ['json', 'npy', 'png', 'object', 'list', 'base64+pickle', 'identity'] as const
+export const ENCODINGS = [
+  'json',
+  'npy',
+  'png',
+  'object',
+  'list',
+  'base64+pickle',
+  'identity',
+  'file',
+] as const
+
+/** Encodings whose `data` is the bytes of a file (base64, Uint8Array, Blob, `{part}`, `{file}`), or a `ref`. */
+export const BINARY_ENCODINGS: readonly Encoding[] = ['npy', 'png', 'file']
 export const zEncoding = z.enum(ENCODINGS)
 export type Encoding = z.infer<typeof zEncoding>
 
@@ -9,15 +21,30 @@ export const zJobStatus = z.enum(JOB_STATUSES)
 export type JobStatus = z.infer<typeof zJobStatus>
 
 /**
- * A value on the wire. For `npy`/`png`, `data` is a base64 string (JSON transport), a `Uint8Array`
- * of the file bytes (in memory, after a multipart decode) or `{part}` (inside a multipart JSON part).
- * For `object`/`list`, `data` is a map/array of encoded values. Extra keys are kept.
+ * A value on the wire. For `npy`/`png`/`file`, `data` is a base64 string (JSON transport), a
+ * `Uint8Array` (or a `Blob`) of the file bytes in memory, `{part}` (inside a multipart JSON part) or
+ * `{file}` (a file ComfyUI or the bridge holds); or the value carries `ref` (a URL; relative URLs are
+ * relative to the endpoint) and `bytes` instead of `data`. For `object`/`list`, `data` is a map/array
+ * of encoded values. Extra keys are kept.
  */
 export const zEncodedValue = z.looseObject({
-  type: z.string().describe('ComfyUI type (IMAGE, MASK, LATENT, STRING, ...) or "*" when unknown'),
+  type: z
+    .string()
+    .describe('ComfyUI type (IMAGE, MASK, LATENT, VIDEO, AUDIO, FILE, STRING, ...) or "*" when unknown'),
   encoding: zEncoding,
-  data: z.unknown().describe('payload; its form depends on encoding'),
-  ref: z.string().optional().describe('URL holding the value when it is not inlined'),
+  data: z.unknown().optional().describe('payload; its form depends on encoding; absent when `ref` is set'),
+  ref: z
+    .string()
+    .optional()
+    .describe(
+      'URL of the raw bytes when they are not inlined: https:// for inputs, /jobs/<id>/outputs/<name> (relative to the endpoint) for outputs',
+    ),
+  bytes: z.number().int().min(0).optional().describe('size of the bytes behind `ref`'),
+  mime: z.string().optional().describe('media type of a `file` value, e.g. video/mp4, audio/wav'),
+  filename: z
+    .string()
+    .optional()
+    .describe('informational file name of a `file` value; never used as a path without sanitising'),
 })
 export type EncodedValue = z.infer<typeof zEncodedValue>
 
@@ -84,6 +111,10 @@ export const zEncodedValueInput = zEncodedValue.extend({
 export const zRunRequestWire = z.looseObject({
   inputs: z.union([z.record(z.string(), zEncodedValueInput), z.array(zRunRequestListInput)]).nullish(),
   request_id: z.string().optional(),
+  output_refs: z
+    .boolean()
+    .optional()
+    .describe('true: binary outputs above 1 MiB come back as {ref, bytes} instead of inline data'),
 })
 export type RunRequestWire = z.infer<typeof zRunRequestWire>
 
@@ -91,6 +122,8 @@ export type RunRequestWire = z.infer<typeof zRunRequestWire>
 export const zRunRequest = z.object({
   inputs: z.record(z.string(), zEncodedValue),
   requestId: z.string().optional(),
+  /** `output_refs: true`: answer binary outputs above 1 MiB as `{ref, bytes}` (GET /jobs/:id/outputs/:name). */
+  outputRefs: z.boolean().optional(),
 })
 export type RunRequest = z.infer<typeof zRunRequest>
 

@@ -2,7 +2,9 @@ import { encode } from 'fast-png'
 import { describe, expect, it } from 'vitest'
 import {
   bytesToBase64,
+  decodeMultipart,
   decodeValue,
+  encodeMultipart,
   encodeValue,
   isProtocolError,
   type NdArray,
@@ -190,5 +192,52 @@ describe('untrusted keys in object values', () => {
     const out = decodeValue(ev) as Record<string, unknown>
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype)
     expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).toBe(7)
+  })
+})
+
+describe('file encoding (VIDEO, AUDIO, arbitrary files)', () => {
+  const clip = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 256)
+
+  it('encodes a FileValue with its mime and name and infers VIDEO/AUDIO/FILE from the mime', () => {
+    const video = encodeValue({ bytes: clip, mime: 'video/mp4', filename: 'clip.mp4' })
+    expect(video).toEqual({
+      type: 'VIDEO',
+      encoding: 'file',
+      mime: 'video/mp4',
+      filename: 'clip.mp4',
+      data: clip,
+    })
+    expect(encodeValue({ bytes: clip, mime: 'audio/wav' }).type).toBe('AUDIO')
+    expect(encodeValue({ bytes: clip }).type).toBe('FILE')
+    expect(encodeValue(clip, { encoding: 'file', type: 'VIDEO', mime: 'video/webm' })).toEqual({
+      type: 'VIDEO',
+      encoding: 'file',
+      mime: 'video/webm',
+      data: clip,
+    })
+  })
+
+  it('round-trips bit-exact through JSON (base64) and through multipart', () => {
+    const value = encodeValue({ bytes: clip, mime: 'video/mp4', filename: 'a.mp4' })
+    const viaJson = decodeValue(JSON.parse(serializeJson(value)))
+    expect(viaJson).toEqual({ bytes: clip, mime: 'video/mp4', filename: 'a.mp4' })
+    const { body, contentType } = encodeMultipart({ status: 'completed', result: value })
+    expect(new TextDecoder().decode(body)).not.toContain(bytesToBase64(clip).slice(0, 40))
+    const back = decodeMultipart(body, contentType) as { result: unknown }
+    expect(decodeValue(back.result)).toEqual({ bytes: clip, mime: 'video/mp4', filename: 'a.mp4' })
+  })
+
+  it('refuses a file value without bytes, and a value behind a ref, naming the field', () => {
+    expect(errorOf(() => encodeValue('x', { encoding: 'file' })).code).toBe('BAD_VALUE')
+    const e = errorOf(() => decodeValue({ type: 'VIDEO', encoding: 'file', ref: '/jobs/j/outputs/v' }, 'out'))
+    expect(e.code).toBe('BAD_VALUE')
+    expect(e.message).toContain('out')
+    expect(e.message).toContain('/jobs/j/outputs/v')
+  })
+
+  it('a FileValue inside an object makes it an object value', () => {
+    const audio = encodeValue({ clip: { bytes: clip, mime: 'audio/flac' }, rate: 44100 })
+    expect(audio.encoding).toBe('object')
+    expect(decodeValue(audio)).toEqual({ clip: { bytes: clip, mime: 'audio/flac' }, rate: 44100 })
   })
 })

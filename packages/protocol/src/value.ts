@@ -9,8 +9,37 @@ import { isDict, setOwn } from './util.js'
 export interface EncodeValueOptions {
   /** ComfyUI type; inferred for primitives (STRING, INT, FLOAT, BOOLEAN), else `*`. */
   type?: string
-  /** Forced encoding; inferred when absent (NdArray -> npy, containers with arrays -> object/list, else json). */
+  /** Forced encoding; inferred when absent (NdArray -> npy, FileValue -> file, containers with arrays -> object/list, else json). */
   encoding?: Encoding
+  /** `file` encoding: media type (e.g. video/mp4); overrides the FileValue's. */
+  mime?: string
+  /** `file` encoding: informational file name; overrides the FileValue's. */
+  filename?: string
+}
+
+/** A `file` value in memory: the file's bytes and what they are. */
+export interface FileValue {
+  bytes: Uint8Array
+  mime?: string
+  filename?: string
+}
+
+/** True for `{bytes: Uint8Array, mime?, filename?}` (what decodeValue gives for `file`). */
+export function isFileValue(value: unknown): value is FileValue {
+  return (
+    isDict(value) &&
+    value.bytes instanceof Uint8Array &&
+    (value.mime === undefined || typeof value.mime === 'string') &&
+    (value.filename === undefined || typeof value.filename === 'string') &&
+    Object.keys(value).every((k) => k === 'bytes' || k === 'mime' || k === 'filename')
+  )
+}
+
+function fileMeta(mime: unknown, filename: unknown): { mime?: string; filename?: string } {
+  const out: { mime?: string; filename?: string } = {}
+  if (typeof mime === 'string' && mime !== '') out.mime = mime
+  if (typeof filename === 'string' && filename !== '') out.filename = filename
+  return out
 }
 
 /** True for `{dtype, shape, data: TypedArray}`. */
@@ -25,13 +54,17 @@ export function isNdArray(value: unknown): value is NdArray {
 }
 
 function holdsArrays(value: unknown): boolean {
-  if (isNdArray(value)) return true
+  if (isNdArray(value) || isFileValue(value)) return true
   if (Array.isArray(value)) return value.some(holdsArrays)
   if (isDict(value)) return Object.values(value).some(holdsArrays)
   return false
 }
 
 function inferType(value: unknown): string {
+  if (isFileValue(value)) {
+    const mime = value.mime ?? ''
+    return mime.startsWith('video/') ? 'VIDEO' : mime.startsWith('audio/') ? 'AUDIO' : 'FILE'
+  }
   if (typeof value === 'string') return 'STRING'
   if (typeof value === 'boolean') return 'BOOLEAN'
   if (typeof value === 'number') return Number.isInteger(value) ? 'INT' : 'FLOAT'
@@ -40,6 +73,7 @@ function inferType(value: unknown): string {
 
 function inferEncoding(value: unknown): Encoding {
   if (isNdArray(value)) return 'npy'
+  if (isFileValue(value)) return 'file'
   if (Array.isArray(value)) return value.some(holdsArrays) ? 'list' : 'json'
   if (isDict(value)) return holdsArrays(value) ? 'object' : 'json'
   return 'json'
@@ -75,6 +109,18 @@ export function encodeValue(value: unknown, options: EncodeValueOptions = {}): E
       const { bytes, batch } = encodePng(needArray(value, encoding), type === 'MASK' ? 'MASK' : 'IMAGE')
       return batch === 1 ? { type, encoding, data: bytes } : { type, encoding, data: bytes, batch }
     }
+    case 'file': {
+      const file: FileValue | undefined =
+        value instanceof Uint8Array ? { bytes: value } : isFileValue(value) ? value : undefined
+      if (file === undefined) {
+        throw new ProtocolError(
+          'BAD_VALUE',
+          'encoding "file" needs the file bytes (Uint8Array) or {bytes, mime?, filename?}.',
+        )
+      }
+      const meta = fileMeta(options.mime ?? file.mime, options.filename ?? file.filename)
+      return { type, encoding, ...meta, data: file.bytes }
+    }
     case 'object': {
       if (!isDict(value)) throw new ProtocolError('BAD_VALUE', 'encoding "object" needs a plain object.')
       const data: Record<string, EncodedValue> = {}
@@ -97,12 +143,20 @@ export function encodeValue(value: unknown, options: EncodeValueOptions = {}): E
 
 /**
  * Encoded value -> in-memory value: json/identity -> the JSON value; npy -> NdArray; png -> float32
- * NdArray (IMAGE [B,H,W,C], MASK [B,H,W]); object -> {key: decoded}; list -> decoded[].
+ * NdArray (IMAGE [B,H,W,C], MASK [B,H,W]); file -> FileValue {bytes, mime?, filename?};
+ * object -> {key: decoded}; list -> decoded[]. A value behind a `ref` throws BAD_VALUE.
  * base64+pickle throws PICKLE_REFUSED.
  */
 export function decodeValue(encoded: unknown, field = 'value'): unknown {
   const value = parseEncodedValue(encoded, field)
   const { encoding, data } = value
+  if (data === undefined && typeof value.ref === 'string') {
+    throw new ProtocolError(
+      'BAD_VALUE',
+      `${field}: the bytes are behind ref "${value.ref}"; fetch them into data first (remote-client follows refs).`,
+      { field: `${field}.ref` },
+    )
+  }
   switch (encoding) {
     case 'json':
     case 'identity':
@@ -115,6 +169,8 @@ export function decodeValue(encoded: unknown, field = 'value'): unknown {
       const batch = typeof value.batch === 'number' ? value.batch : 1
       return decodePng(bytesOfData(data, `${field}.data`), value.type === 'MASK' ? 'MASK' : 'IMAGE', batch)
     }
+    case 'file':
+      return { bytes: bytesOfData(data, `${field}.data`), ...fileMeta(value.mime, value.filename) }
     case 'object': {
       if (!isDict(data)) {
         throw new ProtocolError(
