@@ -22,7 +22,7 @@ for (const dir of dirs) {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 600_000,
+    timeout: 3_600_000, // the real-path bench moves 1 GiB each way
   })
   sections.push(
     r.status === 0 ? r.stdout.trim() : `### ${pkg.name}\n\nThe benchmark failed (exit ${r.status}).`,

@@ -7,12 +7,13 @@
 //  3. peak RSS growth per persistent call of the bridge and of the mock worker, after a GC (Linux /proc).
 // Env: BENCH_PING_RUNS, BENCH_RT_RUNS, BENCH_WORKER_MAX_STORED (the worker's --max-stored-bytes, default 0).
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { encodeNpy } from '@comfy-remote/protocol'
+import { markMemory, median, memEnv, mib, ms, peakGrowth, procStatus, startMockWorker } from './lib.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const repo = join(root, '..', '..')
@@ -27,63 +28,6 @@ const SIZES = [
   ['12 MiB', 1024],
   ['48 MiB', 2048],
 ]
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-const ms = (x) => `${x.toFixed(1)} ms`
-const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-// Per-size memory: the persistent bridge and the mock worker start with NODE_OPTIONS
-// `--expose-gc --require <preload>`; on SIGUSR2 the preload runs a full GC, resets the kernel's peak-RSS
-// mark (/proc/self/clear_refs = 5) and writes its RSS to a mark file. VmHWM after a size's calls minus
-// that RSS = the peak growth during those calls. Bench-only: the packages know nothing about it.
-const PRELOAD = `const fs = require('node:fs')
-process.on('SIGUSR2', () => {
-  if (typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
-  try { fs.writeFileSync('/proc/self/clear_refs', '5') } catch {}
-  const rss = Number(/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) * 1024
-  fs.writeFileSync(process.env.CR_BENCH_MARK_DIR + '/mark-' + process.pid, String(rss))
-})
-`
-
-function memEnv(dir) {
-  const preload = join(dir, 'gc-preload.cjs')
-  if (!existsSync(preload)) writeFileSync(preload, PRELOAD)
-  return { NODE_OPTIONS: `--expose-gc --require ${preload}`, CR_BENCH_MARK_DIR: dir }
-}
-
-function procStatus(pid, field) {
-  try {
-    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-    return kb ? Number(kb) * 1024 : null
-  } catch {
-    return null
-  }
-}
-
-/** GC the process and reset its peak-RSS mark; resolves with its RSS after the GC (null without /proc). */
-async function markMemory(pid, dir) {
-  const mark = join(dir, `mark-${pid}`)
-  rmSync(mark, { force: true })
-  process.kill(pid, 'SIGUSR2')
-  for (let i = 0; i < 250; i++) {
-    if (existsSync(mark)) {
-      const text = readFileSync(mark, 'utf8')
-      if (text !== '') return Number(text)
-    }
-    await sleep(20)
-  }
-  return null
-}
-
-/** Peak RSS growth since `markMemory` (the peak may be the post-GC RSS itself if nothing grew). */
-function peakGrowth(pid, base) {
-  const hwm = procStatus(pid, 'VmHWM')
-  return hwm === null || base === null ? null : Math.max(0, hwm - base)
-}
 
 function run(args, input, env = {}) {
   return new Promise((resolve, reject) => {
@@ -170,25 +114,16 @@ async function startWorker(dir) {
   }
   const file = join(dir, 'prompt.json')
   writeFileSync(file, JSON.stringify(prompt))
-  const args = [WORKER_CLI, '--workflow', file, '--port', '0', '--steps', '1', '--step-ms', '0']
-  args.push('--max-stored-bytes', WORKER_BUDGET)
-  const child = spawn(process.execPath, [...args, '--body-limit', '512mb', '--log-level', 'silent'], {
-    env: { ...process.env, ...memEnv(dir) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  const url = await new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error('mock worker did not start within 20 s')), 20_000)
-    child.stdout.on('data', (c) => {
-      out += c
-      const m = /listening on (http:\/\/\S+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
-    })
-  })
-  return { url, pid: child.pid, stop: () => child.kill('SIGTERM') }
+  return await startMockWorker(
+    WORKER_CLI,
+    ['--workflow', file, '--steps', '1', '--step-ms', '0', '--max-stored-bytes', WORKER_BUDGET].concat([
+      '--body-limit',
+      '512mb',
+      '--log-level',
+      'silent',
+    ]),
+    memEnv(dir),
+  )
 }
 
 async function startEcho() {
