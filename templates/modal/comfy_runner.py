@@ -274,6 +274,9 @@ def run_job(runner, inputs, progress, cancelled, timeout):
         if exc.details is not None:
             err["details"] = exc.details
         return {"status": "cancelled" if exc.code == "CANCELLED" else "failed", "error": err}
+    except Exception as exc:  # noqa: BLE001 - a bug or a lost ComfyUI is a failed job, not a crashed call
+        logger.exception("job failed unexpectedly")
+        return {"status": "failed", "error": {"code": "JOB_FAILED", "message": "the worker failed: %s: %s; see the app's logs" % (type(exc).__name__, exc)}}
 
 
 def comfy_dir():

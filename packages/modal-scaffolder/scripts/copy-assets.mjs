@@ -1,4 +1,4 @@
-// Build step after tsc: copies templates/modal and the node pack's Python (apps/comfyui-extension:
+// Build step after tsc: copies templates/modal, python/ (the serve launcher) and the node pack's Python (apps/comfyui-extension:
 // __init__.py + comfy_remote/, without bridge/web/tests/caches) into dist/assets so the published
 // package is self-contained.
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs'
@@ -14,6 +14,8 @@ const filter = (src) => !skip.has(basename(src)) && !src.endsWith('.pyc')
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 cpSync(join(repo, 'templates', 'modal'), join(out, 'templates', 'modal'), { recursive: true, filter })
+// `comfy-remote-modal serve`: the launcher and the in-process modal it imports the project with.
+cpSync(join(pkg, 'python'), join(out, 'serve'), { recursive: true, filter })
 
 const pack = join(repo, 'apps', 'comfyui-extension')
 if (existsSync(join(pack, '__init__.py')) && existsSync(join(pack, 'comfy_remote'))) {

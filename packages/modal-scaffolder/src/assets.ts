@@ -17,6 +17,8 @@ export interface AssetPaths {
   templatesDir: string
   /** Folder holding the node pack's `__init__.py` and `comfy_remote/` (may be missing). */
   nodePackDir: string
+  /** Folder holding `serve_local.py` and the in-process `local_modal/` of `comfy-remote-modal serve`. */
+  serveDir: string
 }
 
 export function assetPaths(): AssetPaths {
@@ -27,7 +29,10 @@ export function assetPaths(): AssetPaths {
   const nodePackDir = existsSync(join(built, 'nodepack', '__init__.py'))
     ? join(built, 'nodepack')
     : join(repoRoot, 'apps', 'comfyui-extension')
-  return { templatesDir, nodePackDir }
+  const serveDir = existsSync(join(built, 'serve', 'serve_local.py'))
+    ? join(built, 'serve')
+    : join(packageRoot, 'python')
+  return { templatesDir, nodePackDir, serveDir }
 }
 
 export function requireTemplates(dir: string): string {

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
+import { once } from 'node:events'
 import { parseArgs } from 'node:util'
 import { deployModalProject, stopModalApp } from './deploy.js'
 import { isModalScaffolderError } from './errors.js'
 import type { TorchPresetId } from './presets.js'
 import { scaffoldModalProject } from './scaffold.js'
+import { startServe } from './serve.js'
 
 const SCAFFOLD_HELP = `comfy-remote-modal scaffold: write a Modal project for a ComfyUI workflow
 
@@ -43,6 +45,22 @@ usage: comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]
 
 Prints the endpoint URL as the last line of stdout.`
 
+const SERVE_HELP = `comfy-remote-modal serve: run a scaffolded project's own web app and runner locally, without Modal
+
+usage: comfy-remote-modal serve <dir> --comfyui-url <url> [options]
+
+  --comfyui-url <url>      a running ComfyUI with the comfy-remote nodes installed (required)
+  --port <n>               port (default 8000; 0 = any free port)
+  --host <host>            interface to bind (default 127.0.0.1; others need --token)
+  --token <secret>         require "Authorization: Bearer <secret>" on every route but /health
+                           (also from COMFY_REMOTE_TOKEN)
+  --python <python3>       the Python to run the app with (default: $COMFY_REMOTE_PYTHON, else the first
+                           of python3, python, /usr/bin/python3 with fastapi, uvicorn, websocket-client)
+  -h, --help               this help
+
+Prints "listening on http://<host>:<port>" when ready; call it like the deployed app
+(comfy-remote call http://127.0.0.1:8000 --input ...). Stops on Ctrl+C.`
+
 const STOP_HELP = `comfy-remote-modal stop: stop a deployed app (\`modal app stop --yes\`)
 
 usage: comfy-remote-modal stop <app-name>
@@ -53,13 +71,19 @@ const USAGE = `comfy-remote-modal: turn a ComfyUI workflow into a Modal app, dep
 
 usage:
   comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <name> [options]
+  comfy-remote-modal serve <dir> --comfyui-url <url> [--port 8000] [--token <secret>]
   comfy-remote-modal deploy <dir> [--force-rebuild] [--dry-run]
   comfy-remote-modal stop <app-name>
   comfy-remote-modal <command> --help     every option of a command
 
 Exit codes: 0 done, 1 the command failed (CODE: reason on stderr), 2 bad arguments.`
 
-const HELP: Record<string, string> = { scaffold: SCAFFOLD_HELP, deploy: DEPLOY_HELP, stop: STOP_HELP }
+const HELP: Record<string, string> = {
+  scaffold: SCAFFOLD_HELP,
+  serve: SERVE_HELP,
+  deploy: DEPLOY_HELP,
+  stop: STOP_HELP,
+}
 
 /** True when a subcommand's arguments ask for its help. */
 function wantsHelp(argv: string[]): boolean {
@@ -149,6 +173,47 @@ async function deploy(argv: string[]): Promise<void> {
   process.stdout.write(`${result.url}\n`)
 }
 
+async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      'comfyui-url': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      token: { type: 'string' },
+      python: { type: 'string' },
+    },
+  })
+  if (positionals.length !== 1) throw new UsageError('serve takes exactly one project directory')
+  const port = values.port === undefined ? 8000 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be an integer in 0..65535, got ${JSON.stringify(values.port)}`)
+  const token = values.token ?? (process.env.COMFY_REMOTE_TOKEN || undefined)
+  const { child, python } = startServe({
+    projectDir: positionals[0] as string,
+    comfyuiUrl: need(values['comfyui-url'], '--comfyui-url'),
+    port,
+    ...(values.host !== undefined && { host: values.host }),
+    ...(token !== undefined && { token }),
+    ...(values.python !== undefined && { python: values.python }),
+  })
+  if (!python.websocket)
+    process.stderr.write(
+      `comfy-remote-modal: ${python.python} has no websocket-client; the runner polls ComfyUI's /history instead (coarser progress)\n`,
+    )
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal)
+  const onInt = forward('SIGINT')
+  const onTerm = forward('SIGTERM')
+  process.on('SIGINT', onInt)
+  process.on('SIGTERM', onTerm)
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null]
+  process.off('SIGINT', onInt)
+  process.off('SIGTERM', onTerm)
+  return code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1)
+}
+
 async function stop(argv: string[]): Promise<void> {
   const { positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: {} })
   if (positionals.length !== 1) throw new UsageError('stop takes exactly one app name')
@@ -166,6 +231,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'scaffold') await scaffold(rest)
     else if (command === 'deploy') await deploy(rest)
     else if (command === 'stop') await stop(rest)
+    else if (command === 'serve') return await serve(rest)
     else if (command === '--help' || command === '-h' || command === 'help')
       process.stdout.write(`${USAGE}\n`)
     else throw new UsageError(command ? `unknown command "${command}"` : 'a command is required')

@@ -12,6 +12,7 @@ export type ModalScaffolderErrorCode =
   | 'DEPLOY_FAILED'
   | 'DEPLOY_URL_NOT_FOUND'
   | 'STOP_FAILED'
+  | 'SERVE_PYTHON_MISSING'
 
 export interface ModalScaffolderErrorOptions {
   cause?: unknown

@@ -20,7 +20,7 @@ PROMPT = PACKAGE / "test" / "fixtures" / "echo-prompt.json"
 TOKEN = "test-token-" + "x" * 24
 AUTH_HEADER = {"Authorization": "Bearer " + TOKEN}
 
-sys.path.insert(0, str(HERE / "modal_stub"))
+sys.path.insert(0, str(PACKAGE / "python" / "local_modal"))  # the in-process modal that `serve` ships
 sys.path.insert(0, str(HERE))
 
 

@@ -301,12 +301,17 @@ class ModalBackend:
         call = modal.FunctionCall.from_id(call_id)
         try:
             return True, call.get(timeout=0)
-        except (modal.exception.FunctionTimeoutError, modal.exception.OutputExpiredError):
+        except modal.exception.FunctionTimeoutError:
+            return True, {"status": "failed", "error": {"code": "TIMEOUT", "message": "the job ran longer than Modal's timeout for the GPU function; raise timeouts.job_seconds in modal_config.json"}}
+        except modal.exception.OutputExpiredError:
             raise
         except (TimeoutError, modal.exception.TimeoutError):
             return False, None  # get(timeout=0) raises the builtin TimeoutError while the call runs
-        except modal.exception.InputCancellation:
-            return True, {"status": "cancelled", "error": {"code": "CANCELLED", "message": "job cancelled"}}
+        except (modal.exception.RemoteError, modal.exception.InputCancellation) as exc:
+            # run() returns every job failure as a result, and get() never raises InputCancellation (only
+            # the running call sees it): a RemoteError is a call cancelled or stopped outside the app.
+            message = "the job was cancelled outside the app (Modal dashboard, modal app stop, or its container stopped): %s" % exc
+            return True, {"status": "cancelled", "error": {"code": "CANCELLED", "message": message}}
 
     def cancel(self, call_id):
         modal.FunctionCall.from_id(call_id).cancel()

@@ -30,6 +30,7 @@ import os
 import re
 import pickle
 import threading
+import time
 import uuid
 
 from . import exception
@@ -224,7 +225,14 @@ class Dict:
 
 
 class FunctionCall:
+    """A spawned call running in a thread. Finished calls are kept ``keep_seconds`` (Modal keeps outputs
+    for a while too) and at most ``keep_bytes`` of pickled results in all; older ones are forgotten, so
+    ``comfy-remote-modal serve`` runs in bounded memory."""
+
     _calls = {}
+    _lock = threading.Lock()
+    keep_seconds = 3600.0
+    keep_bytes = 1 << 30
 
     def __init__(self, fn, args, kwargs):
         self.object_id = "fc-" + uuid.uuid4().hex[:20]
@@ -232,31 +240,55 @@ class FunctionCall:
         self._result = None
         self._error = None
         self._running = threading.Event()
+        self._finished_at = None
+        self._size = 0
         self.cancelled = False
         args, kwargs = pickle.loads(pickle.dumps((args, kwargs)))  # inputs cross the network
-        FunctionCall._calls[self.object_id] = self
+        FunctionCall._forget_old()
+        with FunctionCall._lock:
+            FunctionCall._calls[self.object_id] = self
         self._thread = threading.Thread(target=self._run, args=(fn, args, kwargs), daemon=True)
         self._thread.start()
 
     def _run(self, fn, args, kwargs):
         try:
             self._running.set()
-            self._result = pickle.loads(pickle.dumps(fn(*args, **kwargs)))
+            raw = pickle.dumps(fn(*args, **kwargs))  # the result crosses the network
+            self._size = len(raw)
+            self._result = pickle.loads(raw)
         except BaseException as exc:  # noqa: BLE001 - stored for get()
             self._error = exc
         finally:
             self._running.clear()
+            self._finished_at = time.monotonic()
             self._done.set()
 
     @classmethod
+    def _forget_old(cls):
+        with cls._lock:
+            finished = sorted((c for c in cls._calls.values() if c._finished_at is not None), key=lambda c: c._finished_at)
+            total = sum(c._size for c in finished)
+            now = time.monotonic()
+            for call in finished:
+                if now - call._finished_at <= cls.keep_seconds and total <= cls.keep_bytes:
+                    break
+                total -= call._size
+                del cls._calls[call.object_id]
+
+    @classmethod
     def from_id(cls, function_call_id, client=None):
-        if function_call_id not in cls._calls:
-            raise exception.NotFoundError("FunctionCall %s not found" % function_call_id)
-        return cls._calls[function_call_id]
+        with cls._lock:
+            call = cls._calls.get(function_call_id)
+        if call is None:
+            raise exception.NotFoundError("FunctionCall %s not found (unknown, or its output expired)" % function_call_id)
+        return call
 
     def get(self, timeout=None):
         if not self._done.wait(timeout):
             raise TimeoutError()  # builtin, as modal/_functions.py _Invocation.poll_function
+        if isinstance(self._error, exception.InputCancellation):
+            # Only the running function sees InputCancellation; its caller gets a RemoteError.
+            raise exception.RemoteError("Function call %s was cancelled" % self.object_id)
         if self._error is not None:
             raise self._error
         return self._result

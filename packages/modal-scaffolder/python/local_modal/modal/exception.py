@@ -25,6 +25,10 @@ class InvalidError(Error):
     pass
 
 
+class RemoteError(Error):
+    """Raised by ``FunctionCall.get`` when the call failed remotely (also when it was cancelled)."""
+
+
 class InputCancellation(BaseException):
     pass
 
