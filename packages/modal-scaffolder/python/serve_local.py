@@ -26,7 +26,7 @@ import urllib.request
 
 HERE = pathlib.Path(__file__).resolve().parent
 TOKEN_ENV = "COMFY_REMOTE_SERVE_TOKEN"
-COMFYUI_CHECK_SECONDS = 15.0
+COMFYUI_WAIT_ENV = "COMFY_REMOTE_COMFYUI_WAIT"  # seconds to wait for ComfyUI to answer (default 15)
 REMOTE_NODES = ("ComfyRemoteInput", "ComfyRemoteOutput")
 
 logger = logging.getLogger("comfy-remote-serve")
@@ -81,7 +81,7 @@ def browser_guard(app, check_host):
 def check_comfyui(url):
     """ComfyUI answers /system_stats and has the comfy-remote nodes; otherwise a ServeError saying what to do."""
     base = url.rstrip("/")
-    deadline = time.monotonic() + COMFYUI_CHECK_SECONDS
+    deadline = time.monotonic() + float(os.environ.get(COMFYUI_WAIT_ENV) or 15)
     while True:
         try:
             with urllib.request.urlopen(base + "/system_stats", timeout=5) as resp:

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { assetPaths } from './assets.js'
 import { loadProjectConfig } from './deploy.js'
-import { ModalScaffolderError } from './errors.js'
+import { invalidOption, ModalScaffolderError } from './errors.js'
 
 /** Environment variable naming the Python `serve` runs the project with (like `--python`). */
 export const SERVE_PYTHON_ENV = 'COMFY_REMOTE_PYTHON'
@@ -64,6 +65,14 @@ export function findServePython(explicit?: string): FoundPython {
   )
 }
 
+/** 127.0.0.0/8, ::1 or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.replace(/^\[|\]$/g, '').toLowerCase()
+  if (name === 'localhost' || name === '::1') return true
+  const v4 = isIP(name) === 4 ? name.split('.').map(Number) : undefined
+  return v4 !== undefined && v4[0] === 127
+}
+
 export function serveArgs(options: ServeOptions): string[] {
   const script = join(assetPaths().serveDir, 'serve_local.py')
   return [
@@ -90,13 +99,31 @@ export function startServe(
   const dir = resolve(options.projectDir)
   loadProjectConfig(dir) // NOT_A_PROJECT before starting Python
   if (!existsSync(join(dir, 'workflow.py')))
-    throw new ModalScaffolderError('NOT_A_PROJECT', `${dir}/workflow.py is missing; scaffold the project again.`, {
-      details: { dir },
-    })
+    throw new ModalScaffolderError(
+      'NOT_A_PROJECT',
+      `${dir}/workflow.py is missing; scaffold the project again.`,
+      {
+        details: { dir },
+      },
+    )
+  const host = options.host ?? '127.0.0.1'
+  const hasToken = options.token !== undefined && options.token !== ''
+  if (!hasToken && !isLoopbackHost(host))
+    throw invalidOption(
+      'host',
+      `${host} without a token would let anyone who reaches this machine run jobs: pass --token (or set COMFY_REMOTE_TOKEN), or bind 127.0.0.1`,
+    )
+  if (hasToken && (options.token as string).length < 8)
+    throw invalidOption('token', 'must be at least 8 characters')
+  if (!/^https?:\/\/\S+$/.test(options.comfyuiUrl))
+    throw invalidOption(
+      'comfyuiUrl',
+      `must be an http(s) URL such as http://127.0.0.1:8188, got ${JSON.stringify(options.comfyuiUrl)}`,
+    )
   const python = findServePython(options.python)
   const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
   delete env[TOKEN_ENV]
-  if (options.token !== undefined && options.token !== '') env[TOKEN_ENV] = options.token
+  if (hasToken) env[TOKEN_ENV] = options.token
   const child = spawn(python.python, serveArgs(options), { stdio: ['ignore', stdio, stdio], env })
   return { child, python }
 }

@@ -14,28 +14,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scaffoldModalProject } from '../src/index.js'
 import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, REPO_DIR, tempDir } from './helpers.js'
 
-// The generated web app on a real port (uvicorn, stub modal) driven over HTTP with the protocol package,
-// its GPU worker running jobs on the io-helpers fake ComfyUI (a separate process, HTTP + /ws).
+// The generated web app on a real port (`comfy-remote-modal serve`: uvicorn, the in-process modal) driven
+// over HTTP with the protocol package, its GPU worker running jobs on the io-helpers fake ComfyUI (a
+// separate process, HTTP + /ws).
 const PY = '/usr/bin/python3'
 const FAKE_COMFY = join(REPO_DIR, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
 const canRun =
   existsSync(PY) &&
   existsSync(FAKE_COMFY) &&
-  spawnSync(PY, ['-c', 'import fastapi, uvicorn, httpx'], { stdio: 'ignore', timeout: 20_000 }).status === 0
+  spawnSync(PY, ['-c', 'import fastapi, uvicorn'], { stdio: 'ignore', timeout: 20_000 }).status === 0
 const TOKEN = 'served-token-0123456789abcdef'
 const children: ChildProcess[] = []
 let base = ''
 const auth = { authorization: `Bearer ${TOKEN}` }
 
+/** Starts a server process; resolves with the URL of its first `{"url"}` or `listening on <url>` line. */
 async function start(cmd: string, args: string[]): Promise<string> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
   const lines = createInterface({ input: child.stdout! })
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  const [line] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => [''])])) as [string]
+  const url = new Promise<string>((resolve) => {
+    lines.on('line', (line) => {
+      const found = /"url":\s*"([^"]+)"|listening on (http\S+)/.exec(line)
+      if (found) resolve((found[1] ?? found[2]) as string)
+    })
+    child.once('exit', () => resolve(''))
+  })
+  const found = await url
   clearTimeout(timer)
-  if (!line) throw new Error(`${cmd} ${args.join(' ')} did not start`)
-  return (JSON.parse(line) as { url: string }).url
+  if (!found) throw new Error(`${cmd} ${args.join(' ')} did not start`)
+  return found
 }
 
 beforeAll(async () => {
@@ -55,7 +64,19 @@ beforeAll(async () => {
     appName: 'served',
     nodePackDir: nodePackDir(),
   })
-  base = await start(PY, [join(PACKAGE_DIR, 'test', 'python', 'serve_generated.py'), dir, comfy, TOKEN])
+  base = await start('node', [
+    join(PACKAGE_DIR, 'dist', 'cli.js'),
+    'serve',
+    dir,
+    '--comfyui-url',
+    comfy,
+    '--port',
+    '0',
+    '--token',
+    TOKEN,
+    '--python',
+    PY,
+  ])
 }, 60_000)
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
-"""A small in-process stand-in for the ``modal`` package, modelled on modal-client 1.x.
+"""A small in-process stand-in for the ``modal`` package, modelled on modal-client 1.x. The tests import
+generated projects with it, and ``comfy-remote-modal serve`` runs them locally with it (no Modal).
 
 It models what the generated workflow.py relies on, and is strict where real Modal is strict:
 - ``Image``: the real builder signatures (``debian_slim``, ``apt_install``, ``pip_install``,
@@ -22,7 +23,9 @@ It models what the generated workflow.py relies on, and is strict where real Mod
 - ``spawn`` pickles its arguments and result and runs the call in a thread; ``FunctionCall.get``
   raises the builtin ``TimeoutError`` when not done (modal/_functions.py ``poll_function``);
   ``cancel`` delivers ``InputCancellation`` inside the running call, like the SIGUSR1 handler of
-  modal/_container_entrypoint.py for a sync function.
+  modal/_container_entrypoint.py for a sync function; its caller's ``get`` then raises ``RemoteError``
+  (``get`` never raises ``InputCancellation``). Finished calls are forgotten after an hour or beyond
+  1 GiB of results (bounded memory for ``serve``).
 """
 
 import ctypes
