@@ -17,6 +17,7 @@ import { type OpenStreams, registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerMetaRoutes } from './routes/meta.js'
 import { registerRunRoutes } from './routes/run.js'
+import { SpoolRoot } from './spool/spool.js'
 import { registerMultipartParser } from './transport.js'
 import { isUiWorkflow, type LoadedWorkflow, type ObjectInfo, prepareWorkflow } from './workflow.js'
 
@@ -83,8 +84,21 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
   // HTML forms can post text/plain cross-site without a preflight: not a body type we accept.
   app.removeContentTypeParser('text/plain')
   registerBrowserGuard(app, options.host, options.allowOrigins)
-  registerMultipartParser(app, options.bodyLimit)
-  registerErrorHandler(app, options.bodyLimit)
+  const spools = new SpoolRoot(options.spoolDir)
+  registerMultipartParser(
+    app,
+    {
+      bodyLimit: options.multipartLimit,
+      jsonLimit: options.bodyLimit,
+      memoryThreshold: options.spoolThreshold,
+    },
+    () => spools.create(),
+  )
+  registerErrorHandler(app, {
+    bodyLimit: options.bodyLimit,
+    multipartLimit: options.multipartLimit,
+    retryAfterSeconds: options.retryAfterSeconds,
+  })
   if (options.token !== undefined) registerAuth(app, options.token)
   if (options.docs) {
     await app.register(swagger, {
@@ -113,6 +127,9 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     maxJobs: options.maxJobs,
     resultTtlMs: options.resultTtlSeconds * 1000,
     maxStoredBytes: options.maxStoredBytes,
+    maxStoredDiskBytes: options.maxStoredDiskBytes,
+    maxActiveBytes: options.maxInputBytes,
+    spools,
   })
   const ctx = createContext({
     store,
@@ -134,6 +151,7 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
   })
   app.addHook('onClose', async () => {
     store.close()
+    spools.close()
     await engine.close()
   })
   return app

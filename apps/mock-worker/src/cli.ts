@@ -28,7 +28,13 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
   --ttl <seconds>         how long finished jobs stay readable (default 3600)
   --max-stored-bytes <n>  payload bytes finished jobs may hold together, e.g. 1gb; the oldest
                           finished jobs are evicted beyond it (default 1gb)
-  --body-limit <bytes>    request body limit, e.g. 67108864 or 64mb (default 64mb)
+  --body-limit <bytes>    JSON request body limit, e.g. 67108864 or 64mb (default 64mb)
+  --multipart-limit <bytes>  multipart request body limit (streamed, large parts spooled to
+                          disk; default 4gb)
+  --spool-dir <dir>       where large parts, fetched refs and outputs are spooled (default: OS temp)
+  --max-input-bytes <n>   memory the inputs of queued + running jobs may hold together; beyond it
+                          503 + Retry-After, one request alone above it 413 (default 1gb)
+  --max-stored-disk-bytes <n>  spooled bytes finished results may hold together (default 16gb)
   --max-wait <seconds>    longest ?wait= honoured (default 120)
   --log-level <level>     pino level: fatal|error|warn|info|debug|silent (default info)
   -h, --help              show this help
@@ -62,6 +68,10 @@ async function main(argv: string[]): Promise<void> {
       ttl: { type: 'string' },
       'max-stored-bytes': { type: 'string' },
       'body-limit': { type: 'string' },
+      'multipart-limit': { type: 'string' },
+      'spool-dir': { type: 'string' },
+      'max-input-bytes': { type: 'string' },
+      'max-stored-disk-bytes': { type: 'string' },
       'max-wait': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -110,6 +120,10 @@ async function main(argv: string[]): Promise<void> {
   set('resultTtlSeconds', num('ttl', values.ttl))
   set('maxStoredBytes', num('max-stored-bytes', values['max-stored-bytes']))
   set('bodyLimit', num('body-limit', values['body-limit']))
+  set('multipartLimit', num('multipart-limit', values['multipart-limit']))
+  set('spoolDir', values['spool-dir'])
+  set('maxInputBytes', num('max-input-bytes', values['max-input-bytes']))
+  set('maxStoredDiskBytes', num('max-stored-disk-bytes', values['max-stored-disk-bytes']))
   set('maxWaitSeconds', num('max-wait', values['max-wait']))
 
   const { app, url } = await startWorker(options)

@@ -1,5 +1,5 @@
-import { isProtocolError } from '@comfy-remote/protocol'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import { isMultipartContentType, isProtocolError } from '@comfy-remote/protocol'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { isMockWorkerError } from './errors.js'
 import { errorEnvelope } from './job.js'
@@ -13,10 +13,31 @@ function formatBytes(bytes: number): string {
  * One error handler: every error becomes a failed envelope with a code and
  * the right HTTP status. Unknown errors are logged and answered without details.
  */
-export function registerErrorHandler(app: FastifyInstance, bodyLimit: number): void {
+export interface ErrorHandlerLimits {
+  /** JSON (and other non-multipart) body limit, in bytes. */
+  bodyLimit: number
+  /** multipart/form-data body limit, in bytes. */
+  multipartLimit: number
+  /** Retry-After (seconds) sent with 503 answers. */
+  retryAfterSeconds: number
+}
+
+function tooLarge(request: FastifyRequest, limits: ErrorHandlerLimits): string {
+  if (isMultipartContentType(String(request.headers['content-type'] ?? ''))) {
+    const limit = limits.multipartLimit
+    return `The multipart request body is larger than the limit of ${formatBytes(limit)} (${limit} bytes); send smaller inputs, pass large ones by ref, or start the worker with a larger --multipart-limit.`
+  }
+  const limit = limits.bodyLimit
+  return `The JSON request body is larger than the limit of ${formatBytes(limit)} (${limit} bytes); send binary values as multipart/form-data (limit ${formatBytes(limits.multipartLimit)}, streamed to disk) or by ref, or start the worker with a larger --body-limit.`
+}
+
+export function registerErrorHandler(app: FastifyInstance, limits: ErrorHandlerLimits): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    const send = (status: number, code: string, message: string, details?: unknown) =>
-      sendEnvelope(request, reply, status, errorEnvelope(code, message, details))
+    const send = (status: number, code: string, message: string, details?: unknown) => {
+      if (status === 503)
+        reply.header('retry-after', String(Math.max(1, Math.ceil(limits.retryAfterSeconds))))
+      return sendEnvelope(request, reply, status, errorEnvelope(code, message, details))
+    }
     if (isMockWorkerError(error)) return send(error.statusCode, error.code, error.message, error.details)
     if (isProtocolError(error)) {
       const field = error.field === undefined ? undefined : { field: error.field }
@@ -32,11 +53,7 @@ export function registerErrorHandler(app: FastifyInstance, bodyLimit: number): v
     }
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return send(
-          413,
-          'PAYLOAD_TOO_LARGE',
-          `The request body is larger than the limit of ${formatBytes(bodyLimit)} (${bodyLimit} bytes); send smaller inputs or start the worker with a larger --body-limit.`,
-        )
+        return send(413, 'PAYLOAD_TOO_LARGE', tooLarge(request, limits))
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return send(
           415,

@@ -1,10 +1,29 @@
 import { createHash, type Hash } from 'node:crypto'
+import { closeSync, openSync, readSync } from 'node:fs'
 import { base64ToBytes, type EncodedValue } from '@comfy-remote/protocol'
+import { type FileBytes, isFileBytes } from './spool/file-bytes.js'
 
 const BINARY = new Set(['npy', 'png', 'file'])
 
+/** Hashes a spooled file as its bytes (same fingerprint as the bytes in memory), 1 MiB at a time. */
+function feedFile(hash: Hash, file: FileBytes): void {
+  hash.update(`b${file.size}:`)
+  const buffer = Buffer.allocUnsafe(1024 * 1024)
+  const fd = openSync(file.path, 'r')
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer))
+      hash.update(buffer.subarray(0, read))
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Feeds one value into the hash: metadata as canonical JSON, payload bytes as bytes. */
 function feed(hash: Hash, value: unknown): void {
+  if (isFileBytes(value)) {
+    feedFile(hash, value)
+    return
+  }
   if (value instanceof Uint8Array) {
     hash.update(`b${value.byteLength}:`)
     hash.update(value)

@@ -1,4 +1,5 @@
 import type { Runner } from './job.js'
+import type { SpoolRoot } from './spool/spool.js'
 
 export interface JobLogger {
   info(obj: object, msg: string): void
@@ -13,6 +14,8 @@ export interface JobStoreStats {
   activeBytes: number
   /** Payload bytes of the outputs of finished jobs (bounded by `maxStoredBytes`). */
   storedBytes: number
+  /** Spool-file bytes of the outputs of finished jobs (bounded by `maxStoredDiskBytes`). */
+  storedDiskBytes: number
 }
 
 export interface JobStoreOptions {
@@ -31,4 +34,14 @@ export interface JobStoreOptions {
    * jobs are evicted. The newest finished job is always kept, even alone over the budget.
    */
   maxStoredBytes?: number
+  /** Like maxStoredBytes for the outputs' spool files (disk). */
+  maxStoredDiskBytes?: number
+  /**
+   * Memory bytes the inputs of queued and running jobs may hold together: a job that would go
+   * beyond it is refused with QUEUE_FULL (503, retry later), one that alone exceeds it with
+   * PAYLOAD_TOO_LARGE (413).
+   */
+  maxActiveBytes?: number
+  /** Where jobs' spool directories live (a private temp dir when not given). */
+  spools?: SpoolRoot
 }

@@ -3,10 +3,11 @@ import type { EncodedValue } from '@comfy-remote/protocol'
 import { isMockWorkerError, MockWorkerError } from './errors.js'
 import { GoneJobs, type GoneReason } from './gone-jobs.js'
 import { isTerminal, type Job, type JobError, type JobStatus, type RunContext } from './job.js'
-import { valuesBytes } from './job-bytes.js'
+import { valuesHeldBytes } from './job-bytes.js'
 import { JobEvents } from './job-events.js'
 import type { JobStoreOptions, JobStoreStats } from './job-store-options.js'
 import { createRunContext } from './run-context.js'
+import { type JobSpool, SpoolRoot } from './spool/spool.js'
 
 export type { JobLogger, JobStoreOptions, JobStoreStats } from './job-store-options.js'
 
@@ -25,12 +26,17 @@ export class JobStore {
   /** Finished jobs in the order they finished (oldest first), for byte-budget eviction. */
   readonly #finished = new Set<Job>()
   #storedBytes = 0
+  #storedDiskBytes = 0
   #activeBytes = 0
+  readonly #spools: SpoolRoot
+  readonly #ownSpools: boolean
   readonly #sweep: NodeJS.Timeout
   #accepting = true
 
   constructor(options: JobStoreOptions) {
     this.#o = options
+    this.#ownSpools = options.spools === undefined
+    this.#spools = options.spools ?? new SpoolRoot()
     this.#sweep = setInterval(() => this.sweep(), Math.max(50, Math.min(options.resultTtlMs, 5_000)))
     this.#sweep.unref()
   }
@@ -56,11 +62,47 @@ export class JobStore {
       queued: this.#queue.length,
       activeBytes: this.#activeBytes,
       storedBytes: this.#storedBytes,
+      storedDiskBytes: this.#storedDiskBytes,
     }
   }
 
   get maxStoredBytes(): number {
     return this.#o.maxStoredBytes ?? Number.POSITIVE_INFINITY
+  }
+
+  get maxActiveBytes(): number {
+    return this.#o.maxActiveBytes ?? Number.POSITIVE_INFINITY
+  }
+
+  /** A new spool directory for a request (handed to `submit`, or disposed by the caller). */
+  createSpool(): JobSpool {
+    return this.#spools.create()
+  }
+
+  /** Issue 14 defect 1: queued + running inputs may hold `maxActiveBytes` of memory together. */
+  #assertActiveBudget(inputBytes: number): void {
+    const budget = this.maxActiveBytes
+    if (inputBytes > budget) {
+      throw new MockWorkerError(
+        'PAYLOAD_TOO_LARGE',
+        `The request's inputs hold ${inputBytes} bytes in memory, more than the worker's budget of ${budget} bytes for queued and running inputs (--max-input-bytes). Send large values as multipart binary parts (spooled to disk, not counted) or by ref, or start the worker with a larger --max-input-bytes.`,
+        { details: { input_bytes: inputBytes, budget, reason: 'input_budget' } },
+      )
+    }
+    if (this.#activeBytes + inputBytes > budget) {
+      throw new MockWorkerError(
+        'QUEUE_FULL',
+        `Queued and running jobs already hold ${this.#activeBytes} of the worker's ${budget} bytes for inputs (--max-input-bytes); this request needs ${inputBytes}. Retry after Retry-After seconds.`,
+        {
+          details: {
+            active_bytes: this.#activeBytes,
+            input_bytes: inputBytes,
+            budget,
+            reason: 'input_budget',
+          },
+        },
+      )
+    }
   }
 
   /**
@@ -72,6 +114,7 @@ export class JobStore {
     idempotencyKey?: string,
     fingerprint = '',
     inputBytes = 0,
+    spool?: JobSpool,
   ): { job: Job; created: boolean } {
     if (idempotencyKey !== undefined) {
       const job = this.findByKey(idempotencyKey)
@@ -84,6 +127,7 @@ export class JobStore {
         `The job queue is full (${this.#o.maxQueue} waiting); retry later or raise the queue limit.`,
       )
     }
+    this.#assertActiveBudget(inputBytes)
     this.sweep()
     if (this.#jobs.size >= this.#o.maxJobs && !this.#evictOldestFinished()) {
       throw new MockWorkerError(
@@ -98,6 +142,8 @@ export class JobStore {
       fingerprint,
       inputBytes,
       outputBytes: 0,
+      outputDiskBytes: 0,
+      spool: spool ?? this.#spools.create(),
       createdAt: Date.now(),
       status: 'pending',
       progress: { value: 0, max: 1 },
@@ -197,6 +243,8 @@ export class JobStore {
   close(): void {
     clearInterval(this.#sweep)
     this.#events.clear()
+    for (const job of this.#jobs.values()) job.spool.disposeSync()
+    if (this.#ownSpools) this.#spools.close()
   }
 
   /** Remove expired finished jobs. */
@@ -222,15 +270,20 @@ export class JobStore {
   /** Evict the oldest finished jobs until the stored bytes fit the budget; `keep` always stays. */
   #enforceByteBudget(keep: Job): void {
     const budget = this.maxStoredBytes
+    const disk = this.#o.maxStoredDiskBytes ?? Number.POSITIVE_INFINITY
     for (const job of this.#finished) {
-      if (this.#storedBytes <= budget) return
+      if (this.#storedBytes <= budget && this.#storedDiskBytes <= disk) return
       if (job !== keep) this.#remove(job, 'evicted-memory')
     }
   }
 
   #remove(job: Job, reason: GoneReason): void {
     this.#jobs.delete(job.id)
-    if (this.#finished.delete(job)) this.#storedBytes -= job.outputBytes
+    if (this.#finished.delete(job)) {
+      this.#storedBytes -= job.outputBytes
+      this.#storedDiskBytes -= job.outputDiskBytes
+    }
+    job.spool.dispose().catch((err: unknown) => this.#o.logger.warn({ jobId: job.id, err }, 'spool cleanup'))
     if (job.idempotencyKey !== undefined && this.#byKey.get(job.idempotencyKey) === job.id) {
       this.#byKey.delete(job.idempotencyKey)
     }
@@ -311,8 +364,11 @@ export class JobStore {
     job.payload = undefined
     this.#activeBytes -= job.inputBytes
     job.inputBytes = 0
-    job.outputBytes = valuesBytes(outputs)
+    const held = valuesHeldBytes(outputs)
+    job.outputBytes = held.memory
+    job.outputDiskBytes = held.disk
     this.#storedBytes += job.outputBytes
+    this.#storedDiskBytes += job.outputDiskBytes
     this.#finished.add(job)
     this.#enforceByteBudget(job)
     this.#log(job, `job ${status}`)

@@ -1,4 +1,5 @@
 import type { EncodedValue } from '@comfy-remote/protocol'
+import type { JobSpool } from './spool/spool.js'
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
 
@@ -27,6 +28,13 @@ export interface Job {
   inputBytes: number
   /** Payload bytes of the finished job's outputs (counted against `maxStoredBytes`). */
   outputBytes: number
+  /** Spool-file bytes of the finished job's outputs (counted against `maxStoredDiskBytes`). */
+  outputDiskBytes: number
+  /**
+   * The job's spool directory: the request's large parts and fetched refs, files engines write
+   * (outputs read back from ComfyUI). Deleted when the job leaves the store.
+   */
+  readonly spool: JobSpool
   readonly idempotencyKey: string | undefined
   /** Summary of the request's inputs (see fingerprint.ts), to notice a reused Idempotency-Key. */
   readonly fingerprint: string
@@ -48,6 +56,11 @@ export interface RunContext {
   readonly jobId: string
   /** Aborted when the job is cancelled or the worker shuts down. */
   readonly signal: AbortSignal
+  /**
+   * Where the engine may write files (e.g. outputs streamed back from ComfyUI): `spool.newPath(hint)`
+   * then `spool.adopt(path, size)` gives a FileBytes to put in an output's `data`.
+   */
+  readonly spool: JobSpool
   /** The engine accepted the job (e.g. ComfyUI answered POST /prompt). */
   admitted(): void
   /** The job really started (e.g. ComfyUI sent execution_start). */

@@ -33,11 +33,41 @@ export const zWorkerOptions = z.object({
     .int()
     .min(0)
     .default(1024 * MiB),
+  /** Limit of JSON (non-multipart) request bodies: base64 inside JSON is held in memory. */
   bodyLimit: z
     .number()
     .int()
     .min(1024)
     .default(64 * MiB),
+  /** Limit of multipart/form-data request bodies (streamed; large parts spooled to disk). */
+  multipartLimit: z
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * MiB),
+  /** Binary parts up to this size stay in memory; larger ones are spooled to disk. */
+  spoolThreshold: z
+    .number()
+    .int()
+    .min(0)
+    .default(1 * MiB),
+  /** Directory under which the worker makes its private spool directory (default: the OS temp dir). */
+  spoolDir: z.string().min(1).optional(),
+  /**
+   * Memory bytes the inputs of queued and running jobs may hold together (spooled parts excluded);
+   * beyond it POST /run answers 503 QUEUE_FULL + Retry-After, or 413 when one request alone exceeds it.
+   */
+  maxInputBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * MiB),
+  /** Spool-file bytes finished results may hold together; the oldest are evicted beyond it. */
+  maxStoredDiskBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024 * MiB),
   maxWaitSeconds: z.number().min(0).default(120),
   retryAfterSeconds: z.number().min(0.1).default(1),
   admissionTimeoutMs: z.number().min(0).default(10_000),

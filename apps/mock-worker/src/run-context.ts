@@ -11,6 +11,7 @@ export function createRunContext(job: Job, signal: AbortSignal, hooks: RunContex
   const ctx: RunContext = {
     jobId: job.id,
     signal,
+    spool: job.spool,
     admitted: () => {
       if (!job.admitted) {
         job.admitted = true

@@ -1,9 +1,13 @@
-import { Readable } from 'node:stream'
-import { decodeMultipart, encodeMultipartChunks, serializeJson } from '@comfy-remote/protocol'
+import type { Readable } from 'node:stream'
+import { serializeJson } from '@comfy-remote/protocol'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { WireEnvelope } from './job.js'
 import { valuesBytes } from './job-bytes.js'
-import { type BodyStream, readRequestBody } from './read-body.js'
+import { hasFileBytes, materialize } from './spool/materialize.js'
+import { encodeMultipartStream } from './spool/multipart-response.js'
+import { parseMultipartStream, type StreamLimits } from './spool/multipart-stream.js'
+import { holdRequestSpool, registerRequestSpoolCleanup } from './spool/request-spool.js'
+import type { JobSpool } from './spool/spool.js'
 
 export const TRANSPORTS = ['json', 'multipart'] as const
 const MULTIPART = 'multipart/form-data'
@@ -35,16 +39,32 @@ export function chooseTransport(accept: string | undefined, hasValues: boolean):
 }
 
 /**
- * Read multipart/form-data bodies (within the body limit) into one buffer and decode them with the
- * protocol: values are views into that buffer (see read-body.ts).
+ * Parse multipart/form-data bodies as they stream in (see spool/multipart-stream.ts): small parts in
+ * memory, large ones in a spool directory that the job claims (or that is deleted with the response).
+ * The multipart limit is its own, much larger than the JSON body limit.
  */
-export function registerMultipartParser(app: FastifyInstance, bodyLimit: number): void {
-  app.addContentTypeParser(MULTIPART, async (request: FastifyRequest, payload: BodyStream) => {
-    const bytes = await readRequestBody(payload, request.headers['content-length'], bodyLimit)
-    // A single chunk may be a view into a shared socket buffer: decode from a copy of it then.
-    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice()
-    return decodeMultipart(own, String(request.headers['content-type']))
-  })
+export function registerMultipartParser(
+  app: FastifyInstance,
+  limits: StreamLimits,
+  createSpool: () => JobSpool,
+): void {
+  registerRequestSpoolCleanup(app)
+  app.addContentTypeParser(
+    MULTIPART,
+    { bodyLimit: limits.bodyLimit },
+    async (request: FastifyRequest, payload: Readable) => {
+      const spool = createSpool()
+      try {
+        const message = await parseMultipartStream(payload, request.headers, spool, limits)
+        if (spool.bytes > 0) holdRequestSpool(request, spool)
+        else await spool.dispose()
+        return message
+      } catch (error) {
+        await spool.dispose()
+        throw error
+      }
+    },
+  )
 }
 
 const jsonCache = new WeakMap<object, { version: number; text: string }>()
@@ -74,16 +94,16 @@ export async function sendEnvelope(
 ): Promise<FastifyReply> {
   reply.code(statusCode)
   if (chooseTransport(request.headers.accept, envelope.outputs !== undefined) === 'multipart') {
-    // The pieces in order, payloads not copied (a joined body would be one more copy of every output).
-    const { chunks, contentType, byteLength } = encodeMultipartChunks(envelope)
+    // The pieces in order, payloads not copied, spool files streamed from disk.
+    const { stream, contentType, byteLength } = encodeMultipartStream(envelope)
     reply.header('content-length', byteLength)
-    return reply.type(contentType).send(Readable.from(chunks, { objectMode: false }))
+    return reply.type(contentType).send(stream)
   }
   let text: string
   const cached = cache === undefined ? undefined : jsonCache.get(cache.key)
   if (cache !== undefined && cached !== undefined && cached.version === cache.version) text = cached.text
   else {
-    text = serializeJson(envelope)
+    text = serializeJson(hasFileBytes(envelope) ? materialize(envelope) : envelope)
     if (cache !== undefined && jsonCacheable(envelope))
       jsonCache.set(cache.key, { version: cache.version, text })
   }

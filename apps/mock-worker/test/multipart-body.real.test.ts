@@ -15,7 +15,7 @@ beforeAll(async () => {
     steps: 1,
     stepMs: 0,
     docs: false,
-    bodyLimit: LIMIT,
+    multipartLimit: LIMIT,
   })
 })
 afterAll(async () => {

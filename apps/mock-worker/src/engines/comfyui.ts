@@ -2,6 +2,7 @@ import { collectOutputs, injectInputs, isIoHelpersError } from '@comfy-remote/io
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 import type { RunContext } from '../job.js'
+import { materialize, withoutFiles } from '../spool/materialize.js'
 import type { ApiPrompt } from '../workflow.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
@@ -204,7 +205,9 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     name: 'comfyui',
     prepare(inputs) {
       try {
-        return injectInputs(context.prompt, inputs as never) as ApiPrompt
+        // Check the request now; spooled files are read only when the job starts (queued jobs hold no bytes).
+        injectInputs(context.prompt, withoutFiles(inputs) as never)
+        return inputs
       } catch (error) {
         if (isIoHelpersError(error)) {
           throw new MockWorkerError('BAD_REQUEST', error.message, {
@@ -214,7 +217,14 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
         throw error
       }
     },
-    run: (prepared, ctx) => run(prepared as ApiPrompt, ctx),
+    run: (prepared, ctx) =>
+      run(
+        injectInputs(
+          context.prompt,
+          materialize(prepared as Record<string, EncodedValue>) as never,
+        ) as ApiPrompt,
+        ctx,
+      ),
     async health() {
       try {
         await http.systemStats()

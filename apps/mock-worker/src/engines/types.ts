@@ -10,7 +10,10 @@ export interface EngineHealth {
 /** A job engine: checks a request, then runs it. */
 export interface Engine {
   readonly name: 'echo' | 'comfyui'
-  /** Check the request's inputs; throws MockWorkerError BAD_REQUEST naming the field. */
+  /**
+   * Check the request's inputs; throws MockWorkerError BAD_REQUEST naming the field. Binary `data`
+   * may be a Uint8Array or a FileBytes (spooled part / fetched ref: `isFileBytes`, `.path`, `.stream()`).
+   */
   prepare(inputs: Record<string, EncodedValue>): unknown
   /** Run a prepared job; resolves with the Remote Output values keyed by name. */
   run(prepared: unknown, ctx: RunContext): Promise<Record<string, EncodedValue>>

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { WorkerContext } from '../context.js'
 import type { WireEnvelope } from '../job.js'
 import { isTerminal } from '../job.js'
+import { isFileBytes } from '../spool/file-bytes.js'
 import { requireJob } from './jobs.js'
 import { zJobParams } from './schemas.js'
 
@@ -78,6 +79,7 @@ function withoutLargeValues(env: WireEnvelope): WireEnvelope {
 
 function binaryBytes(value: unknown): number {
   if (value instanceof Uint8Array) return value.byteLength
+  if (isFileBytes(value)) return value.size
   if (typeof value === 'string') return value.length
   if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + binaryBytes(item), 0)
   if (value !== null && typeof value === 'object') {

@@ -8,6 +8,7 @@ import { MockWorkerError } from '../errors.js'
 import { fingerprint } from '../fingerprint.js'
 import { isTerminal, type Job, jobPollUrl } from '../job.js'
 import { valuesBytes } from '../job-bytes.js'
+import { claimRequestSpool } from '../spool/request-spool.js'
 import { sendEnvelope } from '../transport.js'
 import { envelopeResponses, zRunHeaders, zWaitQuery } from './schemas.js'
 
@@ -44,8 +45,16 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
     if (job === undefined) {
       ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
-      const prepared = ctx.engine.prepare(inputs)
-      job = ctx.store.submit(prepared, key, print, valuesBytes(inputs)).job
+      const prepared = await ctx.engine.prepare(inputs)
+      // the request's spooled parts now belong to the job (deleted with it); refused: with the response
+      const spool = claimRequestSpool(request as FastifyRequest)
+      try {
+        job = ctx.store.submit(prepared, key, print, valuesBytes(inputs), spool).job
+      } catch (error) {
+        await spool?.dispose()
+        throw error
+      }
+      if (job.spool !== spool) await spool?.dispose() // an idempotent replay: the first request's job
       if (job.fingerprint !== print) throw idempotencyConflict(key, job)
       await ctx.store.waitFor(job, (j) => j.admitted, ctx.admissionTimeoutMs)
     }
