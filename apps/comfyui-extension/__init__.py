@@ -9,8 +9,11 @@ WEB_DIRECTORY = "./web"
 __all__ = ["WEB_DIRECTORY"]
 
 if _extension.comfy_entrypoint is not None:
-    # V3 registration (ComfyUI loads the nodes from comfy_entrypoint; routes are added in on_load)
+    # V3 registration: ComfyUI loads the nodes from comfy_entrypoint. The routes are added now, because
+    # PromptServer.instance already exists when packs are imported and ComfyUI < 0.14 never calls
+    # on_load(); on_load() adds them only if they are not there yet (exactly once either way).
     comfy_entrypoint = _extension.comfy_entrypoint
+    _extension.setup_routes()
     __all__ += ["comfy_entrypoint"]
 elif _io is None:
     # not inside ComfyUI >= 0.3.48 (no comfy_api.latest): nothing to register

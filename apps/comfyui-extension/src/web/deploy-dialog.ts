@@ -172,7 +172,7 @@ export function openDeployDialog() {
       }
       if (!res.ok || !answer.deployId)
         throw new Error(
-          answer.error?.message ?? routeFailure('/comfy-remote/deploy', res.status, res.statusText),
+          answer.error?.message ?? routeFailure('/comfy-remote/deploy', res.status, res.statusText, 'POST'),
         )
       state = early.splice(0).reduce(applyDeployMessage, initialDeployLog(answer.deployId))
       render()

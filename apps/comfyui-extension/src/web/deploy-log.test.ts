@@ -145,9 +145,16 @@ describe('format', () => {
   )
 
   it('explains a missing route', () => {
-    expect(routeFailure('/comfy-remote/schema', 404, 'Not Found')).toMatch(/Python part did not load/)
-    expect(routeFailure('/comfy-remote/deploy', 502, 'Bad Gateway')).toBe(
-      '/comfy-remote/deploy answered HTTP 502 Bad Gateway',
+    const missing = routeFailure('/comfy-remote/schema', 404, 'Not Found')
+    expect(missing).toContain('no GET /comfy-remote/schema route (HTTP 404)')
+    expect(missing).toMatch(/failed to import .*on_load\(\), which ComfyUI before 0\.14 never calls/)
+    expect(missing).not.toMatch(/Python part did not load/)
+    // 0.3.64 answered the missing POST with 405 (another route holds the path for GET only)
+    expect(routeFailure('/comfy-remote/deploy', 405, 'Method Not Allowed', 'POST')).toContain(
+      'no POST /comfy-remote/deploy route (HTTP 405)',
+    )
+    expect(routeFailure('/comfy-remote/deploy', 502, 'Bad Gateway', 'POST')).toBe(
+      'POST /comfy-remote/deploy answered HTTP 502 Bad Gateway',
     )
   })
 

@@ -16,9 +16,17 @@ export function clipLine(text: string, width = 60): string {
   return line.length <= width ? line : `${line.slice(0, Math.max(1, width - 3))}...`
 }
 
-/** Why a /comfy-remote/* call got no JSON answer: a 404 means the pack's Python routes are not registered. */
-export function routeFailure(route: string, status: number, statusText: string): string {
-  if (status === 404)
-    return `ComfyUI has no ${route} route: the comfy-remote Python part did not load (see the ComfyUI console) or ComfyUI needs a restart.`
-  return `${route} answered HTTP ${status} ${statusText}`.trim()
+/**
+ * Why a /comfy-remote/* call got no JSON answer. 404 (and 405: ComfyUI has another route on that path
+ * for GET only) means the pack's routes are not registered in this ComfyUI: name the route and the causes.
+ */
+export function routeFailure(route: string, status: number, statusText: string, method = 'GET'): string {
+  if (status === 404 || status === 405)
+    return (
+      `ComfyUI has no ${method} ${route} route (HTTP ${status}): the comfy-remote routes are not registered. ` +
+      'Likely cause: the pack failed to import (look for "comfy-remote" in the ComfyUI console), or an older ' +
+      'pack build that added its routes only in on_load(), which ComfyUI before 0.14 never calls: update the ' +
+      'pack and restart ComfyUI.'
+    )
+  return `${method} ${route} answered HTTP ${status} ${statusText}`.trim()
 }

@@ -30,6 +30,7 @@ import sys
 import types
 from typing import Any
 
+from comfy_loader import RouteTableDef
 from comfy_io_node import FLAVOUR, ComfyExtension, ComfyNode, NodeOutput, Schema, lock_class, shallow_clone_class
 from comfy_io_types import (
     AutogrowDynamicInput,
@@ -141,7 +142,7 @@ def install(flavour: str) -> ProgressRecorder:
         instance: Any = None
 
         def __init__(self):
-            self.routes = None  # a web.RouteTableDef in ComfyUI; tests put a recorder here
+            self.routes = RouteTableDef()  # a web.RouteTableDef in ComfyUI (see comfy_loader.add_routes)
 
         def send_progress_text(self, text, node_id, sid=None):
             rec.calls.append(("text", text, node_id))
