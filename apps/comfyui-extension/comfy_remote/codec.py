@@ -26,8 +26,9 @@ import numpy as np
 
 from .errors import CodecError, PickleRefusedError
 from .files import FileSink, read_file_ref
+from .limits import DecodeBudget
 from .npy import BFLOAT16, decode_npy, npy_parts
-from .png import decode_png
+from .png import decode_png, png_size
 from .tensors import is_array, numpy_to_tensor, tensor_to_numpy
 
 logger = logging.getLogger(__name__)
@@ -199,11 +200,14 @@ def decode_value(
     where: str = "value",
     to_tensor: Callable[[np.ndarray, str | None], Any] = numpy_to_tensor,
     lenient: bool = False,
+    budget: DecodeBudget | None = None,
 ) -> Any:
     """Decode an encoded value into Python values (tensors, dicts, lists, JSON values).
 
-    ``lenient`` applies the original's reading of a top-level result (see ``normalize_encoded``)."""
+    ``lenient`` applies the original's reading of a top-level result (see ``normalize_encoded``).
+    ``budget`` bounds the decoded PNG pixels of the whole value (``COMFY_REMOTE_MAX_DECODED_BYTES``)."""
 
+    budget = budget if budget is not None else DecodeBudget()
     ev = normalize_encoded(value, where, lenient=lenient)
     enc, type_, data = ev["encoding"], str(ev.get("type") or "*"), ev["data"]
     if enc in ("json", "identity"):
@@ -213,22 +217,27 @@ def decode_value(
         npy = decode_npy(_bytes_of(data, where, file_root), hint)
         return shape_for_type(to_tensor(npy.array, npy.dtype), type_)
     if enc == "png":
-        pixels = decode_png(_bytes_of(data, where, file_root))
-        height = pixels.shape[0]
+        raw = _bytes_of(data, where, file_root)
+        width, height, channels = png_size(raw)  # pixel cap, before anything is inflated
+        budget.take(width * height * channels * 4, where)  # the float32 pixels it becomes
+        pixels = decode_png(raw)
+        height, width, channels = pixels.shape
         batch = ev.get("batch")
         b = batch if isinstance(batch, int) and batch > 0 and height % batch == 0 else 1
-        floats = pixels.astype(np.float32) / np.float32(255.0)
-        floats = floats.reshape(b, height // b, pixels.shape[1], pixels.shape[2])
+        floats = pixels.astype(np.float32)
+        np.divide(floats, np.float32(255.0), out=floats)  # in place: no third copy
+        del pixels
+        floats = floats.reshape(b, height // b, width, channels)
         return to_tensor(floats[..., 0] if type_ == "MASK" else floats, None)
     if enc == "object":
         if not isinstance(data, dict):
             raise CodecError(f"{where}.data must be an object of encoded values for encoding 'object'")
-        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor}
+        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor, "budget": budget}
         return {k: decode_value(v, where=f"{where}.data.{k}", **kw) for k, v in data.items()}
     if enc == "list":
         if not isinstance(data, list):
             raise CodecError(f"{where}.data must be a list of encoded values for encoding 'list'")
-        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor}
+        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor, "budget": budget}
         return [decode_value(v, where=f"{where}.data[{i}]", **kw) for i, v in enumerate(data)]
     # base64+pickle
     if not pickle_allowed(allow_pickle):

@@ -9,7 +9,9 @@ name ``bfloat16`` either in the .npy ``descr`` or on the encoded value.
 from __future__ import annotations
 
 import ast
+import re
 import struct
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,11 @@ MAGIC = b"\x93NUMPY"
 BFLOAT16 = "bfloat16"
 _BF16_DESCRS = {"bfloat16", "<bfloat16", "|bfloat16", "bf16", "<bf16"}
 _ALLOWED_KINDS = {"f", "i", "u", "b"}
+_PLAIN_DESCR = re.compile(r"[<>|=]?[a-zA-Z][a-zA-Z0-9]{0,15}\Z")
+# Largest header text accepted (the TypeScript codec's NPY_MAX_HEADER_BYTES; numpy writes ~128 bytes).
+NPY_MAX_HEADER_BYTES = 64 * 1024
+# Largest element count: an int64 (numpy's own np.prod would overflow past it).
+_MAX_COUNT = 2**62
 
 
 @dataclass
@@ -48,13 +55,21 @@ def _parse_header(buf: memoryview) -> tuple[dict, int]:
         start = 12
     else:
         raise CodecError(f".npy format version {major} is not supported (use 1, 2 or 3)", code="NPY_BAD_HEADER")
+    if hlen > NPY_MAX_HEADER_BYTES:
+        raise CodecError(
+            f".npy header is {hlen} bytes, over the {NPY_MAX_HEADER_BYTES}-byte limit; send what numpy.save writes",
+            code="NPY_BAD_HEADER",
+        )
     end = start + hlen
     if end > len(buf):
         raise CodecError(".npy header is truncated", code="NPY_BAD_HEADER")
-    text = bytes(buf[start:end]).decode("utf-8" if major == 3 else "latin1")
     try:
-        header = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError) as exc:
+        text = bytes(buf[start:end]).decode("utf-8" if major == 3 else "latin1")
+        with warnings.catch_warnings():  # a hostile header's "\q" is data, not a warning to print
+            warnings.simplefilter("ignore")
+            header = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError, UnicodeDecodeError) as exc:
+        text = bytes(buf[start : min(end, start + 80)]).decode("latin1")
         raise CodecError(f".npy header is not a Python literal: {text[:80]!r}", code="NPY_BAD_HEADER", cause=exc) from exc
     if not isinstance(header, dict) or not {"descr", "fortran_order", "shape"} <= set(header):
         raise CodecError(".npy header must be a dict with descr, fortran_order and shape", code="NPY_BAD_HEADER")
@@ -70,16 +85,21 @@ def decode_npy(data: bytes | bytearray | memoryview, dtype_hint: str | None = No
     shape = header["shape"]
     if not isinstance(descr, str):
         raise CodecError(f".npy dtype {descr!r} is structured; only plain numeric and bool arrays are accepted", code="NPY_UNSUPPORTED_DTYPE")
-    if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise CodecError(f".npy shape {shape!r} must be a tuple of non-negative ints", code="NPY_BAD_HEADER")
+    if not isinstance(shape, tuple) or not all(type(d) is int and 0 <= d <= _MAX_COUNT for d in shape):
+        shown = repr(shape)[:80] if isinstance(shape, (tuple, list, str, int, float)) else type(shape).__name__
+        raise CodecError(f".npy shape {shown} must be a tuple of non-negative ints", code="NPY_BAD_HEADER")
+    if not isinstance(header["fortran_order"], bool):
+        raise CodecError(".npy fortran_order must be True or False", code="NPY_BAD_HEADER")
     name = None
     if descr in _BF16_DESCRS:
         dt = np.dtype("<u2")
         name = BFLOAT16
     else:
+        if not _PLAIN_DESCR.match(descr):  # np.dtype parses "<f4, <i4" etc. as records (SyntaxError on junk)
+            raise CodecError(f".npy dtype {descr[:40]!r} is not a plain numeric type code", code="NPY_UNSUPPORTED_DTYPE")
         try:
             dt = np.dtype(descr)
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError, MemoryError) as exc:
             raise CodecError(f".npy dtype {descr!r} is not understood", code="NPY_UNSUPPORTED_DTYPE", cause=exc) from exc
         if dt.kind not in _ALLOWED_KINDS or dt.hasobject:
             raise CodecError(
@@ -89,7 +109,9 @@ def decode_npy(data: bytes | bytearray | memoryview, dtype_hint: str | None = No
             )
         if dt.byteorder == ">":
             raise CodecError(f".npy dtype {descr!r} is big-endian; send little-endian data", code="NPY_BIG_ENDIAN")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = 1
+    for d in shape:  # Python ints: no int64 overflow (np.prod wrapped negative on huge shapes)
+        count *= d
     need = count * dt.itemsize
     if len(buf) - offset < need:
         raise CodecError(
@@ -98,8 +120,10 @@ def decode_npy(data: bytes | bytearray | memoryview, dtype_hint: str | None = No
         )
     if header["fortran_order"]:
         raise CodecError(".npy data is in Fortran order; send C-order arrays (np.ascontiguousarray)", code="NPY_FORTRAN_ORDER")
-    arr = np.frombuffer(buf, dtype=dt, count=count, offset=offset)
-    arr = arr.reshape(shape)
+    try:
+        arr = np.frombuffer(buf, dtype=dt, count=count, offset=offset).reshape(shape)
+    except (ValueError, MemoryError) as exc:  # e.g. shape (0, 2**62): "array is too big"
+        raise CodecError(f".npy shape {shape} is not a valid array shape", code="NPY_BAD_HEADER", cause=exc) from exc
     if dtype_hint == BFLOAT16 and dt.kind in ("u", "i") and dt.itemsize == 2:
         name = BFLOAT16
         arr = arr.view(np.uint16) if dt.kind == "i" else arr

@@ -100,6 +100,12 @@ function parseLink(raw: unknown, where: string): UiLink {
   )
 }
 
+/** Every index holds an element: `every`/`forEach` skip holes (`delete list[0]`), the converter must not. */
+function isDense(list: unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) if (!(i in list)) return false
+  return true
+}
+
 const isActive = (node: UiNode) => node.mode !== MODE_MUTED && node.mode !== MODE_BYPASSED
 
 /** The workflow flattened: subgraph instances expanded into scoped nodes and links. */
@@ -125,8 +131,11 @@ export class UiGraph {
 
   private addScope(scope: string, nodes: unknown[], links: unknown, depth: number): void {
     const where = scope ? `subgraph ${scope} ` : ''
-    if (links !== undefined && !Array.isArray(links)) {
+    if (links !== undefined && (!Array.isArray(links) || !isDense(links))) {
       throw new WorkflowConversionError('INVALID_WORKFLOW', `${where}links: expected a list; ${exportHint()}`)
+    }
+    if (!isDense(nodes)) {
+      throw new WorkflowConversionError('INVALID_WORKFLOW', `${where}nodes: expected a list; ${exportHint()}`)
     }
     if (depth > MAX_DEPTH) {
       throw new WorkflowConversionError(
@@ -157,7 +166,7 @@ export class UiGraph {
       }
       for (const key of ['inputs', 'outputs'] as const) {
         const slots = node[key]
-        if (slots !== undefined && (!Array.isArray(slots) || !slots.every(isRecord))) {
+        if (slots !== undefined && (!Array.isArray(slots) || !isDense(slots) || !slots.every(isRecord))) {
           throw new WorkflowConversionError(
             'INVALID_WORKFLOW',
             `${where}nodes[${i}] (node ${String(node.id)}): "${key}" must be a list of slot objects; ${exportHint()}`,

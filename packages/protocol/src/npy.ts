@@ -1,5 +1,6 @@
 import { ProtocolError } from './errors.js'
 import { DTYPES, descrFor, dtypeForCode, type TypedArray } from './npy-dtypes.js'
+import { NPY_MAX_HEADER_BYTES, parseNpyHeader } from './npy-header.js'
 
 /**
  * An n-d array as the npy codec sees it. `float16` data holds the raw IEEE half bits (Uint16Array),
@@ -22,33 +23,6 @@ function sizeOf(shape: readonly number[]): number {
   let n = 1
   for (const d of shape) n *= d
   return n
-}
-
-function parseHeader(text: string): { descr: string; fortran: boolean; shape: number[] } {
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1]
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1]
-  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1]
-  if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    if (/'descr'\s*:\s*\[/.test(text)) {
-      throw err(
-        'NPY_UNSUPPORTED_DTYPE',
-        'Structured npy dtypes are not supported; send a plain numeric array.',
-      )
-    }
-    throw err(
-      'NPY_BAD_HEADER',
-      `The npy header is not a dict with descr, fortran_order and shape: ${text.slice(0, 120)}`,
-    )
-  }
-  const parts = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-  const shape = parts.map((s) => {
-    if (!/^\d+L?$/.test(s)) throw err('NPY_BAD_HEADER', `The npy shape holds a non-integer "${s}".`)
-    return Number.parseInt(s, 10)
-  })
-  return { descr, fortran: fortran === 'True', shape }
 }
 
 function dtypeOf(descr: string): string {
@@ -98,10 +72,16 @@ export function decodeNpy(bytes: Uint8Array): NdArray {
   } else {
     throw err('NPY_BAD_HEADER', `Unsupported .npy format version ${major}; use version 1, 2 or 3.`)
   }
+  if (headerLen > NPY_MAX_HEADER_BYTES) {
+    throw err(
+      'NPY_BAD_HEADER',
+      `The .npy header is ${headerLen} bytes, over the ${NPY_MAX_HEADER_BYTES}-byte limit; send the file numpy.save writes for a plain array.`,
+    )
+  }
   const dataStart = start + headerLen
   if (dataStart > bytes.length) throw err('NPY_TRUNCATED', 'The .npy header is truncated.')
   const decoder = new TextDecoder(major === 3 ? 'utf-8' : 'latin1')
-  const header = parseHeader(decoder.decode(bytes.subarray(start, dataStart)))
+  const header = parseNpyHeader(decoder.decode(bytes.subarray(start, dataStart)))
   const dtype = dtypeOf(header.descr)
   const info = DTYPES[dtype]!
   const count = sizeOf(header.shape)

@@ -71,6 +71,12 @@ const malformed: [string, (w: { links: unknown; nodes: { inputs: unknown }[] }) 
   ["a node's inputs is an object", (w) => Object.assign(w.nodes[0]!, { inputs: {} })],
   ["a node's inputs is a number", (w) => Object.assign(w.nodes[0]!, { inputs: -1 })],
   ["a node's inputs holds null", (w) => Object.assign(w.nodes[1]!, { inputs: [null] })],
+  // Regression (issue 14 defect 10): `delete nodes[0].inputs[0]` leaves a hole that Array#every skips;
+  // the converter then read `.link` of undefined (TypeError) in about 1 `npm test` run of 10.
+  ["a node's inputs has a hole", (w) => delete (w.nodes[0]!.inputs as unknown[])[0]],
+  ["a node's outputs has a hole", (w) => delete (w.nodes[0] as { outputs: unknown[] }).outputs[0]],
+  ['nodes has a hole', (w) => delete (w.nodes as unknown[])[0]],
+  ['links has a hole', (w) => delete (w.links as unknown[])[0]],
   [
     'a link id is an object with its own toString',
     (w) => ((w.links as unknown[][])[0]![0] = { toString: '' }),
