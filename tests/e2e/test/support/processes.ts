@@ -32,7 +32,7 @@ export const bins = {
 export function startServer(
   script: string,
   args: string[],
-  timeoutMs = 20_000,
+  timeoutMs = 60_000, // generous: a loaded 2-core CI machine starts a worker in seconds, not 20
   env?: NodeJS.ProcessEnv,
 ): Promise<Started> {
   const child = spawn(process.execPath, [script, ...args], {
