@@ -39,7 +39,13 @@ const CLIS: Cli[] = [
     name: 'comfy-remote-modal',
     script: bins.modal,
     sources: ['packages/modal-scaffolder/src/cli.ts'],
-    helps: [['--help'], ['scaffold', '--help'], ['serve', '--help'], ['deploy', '--help'], ['stop', '--help']],
+    helps: [
+      ['--help'],
+      ['scaffold', '--help'],
+      ['serve', '--help'],
+      ['deploy', '--help'],
+      ['stop', '--help'],
+    ],
     docs: ['packages/modal-scaffolder/README.md', 'docs/guides/modal.md'],
   },
 ]
