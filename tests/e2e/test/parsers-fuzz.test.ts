@@ -74,7 +74,7 @@ const malformed: [string, (w: { links: unknown; nodes: { inputs: unknown }[] }) 
   // Regression (issue 14 defect 10): `delete nodes[0].inputs[0]` leaves a hole that Array#every skips;
   // the converter then read `.link` of undefined (TypeError) in about 1 `npm test` run of 10.
   ["a node's inputs has a hole", (w) => delete (w.nodes[0]!.inputs as unknown[])[0]],
-  ["a node's outputs has a hole", (w) => delete (w.nodes[0] as { outputs: unknown[] }).outputs[0]],
+  ["a node's outputs has a hole", (w) => delete (w.nodes[0] as unknown as { outputs: unknown[] }).outputs[0]],
   ['nodes has a hole', (w) => delete (w.nodes as unknown[])[0]],
   ['links has a hole', (w) => delete (w.links as unknown[])[0]],
   [
