@@ -10,6 +10,7 @@ import { createEchoEngine } from './engines/echo.js'
 import type { Engine, EngineContext } from './engines/types.js'
 import { registerErrorHandler } from './error-handler.js'
 import { MockWorkerError } from './errors.js'
+import type { Job, WireEnvelope } from './job.js'
 import { JobStore } from './job-store.js'
 import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 import { parseOptions, type ResolvedOptions, type WorkerOptions } from './options.js'
@@ -19,6 +20,8 @@ import { registerMetaRoutes } from './routes/meta.js'
 import { registerRunRoutes } from './routes/run.js'
 import { SpoolRoot } from './spool/spool.js'
 import { registerMultipartParser } from './transport.js'
+import { WebhookDispatcher } from './webhooks/dispatcher.js'
+import { webhookSetup } from './webhooks/setup.js'
 import { isUiWorkflow, type LoadedWorkflow, type ObjectInfo, prepareWorkflow } from './workflow.js'
 
 function createEngine(options: ResolvedOptions, context: EngineContext): Engine {
@@ -131,7 +134,20 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     maxActiveBytes: options.maxInputBytes,
     spools,
   })
+  const webhooks = webhookSetup(options)
+  const envelopeOf = (job: Job): WireEnvelope => ctx.envelope(job)
+  const dispatcher =
+    webhooks.config === undefined
+      ? undefined
+      : new WebhookDispatcher(webhooks.config, {
+          envelope: envelopeOf,
+          changed: (job) => store.touch(job),
+          subscribe: (id, listener) => store.subscribe(id, listener),
+          logger: app.log,
+        })
   const ctx = createContext({
+    webhooks,
+    dispatcher,
     store,
     engine,
     contract: workflow.contract,
@@ -147,6 +163,7 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
   registerMetaRoutes(app, ctx)
   app.addHook('preClose', async () => {
     await store.drain(options.shutdownGraceMs)
+    await dispatcher?.drain(Math.min(options.shutdownGraceMs, 5_000))
     for (const end of [...streams]) end()
   })
   app.addHook('onClose', async () => {

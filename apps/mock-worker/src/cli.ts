@@ -36,6 +36,12 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
                           503 + Retry-After, one request alone above it 413 (default 1gb)
   --max-stored-disk-bytes <n>  spooled bytes finished results may hold together (default 16gb)
   --max-wait <seconds>    longest ?wait= honoured (default 120)
+  --webhook-secret <whsec_...>
+                          Standard Webhooks signing secret (also from COMFY_REMOTE_WEBHOOK_SECRET);
+                          without it, requests naming a webhook get 400 WEBHOOK_NOT_CONFIGURED
+  --webhook-url <url>     default webhook for jobs whose request names none (https://)
+  --allow-loopback-webhooks
+                          allow http:// and loopback webhook receivers (local development only)
   --log-level <level>     pino level: fatal|error|warn|info|debug|silent (default info)
   -h, --help              show this help
 `
@@ -73,6 +79,9 @@ async function main(argv: string[]): Promise<void> {
       'max-input-bytes': { type: 'string' },
       'max-stored-disk-bytes': { type: 'string' },
       'max-wait': { type: 'string' },
+      'webhook-secret': { type: 'string' },
+      'webhook-url': { type: 'string' },
+      'allow-loopback-webhooks': { type: 'boolean' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -125,11 +134,15 @@ async function main(argv: string[]): Promise<void> {
   set('maxInputBytes', num('max-input-bytes', values['max-input-bytes']))
   set('maxStoredDiskBytes', num('max-stored-disk-bytes', values['max-stored-disk-bytes']))
   set('maxWaitSeconds', num('max-wait', values['max-wait']))
+  set('webhookSecret', values['webhook-secret'] ?? (process.env.COMFY_REMOTE_WEBHOOK_SECRET || undefined))
+  set('webhookUrl', values['webhook-url'])
+  set('allowLoopbackWebhooks', values['allow-loopback-webhooks'])
 
   const { app, url } = await startWorker(options)
   process.stdout.write(
     `comfy-remote mock worker (${engine} engine${engine === 'comfyui' ? ` -> ${comfyuiUrl}` : ''}) listening on ${url}\n` +
-      `Docs: ${url}/docs   Auth: ${options.token === undefined ? 'none (loopback only)' : 'Bearer token required'}\n\n` +
+      `Docs: ${url}/docs   Auth: ${options.token === undefined ? 'none (loopback only)' : 'Bearer token required'}` +
+      `   Webhooks: ${options.webhookSecret === undefined ? 'off (no --webhook-secret)' : 'signed'}\n\n` +
       `${formatContract(loaded.contract)}\n\n`,
   )
   let closing = false

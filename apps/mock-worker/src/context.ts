@@ -2,6 +2,8 @@ import type { Engine } from './engines/types.js'
 import type { Job, WireEnvelope } from './job.js'
 import { toEnvelope } from './job.js'
 import type { JobStore } from './job-store.js'
+import type { WebhookDispatcher } from './webhooks/dispatcher.js'
+import type { WebhookSetup } from './webhooks/request.js'
 import type { WorkflowContract } from './workflow.js'
 
 /** What the routes share. */
@@ -17,6 +19,10 @@ export interface WorkerContext {
   retryAfterSeconds: number
   /** SSE keep-alive comment interval, in ms. */
   heartbeatMs: number
+  /** Webhook signing config and default target (config undefined: no secret configured). */
+  webhooks: WebhookSetup
+  /** Sends job events to webhooks; undefined without a signing secret. */
+  dispatcher: WebhookDispatcher | undefined
   envelope(job: Job): WireEnvelope
 }
 

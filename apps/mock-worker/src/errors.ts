@@ -24,6 +24,8 @@ export type MockWorkerErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_WORKFLOW'
   | 'INSECURE_HOST'
+  | 'WEBHOOK_NOT_CONFIGURED'
+  | 'WEBHOOK_REFUSED'
   | 'INTERNAL'
 
 const HTTP_STATUS: Record<MockWorkerErrorCode, number> = {
@@ -47,6 +49,8 @@ const HTTP_STATUS: Record<MockWorkerErrorCode, number> = {
   INVALID_OPTIONS: 500,
   INVALID_WORKFLOW: 500,
   INSECURE_HOST: 500,
+  WEBHOOK_NOT_CONFIGURED: 400,
+  WEBHOOK_REFUSED: 400,
   INTERNAL: 500,
 }
 

@@ -153,6 +153,8 @@ export class JobStore {
       finishedAt: undefined,
       version: 0,
       admitted: false,
+      transferMs: 0,
+      startupMs: 0,
     }
     this.#jobs.set(job.id, job)
     this.#activeBytes += inputBytes
@@ -208,6 +210,11 @@ export class JobStore {
     this.#finish(job, 'cancelled', undefined, { code: 'CANCELLED', message: 'The job was cancelled.' })
     this.#running.get(job.id)?.abort.abort(new MockWorkerError('CANCELLED', 'The job was cancelled.'))
     return job
+  }
+
+  /** Tell the job's watchers it changed (a field outside the store's own, e.g. webhook status). */
+  touch(job: Job): void {
+    this.#changed(job)
   }
 
   /** Calls `listener` after every change of the job; returns the unsubscribe function. */
@@ -313,6 +320,7 @@ export class JobStore {
   #start(job: Job): void {
     const abort = new AbortController()
     job.queuePosition = undefined
+    job.startedAt = Date.now()
     const ctx = createRunContext(job, abort.signal, {
       changed: (j) => this.#changed(j),
       log: (j, msg) => this.#log(j, msg),

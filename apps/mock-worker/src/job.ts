@@ -1,5 +1,6 @@
 import type { EncodedValue } from '@comfy-remote/protocol'
 import type { JobSpool } from './spool/spool.js'
+import type { WebhookStatus } from './webhooks/dispatcher.js'
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled'
 
@@ -49,6 +50,37 @@ export interface Job {
   version: number
   /** True once the engine accepted the job (or it is queued / finished). */
   admitted: boolean
+  /** When the store handed the job to the engine / the engine reported it running (ms epoch). */
+  startedAt?: number
+  runningAt?: number
+  /** Time spent moving bytes for this job (request body, engine uploads/downloads), ms. */
+  transferMs: number
+  /** Cold start inside this job (engine start-up), ms. */
+  startupMs: number
+  /** Delivery status of the job's latest webhook event, when it has a webhook. */
+  webhook?: WebhookStatus
+}
+
+/** Where a finished job's time went, in seconds (see docs/protocol.md). */
+export interface JobTimings {
+  queue_seconds: number
+  startup_seconds: number
+  run_seconds: number
+  transfer_seconds: number
+}
+
+const secs = (ms: number): number => Math.max(0, Math.round(ms) / 1000)
+
+/** Timings of a finished job: queue = created..running, run = running..finished. */
+export function jobTimings(job: Job): JobTimings | undefined {
+  if (job.finishedAt === undefined) return undefined
+  const running = job.runningAt ?? job.startedAt ?? job.finishedAt
+  return {
+    queue_seconds: secs(running - job.createdAt),
+    startup_seconds: secs(job.startupMs),
+    run_seconds: secs(job.finishedAt - running),
+    transfer_seconds: secs(job.transferMs),
+  }
 }
 
 /** What an engine gets to report on a running job. */
@@ -86,6 +118,8 @@ export interface WireEnvelope {
   error?: JobError
   queue_position?: number
   retry_after?: number
+  timings?: JobTimings
+  webhook?: WebhookStatus
 }
 
 export function jobPollUrl(id: string): string {
@@ -116,6 +150,9 @@ export function toEnvelope(job: Job, outputOrder: readonly string[], retryAfter:
   }
   if (job.status === 'pending' && job.queuePosition !== undefined) env.queue_position = job.queuePosition
   if (!isTerminal(job.status)) env.retry_after = retryAfter
+  const timings = jobTimings(job)
+  if (timings !== undefined) env.timings = timings
+  if (job.webhook !== undefined) env.webhook = { ...job.webhook }
   return env
 }
 

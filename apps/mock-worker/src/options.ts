@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { MockWorkerError } from './errors.js'
+import type { ResolveHost } from './webhooks/post.js'
 
 const MiB = 1024 * 1024
 
@@ -77,6 +78,20 @@ export const zWorkerOptions = z.object({
   historyRetries: z.number().int().min(0).default(50),
   historyRetryMs: z.number().min(0).default(20),
   historyPollMs: z.number().min(10).default(1000),
+  /** Standard Webhooks signing secret `whsec_<base64>`; without it requests naming a webhook get 400. */
+  webhookSecret: z.string().min(1).optional(),
+  /** Default webhook URL for jobs whose request names none. */
+  webhookUrl: z.string().min(1).optional(),
+  /** Allow http:// and loopback webhook receivers (local development only). */
+  allowLoopbackWebhooks: z.boolean().default(false),
+  webhookTimeoutMs: z.number().min(1).default(5_000),
+  webhookMaxAttempts: z.number().int().min(1).max(100).default(8),
+  webhookMaxSeconds: z.number().min(0).default(600),
+  webhookBackoffMs: z.number().min(0).default(1_000),
+  webhookMaxBackoffMs: z.number().min(0).default(60_000),
+  webhookProgressMs: z.number().min(0).default(1_000),
+  /** Host name resolver for webhook URLs (tests). */
+  webhookResolve: z.custom<ResolveHost>((v) => typeof v === 'function').optional(),
   logger: z.union([z.boolean(), z.record(z.string(), z.unknown())]).default(false),
   docs: z.boolean().default(true),
 })

@@ -22,6 +22,7 @@ export function createRunContext(job: Job, signal: AbortSignal, hooks: RunContex
       if (job.status !== 'pending') return
       job.status = 'running'
       job.admitted = true
+      job.runningAt = Date.now()
       hooks.log(job, 'job running')
       hooks.changed(job)
     },

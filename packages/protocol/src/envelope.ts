@@ -1,6 +1,14 @@
 import { ProtocolError } from './errors.js'
 import { toResultValue } from './result.js'
-import type { EncodedValue, ErrorInfo, JobEnvelope, JobEnvelopeWire, JobStatus } from './schemas.js'
+import {
+  type EncodedValue,
+  type ErrorInfo,
+  type JobEnvelope,
+  type JobEnvelopeWire,
+  type JobStatus,
+  zTimings,
+  zWebhookStatus,
+} from './schemas.js'
 import { normalizeProgress, normalizeStatus } from './status.js'
 import { type Dict, firstNumber, firstText, isDict, setOwn } from './util.js'
 
@@ -129,7 +137,18 @@ export function parseEnvelope(body: unknown, requestUrl?: string): JobEnvelope {
     if (outputs) env.outputs = outputs
   }
   if (status === 'failed' || status === 'cancelled') env.error = errorInfo(obj, status, text)
+  const node = progressNode(obj.progress)
+  if (node !== undefined) env.node = node
+  const timings = zTimings.safeParse(obj.timings)
+  if (timings.success) env.timings = timings.data
+  const webhook = zWebhookStatus.safeParse(obj.webhook)
+  if (webhook.success) env.webhook = webhook.data
   return env
+}
+
+function progressNode(raw: unknown): JobEnvelope['node'] {
+  if (!isDict(raw) || typeof raw.node !== 'string' || raw.node === '') return undefined
+  return typeof raw.class_type === 'string' ? { id: raw.node, classType: raw.class_type } : { id: raw.node }
 }
 
 /** camelCase envelope -> snake_case wire envelope (what servers send). */
@@ -137,12 +156,20 @@ export function toWireEnvelope(env: JobEnvelope): JobEnvelopeWire {
   const wire: JobEnvelopeWire = { status: env.status }
   if (env.jobId !== undefined) wire.job_id = env.jobId
   if (env.pollUrl !== undefined) wire.poll_url = env.pollUrl
-  if (env.progress) wire.progress = { value: env.progress.value, max: env.progress.max }
+  if (env.progress) {
+    wire.progress = { value: env.progress.value, max: env.progress.max }
+    if (env.node !== undefined) {
+      wire.progress.node = env.node.id
+      if (env.node.classType !== undefined) wire.progress.class_type = env.node.classType
+    }
+  }
   if (env.message !== undefined) wire.message = env.message
   if (env.result !== undefined) wire.result = env.result
   if (env.outputs !== undefined) wire.outputs = env.outputs
   if (env.error !== undefined) wire.error = env.error
   if (env.queuePosition !== undefined) wire.queue_position = env.queuePosition
   if (env.retryAfter !== undefined) wire.retry_after = env.retryAfter
+  if (env.timings !== undefined) wire.timings = env.timings
+  if (env.webhook !== undefined) wire.webhook = env.webhook
   return wire
 }

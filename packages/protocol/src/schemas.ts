@@ -61,18 +61,46 @@ export const zErrorInfo = z.object({
 })
 export type ErrorInfo = z.infer<typeof zErrorInfo>
 
+/** Where a finished job's time went, in seconds. Old workers send none; old clients ignore it. */
+export const zTimings = z.object({
+  queue_seconds: z.number().min(0).describe('waiting before the run started (worker queue, ComfyUI queue)'),
+  startup_seconds: z
+    .number()
+    .min(0)
+    .describe('cold start (container, ComfyUI) when it happened in this job, else 0'),
+  run_seconds: z.number().min(0).describe('the workflow run'),
+  transfer_seconds: z.number().min(0).describe('moving inputs and outputs (uploads, downloads)'),
+})
+export type Timings = z.infer<typeof zTimings>
+
+/** Delivery status of a job's latest webhook event. */
+export const zWebhookStatus = z.object({
+  delivered: z.boolean(),
+  attempts: z.number().int().min(0),
+  last_error: z.string().nullable(),
+})
+export type WebhookStatus = z.infer<typeof zWebhookStatus>
+
 /** What servers send (snake_case). */
 export const zJobEnvelopeWire = z.object({
   status: zJobStatus,
   job_id: z.string().optional(),
   poll_url: z.string().optional(),
-  progress: zProgress.extend({ message: z.string().optional() }).optional(),
+  progress: zProgress
+    .extend({
+      message: z.string().optional(),
+      node: z.string().optional().describe('id of the remote node the progress is about'),
+      class_type: z.string().optional().describe('class of that node, e.g. KSampler'),
+    })
+    .optional(),
   message: z.string().optional(),
   result: zEncodedValue.optional(),
   outputs: z.record(z.string(), zEncodedValue).optional(),
   error: zErrorInfo.optional(),
   queue_position: z.number().int().min(0).optional(),
   retry_after: z.number().min(0).optional(),
+  timings: zTimings.optional(),
+  webhook: zWebhookStatus.optional(),
 })
 export type JobEnvelopeWire = z.infer<typeof zJobEnvelopeWire>
 
@@ -88,6 +116,10 @@ export const zJobEnvelope = z.object({
   outputs: z.record(z.string(), zEncodedValue).optional(),
   error: zErrorInfo.optional(),
   queuePosition: z.number().optional(),
+  /** The remote node the progress is about (per-node progress), when the worker says. */
+  node: z.object({ id: z.string(), classType: z.string().optional() }).optional(),
+  timings: zTimings.optional(),
+  webhook: zWebhookStatus.optional(),
 })
 export type JobEnvelope = z.infer<typeof zJobEnvelope>
 
@@ -115,6 +147,18 @@ export const zRunRequestWire = z.looseObject({
     .boolean()
     .optional()
     .describe('true: binary outputs above 1 MiB come back as {ref, bytes} instead of inline data'),
+  webhook: z
+    .union([
+      z.string(),
+      z.object({
+        url: z.string().describe('https:// URL of the receiver'),
+        events: z.array(z.enum(['completed', 'failed', 'cancelled', 'progress'])).optional(),
+      }),
+    ])
+    .optional()
+    .describe(
+      'POST signed job events (Standard Webhooks) to this URL; default events: completed, failed, cancelled',
+    ),
 })
 export type RunRequestWire = z.infer<typeof zRunRequestWire>
 

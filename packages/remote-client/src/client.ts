@@ -17,13 +17,22 @@ export interface RunOptions extends FollowHooks {
   wait?: number
   /** Overrides the client's `timeout` (ms) for this call. */
   timeout?: number
+  /** Ask the worker to POST the job's events to this receiver (verify them with verifyWebhook). */
+  webhook?: WebhookRequest
 }
+
+/** Where the worker POSTs signed job events (Standard Webhooks); a URL means the terminal events. */
+export type WebhookRequest =
+  | string
+  | { url: string; events?: Array<'completed' | 'failed' | 'cancelled' | 'progress'> }
 
 export interface SubmitOptions {
   signal?: AbortSignal
   idempotencyKey?: string
   wait?: number
   timeout?: number
+  /** Ask the worker to POST the job's events to this receiver (verify them with verifyWebhook). */
+  webhook?: WebhookRequest
 }
 
 export interface CallOptions {
@@ -70,6 +79,12 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     if (typeof key !== 'string' || key === '' || /[\r\n]/.test(key))
       throw new RemoteJobError('BAD_OPTIONS', 'run: `idempotencyKey` must be a non-empty single-line string')
     const message = buildMessage(inputs, key)
+    if (opts.webhook !== undefined) {
+      const hook = typeof opts.webhook === 'string' ? { url: opts.webhook } : opts.webhook
+      if (typeof hook?.url !== 'string' || hook.url === '')
+        throw new RemoteJobError('BAD_OPTIONS', 'run: `webhook` must be a URL or {url, events?}')
+      message.webhook = hook
+    }
     const original = Array.isArray(message.inputs)
     const { body, contentType } = encodeBody(message, core.useMultipart(caps) && !original)
     const wait = opts.wait

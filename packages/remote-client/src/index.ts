@@ -1,5 +1,13 @@
 export type { OriginalRunRequest, RunInputs } from './body.js'
-export type { CallOptions, Health, RemoteClient, RunOptions, StatusOptions, SubmitOptions } from './client.js'
+export type {
+  CallOptions,
+  Health,
+  RemoteClient,
+  RunOptions,
+  StatusOptions,
+  SubmitOptions,
+  WebhookRequest,
+} from './client.js'
 export { createRemoteClient } from './client.js'
 export type { Capabilities } from './core.js'
 export type { CliErrorCode, RemoteErrorCode, RemoteJobErrorOptions } from './errors.js'
@@ -8,3 +16,5 @@ export type { FollowHooks, ProgressInfo } from './follow.js'
 export type { FollowMode, RemoteClientOptions, RetryOptions, Transport } from './options.js'
 export type { ParseSseOptions, SseEvent } from './sse.js'
 export { parseSse, SseIdleError } from './sse.js'
+export type { VerifiedWebhook, VerifyWebhookOptions, WebhookErrorCode } from './webhook.js'
+export { isWebhookVerificationError, verifyWebhook, WebhookVerificationError } from './webhook.js'

@@ -10,6 +10,7 @@ import { isTerminal, type Job, jobPollUrl } from '../job.js'
 import { valuesBytes } from '../job-bytes.js'
 import { claimRequestSpool } from '../spool/request-spool.js'
 import { sendEnvelope } from '../transport.js'
+import { webhookTarget } from '../webhooks/request.js'
 import { envelopeResponses, zRunHeaders, zWaitQuery } from './schemas.js'
 
 const BAD_REQUEST_CODES = new Set(['BAD_REQUEST', 'COMFYUI_VALIDATION'])
@@ -41,6 +42,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     const key = request.headers['idempotency-key']
     const { inputs } = parseRunRequest(request.body ?? {})
     const print = key === undefined ? '' : fingerprint(inputs)
+    const webhook = webhookTarget(request.body, ctx.webhooks)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
     if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
     if (job === undefined) {
@@ -48,14 +50,20 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
       const prepared = await ctx.engine.prepare(inputs)
       // the request's spooled parts now belong to the job (deleted with it); refused: with the response
       const spool = claimRequestSpool(request as FastifyRequest)
+      let submitted: ReturnType<typeof ctx.store.submit>
       try {
-        job = ctx.store.submit(prepared, key, print, valuesBytes(inputs), spool).job
+        submitted = ctx.store.submit(prepared, key, print, valuesBytes(inputs), spool)
       } catch (error) {
         await spool?.dispose()
         throw error
       }
+      job = submitted.job
       if (job.spool !== spool) await spool?.dispose() // an idempotent replay: the first request's job
       if (job.fingerprint !== print) throw idempotencyConflict(key, job)
+      if (submitted.created) {
+        job.transferMs = reply.elapsedTime // receiving and decoding the request body
+        if (webhook !== undefined) ctx.dispatcher?.watch(job, webhook)
+      }
       await ctx.store.waitFor(job, (j) => j.admitted, ctx.admissionTimeoutMs)
     }
     const wait = waitMs(ctx, request.query.wait) - (Date.now() - started)

@@ -61,6 +61,7 @@ const OPTIONS = {
   transport: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  webhook: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -140,6 +141,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     env = await client.run(inputs, {
       onStatus: (s, e) => view.status(s, e),
       onProgress: (p) => view.progress(p),
+      ...(values.webhook !== undefined ? { webhook: values.webhook } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
     })
   } finally {

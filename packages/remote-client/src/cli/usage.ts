@@ -19,6 +19,8 @@ Options:
   --timeout <seconds>    overall time budget (default 300)
   --poll-interval <s>    delay between polls when the server gives none (default 1.5)
   --transport <t>        auto | json | multipart (default auto)
+  --webhook <url>        also have the worker POST the finished job (signed, Standard Webhooks)
+                         to this https:// receiver; the worker needs --webhook-secret
   --json                 schema: print the raw JSON instead of a table
   -q, --quiet            no progress output
   -h, --help             this help (also: comfy-remote call --help)
