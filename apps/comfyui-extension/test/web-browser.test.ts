@@ -130,6 +130,34 @@ function runPage(era: string): Promise<Report> {
   })
 }
 
+/** PNG screenshot of one scene (harness ?shot=run|failed), written to `file`. */
+function screenshot(era: string, scene: string, file: string): Promise<void> {
+  const profile = mkdtempSync(join(tmpdir(), 'cr-chromium-'))
+  profiles.push(profile)
+  const args = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--hide-scrollbars',
+    '--force-device-scale-factor=1',
+    `--user-data-dir=${profile}`,
+    '--virtual-time-budget=10000',
+    '--window-size=760,380',
+    `--screenshot=${file}`,
+    `${origin}/?era=${era}&shot=${scene}`,
+  ]
+  return new Promise((resolve, reject) => {
+    execFile(CHROMIUM, args, { timeout: 40_000, killSignal: 'SIGKILL' }, (error, _out, stderr) =>
+      error
+        ? reject(new Error(`chromium --screenshot failed: ${error.message} ${stderr.slice(-800)}`))
+        : resolve(),
+    )
+  })
+}
+
 const hasPython = spawnSync('python3', ['--version']).status === 0
 
 /** The pack's own Python turns the captured POST body into the bridge request (routes.deploy_request_from_body). */
@@ -203,6 +231,30 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
         'Remote Output key "result" is also used by #5:2: rename one of them.',
       ])
 
+      // Old frontends (no native autogrow): readable labels, connected slots + one free one, same prompt keys.
+      const AG = (k: number) => `input_${k}_$remote_inputs_ag$`
+      if (era === 'legacy') {
+        expect(s.freshSlots).toEqual(['input 1'])
+        expect(s.afterConnect).toEqual(['input 1*', 'input 2'])
+        expect(s.afterSecond).toEqual(['input 1*', 'input 2*', 'input 3'])
+        expect(s.loadedSlots).toEqual(['input 1*', 'input 2*', 'input 3'])
+        expect(s.loadedLinks).toEqual([0, 1, null])
+        expect(s.loadedPrompt).toEqual([AG(1), AG(2)])
+        expect(s.loadedPromptSources).toEqual(['20', 0])
+      } else {
+        // native autogrow: the frontend's own slots are left alone
+        expect(s.freshSlots).toEqual(['remote_inputs.input0'])
+        expect(s.afterConnect).toEqual(['remote_inputs.input0*'])
+        expect(s.loadedSlots).toBeUndefined()
+      }
+      // Status: the frontend shows the progress text itself, so the pack draws nothing more; a failure is said.
+      expect(s.nativeText).toBe('remote: sampling 12/20')
+      expect(s.drawnWithNativeText).toEqual([])
+      expect(s.drawnAfterFailure).toEqual([
+        'failed: [NETWORK] POST http://127.0.0.1:9/run failed: connect ECONNREFUSED',
+      ])
+      expect(s.drawnAfterNextStart).toEqual([])
+
       expect(deployBodies.length).toBe(before + 1)
       const body = deployBodies.at(-1) as Record<string, unknown>
       expect(body).toMatchObject({
@@ -234,4 +286,31 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
       }
     }, 60_000)
   }
+
+  // The guide's pictures (docs/images/comfyui-*.png): COMFY_REMOTE_SCREENSHOTS=docs/images rewrites them.
+  for (const era of ['legacy', 'current'] as const)
+    for (const scene of ['run', 'failed'] as const)
+      it(`${era} frontend: screenshot of the Remote API node ${scene === 'run' ? 'during a run' : 'after a failure'}`, async () => {
+        const report = await runPage(`${era}&shot=${scene}`)
+        expect(report.errors).toEqual([])
+        expect(report.done).toBe(true)
+        expect(report.steps.shot).toEqual(
+          scene === 'run'
+            ? { drawn: [], slots: era === 'legacy' ? ['input 1*', 'input 2'] : ['remote_inputs.input0*'] }
+            : {
+                drawn: ['failed: [NETWORK] POST https://me--my-flow.modal.run/run failed: fetch failed...'],
+                slots: era === 'legacy' ? ['input 1*', 'input 2'] : ['remote_inputs.input0*'],
+              },
+        )
+        const dir = process.env.COMFY_REMOTE_SCREENSHOTS
+          ? join(PACK_DIR, '..', '..', process.env.COMFY_REMOTE_SCREENSHOTS)
+          : mkdtempSync(join(tmpdir(), 'cr-shots-'))
+        if (!process.env.COMFY_REMOTE_SCREENSHOTS) profiles.push(dir)
+        const file = join(dir, `comfyui-${era}-${scene}.png`)
+        await screenshot(era, scene, file)
+        const png = readFileSync(file)
+        expect(png.subarray(1, 4).toString()).toBe('PNG')
+        expect(png.readUInt32BE(16)).toBe(760) // IHDR width
+        expect(png.length).toBeGreaterThan(5000)
+      }, 90_000)
 })

@@ -2,6 +2,7 @@ import type { ComfyExtension } from '@comfyorg/comfyui-frontend-types'
 import { app } from './comfy.js'
 import { openDeployDialog } from './deploy-dialog.js'
 import { listenForDeployMessages } from './deploy-events.js'
+import { patchLegacyAutogrow, tidyLegacyAutogrow } from './legacy-autogrow.js'
 import type { NodeLike } from './node-types.js'
 import { listenForRemoteStatus, loadInputsForSelection, patchRemoteApiNode } from './remote-api.js'
 import { patchRemoteIoNode, refreshDuplicates, watchKeyWidget } from './remote-io.js'
@@ -44,12 +45,18 @@ const extension: ComfyExtension = {
   },
   beforeRegisterNodeDef(nodeType, nodeData) {
     const id = (nodeData as { name?: string } | undefined)?.name
-    if (id === NODE_IDS.api) guarded('the Remote API node menu', () => patchRemoteApiNode(nodeType))
+    if (id === NODE_IDS.api) {
+      guarded('the Remote API node menu', () => patchRemoteApiNode(nodeType))
+      guarded('Remote API input slots', () => patchLegacyAutogrow(nodeType))
+    }
     if (id === NODE_IDS.input || id === NODE_IDS.output)
       guarded('duplicate key warnings', () => patchRemoteIoNode(nodeType))
   },
   nodeCreated(node) {
     guarded('duplicate key warnings', () => watchKeyWidget(node as unknown as NodeLike))
+    const n = node as unknown as NodeLike
+    if ((n.comfyClass ?? n.type) === NODE_IDS.api)
+      guarded('Remote API input slots', () => tidyLegacyAutogrow(n))
   },
   afterConfigureGraph() {
     guarded('duplicate key warnings', refreshDuplicates)

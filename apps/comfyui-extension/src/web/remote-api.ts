@@ -1,6 +1,7 @@
 import { api, app } from './comfy.js'
 import { clipLine, formatProgress, routeFailure } from './format.js'
 import { nodeByExecutionId } from './graph.js'
+import { tidyLegacyAutogrow } from './legacy-autogrow.js'
 import { classOf, drawNote, type NodeLike, type SlotLike, widget } from './node-types.js'
 import { inputNamesText, parseEndpointSchema, planRemoteInputs } from './schema-plan.js'
 import { NODE_IDS } from './slots.js'
@@ -11,6 +12,10 @@ import { toast } from './toast.js'
  * node object: a node inside a subgraph can have the same local id as a root node.
  */
 const statusByNode = new Map<NodeLike, string>()
+/** The last progress_text per node: the frontend shows it itself (a text-preview widget), so it is not drawn twice. */
+const progressTextByNode = new Map<NodeLike, string>()
+/** "failed: <reason>" for nodes whose run failed (execution_error), drawn until the next run starts. */
+const failureByNode = new Map<NodeLike, string>()
 
 /** The Remote API node an execution id names (`"7"`, or `"12:7"` inside a subgraph), else null. */
 function remoteApiNode(nodeId: unknown): NodeLike | null {
@@ -36,7 +41,18 @@ export function listenForRemoteStatus() {
   target.addEventListener('progress_text', (e) => {
     const d = (e as CustomEvent).detail as { nodeId?: unknown; text?: unknown } | null | undefined
     const node = remoteApiNode(d?.nodeId)
-    if (node && typeof d?.text === 'string') setStatus(node, d.text)
+    if (node && typeof d?.text === 'string') {
+      progressTextByNode.set(node, d.text)
+      setStatus(node, d.text)
+    }
+  })
+  // execution_error: {prompt_id, node_id, node_type, exception_message, ...} for the node that raised.
+  target.addEventListener('execution_error', (e) => {
+    const d = (e as CustomEvent).detail as { node_id?: unknown; exception_message?: unknown } | null
+    const node = remoteApiNode(d?.node_id)
+    if (!node) return
+    failureByNode.set(node, clipLine(failureText(d?.exception_message), 80))
+    node.setDirtyCanvas?.(true, false)
   })
   // progress: the server's {value, max, prompt_id, node} as it came over the websocket.
   target.addEventListener('progress', (e) => {
@@ -62,7 +78,35 @@ export function listenForRemoteStatus() {
       setProgress(node, entry.value, entry.max)
     }
   })
-  target.addEventListener('execution_start', () => statusByNode.clear())
+  target.addEventListener('execution_start', () => {
+    statusByNode.clear()
+    progressTextByNode.clear()
+    failureByNode.clear()
+  })
+}
+
+/** `failed: <first line of the error>` (the node's exception message starts with its [CODE]). */
+export function failureText(message: unknown): string {
+  const line = typeof message === 'string' ? (message.split('\n').find((l) => l.trim()) ?? '') : ''
+  return `failed: ${line.trim() || 'see the ComfyUI console'}`
+}
+
+/**
+ * Whether the frontend already shows this node's progress text (current and 1.2x frontends put each
+ * progress_text into a text-preview widget on the node); then the pack draws no second copy.
+ */
+function frontendShowsText(node: NodeLike): boolean {
+  const text = progressTextByNode.get(node)
+  return text !== undefined && (node.widgets ?? []).some((w) => w.value === text)
+}
+
+/** What the pack draws under a Remote API node: a failure, else the live status the frontend does not show. */
+export function statusLine(node: NodeLike): { text: string; color: string } | null {
+  const failure = failureByNode.get(node)
+  if (failure) return { text: failure, color: '#f66' }
+  const text = statusByNode.get(node)
+  if (!text || frontendShowsText(node)) return null
+  return { text, color: '#9ad' }
 }
 
 /** Applies an endpoint's /schema to the node: typed, named inputs (k-th slot = k-th declared input). */
@@ -117,6 +161,7 @@ export async function loadInputsFromEndpoint(node: NodeLike): Promise<void> {
     namesWidget.value = inputNamesText(plan.inputNames)
     namesWidget.callback?.(namesWidget.value)
   }
+  tidyLegacyAutogrow(node) // old frontends: order and show the named slots (no-op elsewhere)
   node.setDirtyCanvas?.(true, true)
   const summary = plan.inputNames.length ? `Inputs: ${plan.inputNames.join(', ')}` : 'No inputs declared.'
   toast(
@@ -137,8 +182,8 @@ export function patchRemoteApiNode(nodeType: { prototype: unknown }) {
   const draw = proto.onDrawForeground
   proto.onDrawForeground = function (ctx, ...rest) {
     const r = draw?.call(this, ctx, ...rest)
-    const text = statusByNode.get(this)
-    if (text) drawNote(ctx, this, text, '#9ad')
+    const line = statusLine(this)
+    if (line) drawNote(ctx, this, line.text, line.color)
     return r
   }
   const menu = proto.getExtraMenuOptions
