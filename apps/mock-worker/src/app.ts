@@ -65,7 +65,7 @@ async function loadWorkflow(options: ResolvedOptions, warn: (msg: string) => voi
     if (ui) throw error
     return undefined
   })
-  return prepareWorkflow(options.workflow, objectInfo)
+  return prepareWorkflow(options.workflow, objectInfo, warn)
 }
 
 /**

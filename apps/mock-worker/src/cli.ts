@@ -103,6 +103,7 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(
         `comfy-remote-mock: warning: ${reason} Using the object_info shipped with io-helpers.\n`,
       ),
+    onWarning: (message) => process.stderr.write(`comfy-remote-mock: warning: ${message}\n`),
   }
   if (values['object-info'] !== undefined) loadOptions.objectInfoPath = values['object-info']
   else if (engine === 'comfyui') loadOptions.comfyuiUrl = comfyuiUrl

@@ -5,7 +5,7 @@ import type { WorkflowContract } from './workflow.js'
 const ORIGINAL_NAME = /^input_([1-9][0-9]*)$/
 
 /**
- * Map request inputs to Remote Input node ids: by name, else (original
+ * Map request inputs to Remote Input node ids (App Mode inputs: `app:<name>`): by name, else (original
  * callers) `input_k` to the k-th Remote Input in node-id order. Unknown
  * names and missing required inputs are one BAD_REQUEST listing every problem.
  */
@@ -28,15 +28,18 @@ export function resolveInputs(
       problems.push(`inputs.${name}: unknown input; this workflow accepts: ${known}`)
       continue
     }
-    const previous = sender.get(target.nodeId)
+    // App Mode inputs can share a node (seed and steps of one KSampler): they are keyed by name
+    const key = target.source === 'app' ? `app:${target.name}` : target.nodeId
+    const previous = sender.get(key)
     if (previous !== undefined) {
+      const what = target.source === 'app' ? 'App Mode input' : 'Remote Input'
       problems.push(
-        `inputs.${name}: Remote Input "${target.name}" already receives inputs.${previous}; send it once`,
+        `inputs.${name}: ${what} "${target.name}" already receives inputs.${previous}; send it once`,
       )
       continue
     }
-    sender.set(target.nodeId, name)
-    resolved.set(target.nodeId, value)
+    sender.set(key, name)
+    resolved.set(key, value)
   }
   for (const input of contract.inputs) {
     if (input.required && !resolved.has(input.nodeId)) {

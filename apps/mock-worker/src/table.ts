@@ -22,12 +22,12 @@ export function formatContract(contract: WorkflowContract): string {
             i.type,
             i.required ? 'yes' : 'no',
             i.default === undefined ? '' : JSON.stringify(i.default).slice(0, 40),
-            i.nodeId,
+            i.source === 'app' ? `${i.nodeId} ${i.input} (App Mode)` : i.nodeId,
           ]),
         )}`
   const outputs = `Outputs:\n${renderTable(
     ['name', 'type', 'node'],
-    contract.outputs.map((o) => [o.name, o.type, o.nodeId]),
+    contract.outputs.map((o) => [o.name, o.type, o.source === 'app' ? `${o.nodeId} (App Mode)` : o.nodeId]),
   )}`
   return `${inputs}\n\n${outputs}`
 }

@@ -36,7 +36,11 @@ export function isUiWorkflow(value: unknown): boolean {
  * Turn a parsed workflow file (API or UI format) into an API prompt and its
  * contract. UI workflows need an object_info (see `defaultObjectInfo`).
  */
-export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): LoadedWorkflow {
+export function prepareWorkflow(
+  workflow: unknown,
+  objectInfo?: ObjectInfo,
+  onWarning: (message: string) => void = (m) => console.warn(m),
+): LoadedWorkflow {
   try {
     const ui = isUiWorkflow(workflow)
     if (ui && objectInfo === undefined) {
@@ -45,7 +49,9 @@ export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): Loa
         'A UI-format workflow needs an object_info to convert it; pass objectInfo (--object-info <file>).',
       )
     }
-    const prompt = ui ? toApiPrompt(workflow as never, objectInfo as ObjectInfo) : (workflow as ApiPrompt)
+    const prompt = ui
+      ? toApiPrompt(workflow as never, objectInfo as ObjectInfo, { onWarning })
+      : (workflow as ApiPrompt)
     if (!isRecord(prompt) || Object.keys(prompt).length === 0) {
       throw new MockWorkerError(
         'INVALID_WORKFLOW',
@@ -60,7 +66,7 @@ export function prepareWorkflow(workflow: unknown, objectInfo?: ObjectInfo): Loa
     if (contract.outputs.length === 0) {
       throw new MockWorkerError(
         'INVALID_WORKFLOW',
-        `The workflow has no ${REMOTE_OUTPUT_CLASS} node; add a Remote Output for every value the worker should return.`,
+        `The workflow has no ${REMOTE_OUTPUT_CLASS} node and no App Mode output; add a Remote Output for every value the worker should return, or mark output nodes in the editor's App Mode (saved as extra.linearData).`,
       )
     }
     return { prompt, contract, format: ui ? 'ui' : 'api' }
@@ -81,6 +87,8 @@ export interface LoadWorkflowOptions {
   comfyuiUrl?: string
   /** Told when the server's object_info could not be read and the shipped one is used instead. */
   onFallback?: (reason: string) => void
+  /** Told about App Mode entries that no longer resolve (skipped). */
+  onWarning?: (message: string) => void
 }
 
 /**
@@ -105,7 +113,7 @@ export async function loadWorkflowFile(
     if (isUiWorkflow(workflow)) throw error
     return undefined
   })
-  return { ...prepareWorkflow(workflow, objectInfo), objectInfo }
+  return { ...prepareWorkflow(workflow, objectInfo, options.onWarning), objectInfo }
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {

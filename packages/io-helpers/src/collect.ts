@@ -1,3 +1,4 @@
+import { collectAppModeOutputs } from './app-mode-collect.js'
 import { OutputCollectionError } from './errors.js'
 import { parseApiPrompt, remoteKey, sortedNodeIds } from './prompt.js'
 import { DEFAULT_OUTPUT_KEY, REMOTE_OUTPUT_CLASS, REMOTE_OUTPUT_UI_KEY } from './remote-nodes.js'
@@ -57,7 +58,9 @@ function readValue(raw: unknown): unknown {
 
 /**
  * Read every Remote Output's value from a history entry (its `remote_output` UI entries), keyed by the
- * output's key. A Remote Output that did not run is an OutputCollectionError naming it.
+ * output's key, and every App Mode output node's files (`images`, `audio`, ... lists) by its name, as
+ * values whose bytes are still in ComfyUI (`data: {file: {filename, subfolder, type}}`; fetch them with
+ * resolveFileRefs). An output that did not run is an OutputCollectionError naming it.
  */
 export function collectOutputs(prompt: ApiPrompt, historyEntry: unknown): Record<string, EncodedValue> {
   const checked = parseApiPrompt(prompt)
@@ -85,6 +88,10 @@ export function collectOutputs(prompt: ApiPrompt, historyEntry: unknown): Record
     }
     result[name] = value as EncodedValue
   }
+  const app = collectAppModeOutputs(checked, entry.outputs)
+  Object.assign(result, app.values)
+  missing.push(...app.missing)
+  problems.push(...app.problems)
   if (missing.length > 0) {
     const failure = historyFailure(entry)
     const why = failure ? ` (${failure})` : ''

@@ -1,3 +1,4 @@
+import { describeAppMode, rejectAppModeClashes } from './app-mode-describe.js'
 import { WorkflowContractError } from './errors.js'
 import {
   consumersOf,
@@ -27,14 +28,24 @@ export interface WorkflowInput {
   type: string
   /** False when a fallback is connected (or typed in). */
   required: boolean
-  /** The fallback's value when it is a literal (or a primitive node's literal). */
+  /** The fallback's value when it is a literal (or a primitive node's literal); App Mode: the widget's value. */
   default?: unknown
+  /** `app` for an App Mode input (a widget marked in the editor); absent for a Remote Input. */
+  source?: 'app'
+  /** App Mode: the widget (API input name) the value goes into. */
+  input?: string
+  /** App Mode: the choices of a combo widget. */
+  choices?: unknown[]
+  /** App Mode: the description the workflow's author gave the input. */
+  description?: string
 }
 
 export interface WorkflowOutput {
   name: string
   nodeId: string
   type: string
+  /** `app` for an App Mode output node; absent for a Remote Output. */
+  source?: 'app'
 }
 
 /** The contract of a workflow: what `GET /schema` of a worker reports. */
@@ -95,8 +106,9 @@ function rejectDuplicates(kind: string, items: Array<{ name: string; nodeId: str
 }
 
 /**
- * Read a workflow's contract from its Remote Input / Remote Output nodes, in ascending node-id order.
- * With `objectInfo`, types are the ComfyUI types the Remote nodes connect to; without it, `*`.
+ * Read a workflow's contract from its Remote Input / Remote Output nodes, in ascending node-id order,
+ * then its App Mode inputs/outputs (kept in `_meta` by toApiPrompt), in the order the editor shows them.
+ * With `objectInfo`, types are the ComfyUI types the nodes connect to; without it, `*`.
  */
 export function describeWorkflow(prompt: ApiPrompt, objectInfo?: ObjectInfo): WorkflowDescription {
   const checked = parseApiPrompt(prompt)
@@ -134,5 +146,8 @@ export function describeWorkflow(prompt: ApiPrompt, objectInfo?: ObjectInfo): Wo
   }
   rejectDuplicates('Remote Input', inputs)
   rejectDuplicates('Remote Output', outputs)
-  return { inputs, outputs }
+  const app = describeAppMode(checked, info)
+  rejectAppModeClashes('input', inputs, app.inputs)
+  rejectAppModeClashes('output', outputs, app.outputs)
+  return { inputs: [...inputs, ...app.inputs], outputs: [...outputs, ...app.outputs] }
 }

@@ -1,3 +1,4 @@
+import { appModeLiterals, placeAppModeLiterals } from './app-mode-inject.js'
 import type { WorkflowInput } from './describe.js'
 import { describeWorkflow } from './describe.js'
 import { InputMismatchError } from './errors.js'
@@ -8,6 +9,11 @@ import { encodedValueProblem, encodedValueToJson } from './value-json.js'
 export interface InjectOptions {
   /** With a server's object_info, a value whose `type` differs from the Remote Input's type is rejected. */
   objectInfo?: ObjectInfo
+  /**
+   * App Mode upload widgets (LoadImage `image`, ...): the ComfyUI file name each input was uploaded as,
+   * by request name (what uploadAppModeInputs returns).
+   */
+  uploaded?: Record<string, string>
 }
 
 function typesMatch(expected: string, actual: string): boolean {
@@ -16,7 +22,7 @@ function typesMatch(expected: string, actual: string): boolean {
   return actual.split(',').some((t) => accepted.includes(t.trim()))
 }
 
-/** Map request names to Remote Inputs: by key, else `input_k` -> the k-th Remote Input. */
+/** Map request names to inputs: by name, else `input_k` -> the k-th input (Remote Inputs, then App Mode). */
 function resolveTargets(
   declared: WorkflowInput[],
   names: string[],
@@ -30,13 +36,14 @@ function resolveTargets(
     if (!target && positional) target = declared[Number(positional[1]) - 1]
     if (!target) {
       const known = declared.map((i) => `"${i.name}"`).join(', ') || 'none'
-      problems.push(`inputs.${name}: no Remote Input has this key (known: ${known})`)
+      problems.push(`inputs.${name}: no Remote Input or App Mode input has this name (known: ${known})`)
       continue
     }
-    const previous = [...targets].find(([, t]) => t.nodeId === target.nodeId)
+    const previous = [...targets].find(([, t]) => t === target)
     if (previous) {
+      const what = target.source === 'app' ? 'App Mode input' : 'Remote Input'
       problems.push(
-        `inputs.${name}: Remote Input "${target.name}" already receives inputs.${previous[0]}; send it once`,
+        `inputs.${name}: ${what} "${target.name}" already receives inputs.${previous[0]}; send it once`,
       )
       continue
     }
@@ -47,7 +54,8 @@ function resolveTargets(
 
 /**
  * Return a NEW prompt with each value placed in its Remote Input's `payload` input (JSON text of the
- * encoded value). The argument is never mutated. Every problem (unknown name, missing required input,
+ * encoded value), or, for an App Mode input, into the widget(s) it marks (upload widgets: see
+ * `options.uploaded`). The argument is never mutated. Every problem (unknown name, missing required input,
  * malformed value, type mismatch) is reported at once in one InputMismatchError.
  */
 export function injectInputs(
@@ -62,12 +70,22 @@ export function injectInputs(
     const value = inputs[name]
     const problem = encodedValueProblem(value)
     if (problem) problems.push(`inputs.${name}: ${problem}`)
+    else if (target.source === 'app') continue
     else if (!typesMatch(target.type, (value as EncodedValue).type)) {
       problems.push(
         `inputs.${name}: Remote Input "${target.name}" (node ${target.nodeId}) expects ${target.type}, got ${(value as EncodedValue).type}`,
       )
     }
   }
+  const valid = new Map([...targets].filter(([name]) => !encodedValueProblem(inputs[name])))
+  const literals = appModeLiterals(
+    prompt,
+    valid,
+    inputs,
+    options.objectInfo,
+    options.uploaded ?? {},
+    problems,
+  )
   const fed = new Set([...targets.values()].map((t) => t.nodeId))
   for (const input of declared) {
     if (input.required && !fed.has(input.nodeId)) {
@@ -79,12 +97,15 @@ export function injectInputs(
   }
   const next = structuredClone(prompt)
   for (const input of declared) {
+    if (input.source === 'app') continue
     const node = next[input.nodeId]!
     node.inputs = { ...(node.inputs ?? {}) }
     delete node.inputs.payload
   }
   for (const [name, target] of targets) {
+    if (target.source === 'app') continue
     next[target.nodeId]!.inputs.payload = encodedValueToJson(inputs[name] as EncodedValue)
   }
+  placeAppModeLiterals(next, targets, literals)
   return next
 }

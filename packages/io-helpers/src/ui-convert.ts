@@ -1,3 +1,4 @@
+import { annotateAppMode } from './app-mode-read.js'
 import { withRemoteNodes } from './remote-nodes.js'
 import type { ApiNode, ApiPrompt, ObjectInfo, ObjectInfoEntry } from './types.js'
 import { compareNodeIds, isRecord } from './types.js'
@@ -115,14 +116,25 @@ function resolve(graph: UiGraph, scope: string, linkId: number, seen: Set<string
   return { link: [placed.path, link.originSlot] }
 }
 
+export interface ToApiPromptOptions {
+  /** Told about App Mode entries (`extra.linearData`) that no longer resolve; default console.warn. */
+  onWarning?: (message: string) => void
+}
+
 /**
  * Convert a UI-format workflow (what the editor saves) to an API prompt, as the editor's "Export (API)"
  * does, using a server's `/object_info` (the comfy-remote nodes are merged in). Muted and bypassed nodes
  * are dropped (a bypassed node's consumers get its input of the same type), links pass through reroutes,
  * primitive nodes' values go into the inputs they feed, subgraphs are flattened with the editor's ids
  * ("<instance id>:<inner id>"). Unsupported content is a WorkflowConversionError naming the node.
+ * App Mode marks (`extra.linearData`) are kept in the nodes' `_meta.comfy_remote_app` (name -> node
+ * input), which describeWorkflow / injectInputs / collectOutputs read; ComfyUI ignores `_meta`.
  */
-export function toApiPrompt(uiWorkflow: UiWorkflow, objectInfo: ObjectInfo): ApiPrompt {
+export function toApiPrompt(
+  uiWorkflow: UiWorkflow,
+  objectInfo: ObjectInfo,
+  options: ToApiPromptOptions = {},
+): ApiPrompt {
   const info = withRemoteNodes(objectInfo)
   const graph = new UiGraph(uiWorkflow)
   graph.checkSupported(info)
@@ -145,5 +157,6 @@ export function toApiPrompt(uiWorkflow: UiWorkflow, objectInfo: ObjectInfo): Api
     }
     prompt[id] = apiNode
   }
+  annotateAppMode(uiWorkflow, graph, prompt, info, options.onWarning ?? ((m) => console.warn(m)))
   return prompt
 }

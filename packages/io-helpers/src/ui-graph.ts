@@ -113,7 +113,8 @@ export class UiGraph {
   readonly nodes = new Map<string, PlacedNode>()
   private readonly links = new Map<string, UiLink>()
   private readonly subgraphOutputs = new Map<string, Map<number, number>>()
-  private readonly subgraphs = new Map<string, UiSubgraph>()
+  /** Subgraph definitions by id (`definitions.subgraphs[].id`). */
+  readonly subgraphs = new Map<string, UiSubgraph>()
 
   constructor(workflow: UiWorkflow) {
     if (!isRecord(workflow) || !Array.isArray(workflow.nodes)) {
@@ -184,6 +185,14 @@ export class UiGraph {
 
   link(scope: string, id: number): UiLink | undefined {
     return this.links.get(`${scope}#${id}`)
+  }
+
+  /** Links of graph `scope` leaving output `originSlot` of node `originId` (e.g. "-10", a subgraph input). */
+  linksFrom(scope: string, originId: string, originSlot: number): UiLink[] {
+    const prefix = `${scope}#`
+    return [...this.links]
+      .filter(([key, l]) => key.startsWith(prefix) && l.originId === originId && l.originSlot === originSlot)
+      .map(([, l]) => l)
   }
 
   /** The link feeding output `slot` of the subgraph instance at `path`, inside it. */

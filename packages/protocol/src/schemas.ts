@@ -180,9 +180,25 @@ export const zWorkflowSchema = z.object({
       type: z.string(),
       required: z.boolean(),
       default: z.unknown().optional(),
+      /** `app`: an App Mode input (a widget marked in the editor); absent for a Remote Input. */
+      source: z.literal('app').optional(),
+      /** App Mode: the widget (API input name) the value goes into. */
+      input: z.string().optional(),
+      /** App Mode: the choices of a combo widget. */
+      choices: z.array(z.unknown()).optional(),
+      /** App Mode: the description the workflow's author gave the input. */
+      description: z.string().optional(),
     }),
   ),
-  outputs: z.array(z.object({ name: z.string(), nodeId: z.string(), type: z.string() })),
+  outputs: z.array(
+    z.object({
+      name: z.string(),
+      nodeId: z.string(),
+      type: z.string(),
+      /** `app`: an App Mode output node; absent for a Remote Output. */
+      source: z.literal('app').optional(),
+    }),
+  ),
   transports: z.array(z.string()).optional(),
 })
 export type WorkflowSchema = z.infer<typeof zWorkflowSchema>

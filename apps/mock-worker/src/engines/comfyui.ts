@@ -1,9 +1,9 @@
-import { collectOutputs, injectInputs, isIoHelpersError } from '@comfy-remote/io-helpers'
+import { collectOutputs, isIoHelpersError } from '@comfy-remote/io-helpers'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 import type { RunContext } from '../job.js'
 import { materialize, withoutFiles } from '../spool/materialize.js'
-import type { ApiPrompt } from '../workflow.js'
+import { checkInputs, injectWithUploads, readOutputFiles } from './comfyui-app-mode.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
 import { type ComfyMessage, ComfySocket } from './comfyui-socket.js'
@@ -108,9 +108,9 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     )
   }
 
-  const settle = (entry: HistoryEntry): Record<string, EncodedValue> => {
+  const settle = async (entry: HistoryEntry): Promise<Record<string, EncodedValue>> => {
     if (entry.status?.status_str === 'success' || (entry.status === undefined && entry.outputs !== undefined))
-      return outputsOf(entry)
+      return readOutputFiles(http.baseUrl, context.prompt, outputsOf(entry), options.timeoutMs)
     throw historyFailure(entry)
   }
 
@@ -135,7 +135,11 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     }
   }
 
-  const run = async (prompt: ApiPrompt, ctx: RunContext): Promise<Record<string, EncodedValue>> => {
+  const run = async (
+    inputs: Record<string, EncodedValue>,
+    ctx: RunContext,
+  ): Promise<Record<string, EncodedValue>> => {
+    const prompt = await injectWithUploads(http.baseUrl, context.prompt, inputs, ctx.jobId, options.timeoutMs)
     await socket.ensure()
     const accepted = await http.postPrompt(prompt, socket.clientId)
     const promptId = accepted.prompt_id
@@ -166,13 +170,13 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
         }
         if (message === 'tick') {
           const entry = await http.history(promptId)
-          if (entry !== undefined) return settle(entry)
+          if (entry !== undefined) return await settle(entry)
           continue
         }
         switch (message.type) {
           case 'closed': {
             const entry = await http.history(promptId).catch(() => undefined)
-            if (entry !== undefined) return settle(entry)
+            if (entry !== undefined) return await settle(entry)
             throw new MockWorkerError(
               'COMFYUI_UNAVAILABLE',
               `Lost the connection to ComfyUI at ${http.baseUrl} while prompt ${promptId} was running; check that ComfyUI is running and submit the job again.`,
@@ -186,9 +190,9 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
           case 'execution_interrupted':
             throw new MockWorkerError('CANCELLED', 'The prompt was interrupted in ComfyUI.')
           case 'execution_success':
-            return settle(await finalHistory(promptId))
+            return await settle(await finalHistory(promptId))
           case 'executing':
-            if (message.data.node === null) return settle(await finalHistory(promptId))
+            if (message.data.node === null) return await settle(await finalHistory(promptId))
             ctx.running()
             break
         }
@@ -204,27 +208,12 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
   return {
     name: 'comfyui',
     prepare(inputs) {
-      try {
-        // Check the request now; spooled files are read only when the job starts (queued jobs hold no bytes).
-        injectInputs(context.prompt, withoutFiles(inputs) as never)
-        return inputs
-      } catch (error) {
-        if (isIoHelpersError(error)) {
-          throw new MockWorkerError('BAD_REQUEST', error.message, {
-            details: { problems: (error as { problems?: string[] }).problems },
-          })
-        }
-        throw error
-      }
+      // Check the request now; spooled files are read only when the job starts (queued jobs hold no bytes).
+      checkInputs(context.prompt, withoutFiles(inputs) as Record<string, EncodedValue>)
+      return inputs
     },
     run: (prepared, ctx) =>
-      run(
-        injectInputs(
-          context.prompt,
-          materialize(prepared as Record<string, EncodedValue>) as never,
-        ) as ApiPrompt,
-        ctx,
-      ),
+      run(materialize(prepared as Record<string, EncodedValue>) as Record<string, EncodedValue>, ctx),
     async health() {
       try {
         await http.systemStats()

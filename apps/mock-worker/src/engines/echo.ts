@@ -1,9 +1,10 @@
-import { REMOTE_INPUT_CLASS } from '@comfy-remote/io-helpers'
+import { appModeOf, REMOTE_INPUT_CLASS } from '@comfy-remote/io-helpers'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 import { resolveInputs } from '../inputs.js'
 import type { RunContext } from '../job.js'
 import { type ApiPrompt, linkSource } from '../workflow.js'
+import { checkInputs } from './comfyui-app-mode.js'
 import type { Engine, EngineContext } from './types.js'
 
 export interface EchoOptions {
@@ -25,16 +26,17 @@ export function findUpstreamInput(
   prompt: ApiPrompt,
   start: string,
   seen = new Set<string>(),
+  isInput: (id: string) => boolean = (id) => prompt[id]?.class_type === REMOTE_INPUT_CLASS,
 ): string | undefined {
   if (seen.has(start)) return undefined
   seen.add(start)
   const node = prompt[start]
   if (node === undefined) return undefined
-  if (node.class_type === REMOTE_INPUT_CLASS) return start
+  if (isInput(start)) return start
   for (const key of Object.keys(node.inputs ?? {}).sort()) {
     const source = linkSource(node.inputs?.[key])
     if (source === undefined) continue
-    const found = findUpstreamInput(prompt, source, seen)
+    const found = findUpstreamInput(prompt, source, seen, isInput)
     if (found !== undefined) return found
   }
   return undefined
@@ -78,19 +80,34 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-/** Echo engine: each Remote Output returns the Remote Input upstream of it. */
+/** Echo engine: each Remote Output returns the Remote Input upstream of it (App Mode: the uploaded file). */
 export function createEchoEngine(context: EngineContext, options: EchoOptions): Engine {
   const { prompt, contract } = context
   const random = options.random ?? Math.random
   const types = new Map(contract.inputs.map((input) => [input.nodeId, input.type]))
   const sources = new Map<string, string | undefined>()
+  // App Mode output nodes echo the file sent to the upload widget (LoadImage ...) upstream of them
+  const uploads = new Map(
+    appModeOf(prompt)
+      .inputs.filter((i) => i.upload)
+      .flatMap((i) => i.targets.map((t) => [t.nodeId, `app:${i.name}`] as const)),
+  )
   for (const output of contract.outputs) {
+    if (output.source === 'app') {
+      const found = findUpstreamInput(prompt, output.nodeId, new Set(), (id) => uploads.has(id))
+      sources.set(output.name, found === undefined ? undefined : uploads.get(found))
+      continue
+    }
     const start = linkSource(prompt[output.nodeId]?.inputs?.value)
     sources.set(output.name, start === undefined ? undefined : findUpstreamInput(prompt, start))
   }
+  const app = contract.inputs.some((i) => i.source === 'app')
   return {
     name: 'echo',
-    prepare: (inputs) => resolveInputs(contract, inputs),
+    prepare(inputs) {
+      if (app) checkInputs(prompt, inputs)
+      return resolveInputs(contract, inputs)
+    },
     async run(prepared, ctx: RunContext) {
       const values = prepared as Map<string, EncodedValue>
       ctx.admitted()
@@ -111,7 +128,12 @@ export function createEchoEngine(context: EngineContext, options: EchoOptions): 
       const outputs: Record<string, EncodedValue> = {}
       for (const output of contract.outputs) {
         const source = sources.get(output.name)
-        const value = source === undefined ? undefined : inputValue(prompt, source, values, types, new Set())
+        const value =
+          source === undefined
+            ? undefined
+            : source.startsWith('app:')
+              ? values.get(source)
+              : inputValue(prompt, source, values, types, new Set())
         outputs[output.name] = value ?? { type: output.type, encoding: 'json', data: null }
       }
       return outputs

@@ -1,3 +1,4 @@
+export { type AppModeFixture, appModeFixture, appModeFixturePath } from './app-mode-fixtures.js'
 export type { RecordedExchange, RecordedWsLine } from './fixtures.js'
 export {
   fixturesDir,

@@ -1,3 +1,4 @@
+import { decodePng, encodePng } from '@comfy-remote/protocol'
 import {
   DEFAULT_OUTPUT_KEY,
   REMOTE_INPUT_CLASS,
@@ -88,7 +89,10 @@ function images(run: NodeRun, type: 'output' | 'temp'): NodeResult {
           type,
         },
       ]
-  for (const image of list) run.files.put(image.type, image.subfolder, image.filename, samplePng())
+  // Without a recording, save the image that reached the node when it is a PNG (LoadImage -> ... -> SaveImage).
+  const own = !Array.isArray(recorded) && value.encoding === 'png' && typeof value.data === 'string'
+  const bytes = own ? new Uint8Array(Buffer.from(value.data as string, 'base64')) : samplePng()
+  for (const image of list) run.files.put(image.type, image.subfolder, image.filename, bytes)
   return { value, ui: { images: list } }
 }
 
@@ -103,6 +107,21 @@ function loadImage(run: NodeRun): NodeResult {
     })
   }
   return { value: { type: 'IMAGE', encoding: 'png', data: Buffer.from(file.bytes).toString('base64') } }
+}
+
+/** ImageInvert on a readable PNG value (what LoadImage yields here): 1 - x per channel, for real. */
+function invertImage(run: NodeRun): NodeResult {
+  const value = run.linked.image
+  if (value?.encoding !== 'png' || typeof value.data !== 'string') return passThrough(run)
+  let array: ReturnType<typeof decodePng>
+  try {
+    array = decodePng(new Uint8Array(Buffer.from(value.data, 'base64')))
+  } catch {
+    return passThrough(run) // not an image (values made up by tests travel through unchanged)
+  }
+  const data = Float32Array.from(array.data as ArrayLike<number>, (x) => 1 - x)
+  const { bytes } = encodePng({ ...array, dtype: 'float32', data }, 'IMAGE')
+  return { value: { type: 'IMAGE', encoding: 'png', data: Buffer.from(bytes).toString('base64') } }
 }
 
 function regexReplace(run: NodeRun): NodeResult {
@@ -138,6 +157,8 @@ export function runNode(run: NodeRun): NodeResult {
       return images(run, 'temp')
     case 'LoadImage':
       return loadImage(run)
+    case 'ImageInvert':
+      return invertImage(run)
     case 'RegexReplace':
       return regexReplace(run)
     case 'PreviewAny': {
