@@ -83,4 +83,24 @@ describe('legacy autogrow slots', () => {
     expect(tidyLegacyAutogrow(node)).toBe(false)
     expect(node.inputs).toEqual([{ name: 'remote_inputs.input0', type: '*' }])
   })
+
+  it('only labels old slots next to native autogrow ones (0.3.6x workflow on a current frontend)', () => {
+    const removed: number[] = []
+    const node = {
+      id: 1,
+      size: [1, 1] as [number, number],
+      inputs: [
+        { name: 'remote_inputs.input0', type: '*', link: null },
+        { name: AG(1), type: '*', link: 5 },
+        { name: AG(2), type: '*', link: null },
+      ] as SlotLike[],
+      addInput() {},
+      removeInput(slot: number) {
+        removed.push(slot)
+      },
+    }
+    expect(tidyLegacyAutogrow(node)).toBe(true)
+    expect(removed).toEqual([])
+    expect(node.inputs.map((s) => s.label ?? s.name)).toEqual(['remote_inputs.input0', 'input 1', 'input 2'])
+  })
 })

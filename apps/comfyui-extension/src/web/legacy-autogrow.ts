@@ -12,6 +12,7 @@ import { MAX_REMOTE_INPUTS } from './slots.js'
  */
 const AG_SLOT = /^input_(\d+)_\$([A-Za-z0-9_]+)_ag\$$/
 const DEFAULT_LABEL = /^input \d+$/
+const NATIVE_SLOT = /^remote_inputs\.input\d+$/
 
 export interface AgSlot {
   position: number
@@ -100,6 +101,13 @@ export function tidyLegacyAutogrow(node: TidyNode): boolean {
     .map((slot, index) => ({ slot, index, position: agPosition(slot.name) }))
     .filter((s): s is { slot: SlotLike; index: number; position: number } => s.position !== null)
   if (found.length === 0 || !node.removeInput || !node.addInput) return false
+  if (inputs.some((s) => NATIVE_SLOT.test(s.name))) {
+    // a workflow saved on 0.3.6x opened with native autogrow (0.4+): the frontend owns the slots; only
+    // make the old ones readable (they still run: ComfyUI passes linked undeclared inputs through)
+    for (const s of found) s.slot.label = slotLabel(s.slot, s.position)
+    node.setDirtyCanvas?.(true, true)
+    return true
+  }
   const first = found[0] as { slot: SlotLike }
   const suffix = AG_SLOT.exec(first.slot.name)?.[2] ?? 'remote_inputs'
   const type = String(first.slot.type ?? '*')
