@@ -245,9 +245,10 @@ def build_app(backend, prompt, contract, settings):
                 raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %r; send application/json or multipart/form-data." % ctype, 415)
             else:
                 try:
-                    body = json.loads(raw.decode("utf-8") or "{}")
+                    text = raw.decode("utf-8") or "{}"
                 except ValueError as exc:
                     raise WireError("BAD_REQUEST", "body: not valid JSON (%s)" % exc) from exc
+                body = comfy_wire.loads_bounded(text)
             inputs = comfy_wire.normalize_inputs(body)
             comfy_wire.map_inputs(prompt, inputs)  # reject unknown/missing names before spawning
             wait = wait_param(request)

@@ -31,6 +31,38 @@ class WireError(Exception):
         self.details = details
 
 
+MAX_JSON_DEPTH = 256  # the TypeScript protocol's MAX_JSON_DEPTH: the mock worker refuses the same bodies
+
+
+def json_depth(value, limit=MAX_JSON_DEPTH):
+    """Nesting depth of a JSON value, at most ``limit + 1`` (iterative: deep input cannot overflow)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth + 1 > limit:
+            return limit + 1
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def loads_bounded(raw, field="body"):
+    """json.loads for request bodies: bad or too deeply nested JSON is a 400 WireError, never a
+    RecursionError (which would surface as a 500) in the parser or in anything that walks the value."""
+    too_deep = "%s: JSON nested deeper than %d levels; flatten the value (real messages nest a few levels)" % (field, MAX_JSON_DEPTH)
+    try:
+        value = json.loads(raw)
+    except RecursionError as exc:
+        raise WireError("BAD_REQUEST", too_deep) from exc
+    except ValueError as exc:
+        raise WireError("BAD_REQUEST", "%s: not valid JSON (%s)" % (field, exc)) from exc
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise WireError("BAD_REQUEST", too_deep)
+    return value
+
+
 def _node_order(node_id):
     text = str(node_id)
     return (0, int(text), text) if text.isdigit() else (1, 0, text)
@@ -251,9 +283,10 @@ def decode_multipart(body, content_type):
     if "json" not in parts:
         raise WireError("BAD_REQUEST", "body: multipart request needs a part named 'json' holding the message")
     try:
-        message = json.loads(parts["json"].decode("utf-8"))
+        text = parts["json"].decode("utf-8")
     except ValueError as exc:
-        raise WireError("BAD_REQUEST", "json: the 'json' part is not valid JSON (%s)" % exc) from exc
+        raise WireError("BAD_REQUEST", "json: the 'json' part is not valid UTF-8 (%s)" % exc) from exc
+    message = loads_bounded(text, "json")
 
     def walk(value):
         if isinstance(value, list):

@@ -14,6 +14,7 @@ import type { Job, WireEnvelope } from './job.js'
 import { JobStore } from './job-store.js'
 import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 import { parseOptions, type ResolvedOptions, type WorkerOptions } from './options.js'
+import { frameworkErrors, registerBodilessMethods } from './request-edges.js'
 import { type OpenStreams, registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerMetaRoutes } from './routes/meta.js'
@@ -80,12 +81,14 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors,
   })
   const workflow = await loadWorkflow(options, (msg) => app.log.warn(msg))
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   // HTML forms can post text/plain cross-site without a preflight: not a body type we accept.
   app.removeContentTypeParser('text/plain')
+  registerBodilessMethods(app)
   registerBrowserGuard(app, options.host, options.allowOrigins)
   const spools = new SpoolRoot(options.spoolDir)
   registerMultipartParser(

@@ -1,4 +1,5 @@
 import { ProtocolError } from './errors.js'
+import { assertJsonDepth } from './json-depth.js'
 import { toResultValue } from './result.js'
 import {
   type EncodedValue,
@@ -38,6 +39,7 @@ function toBody(body: unknown): Dict {
       )
     }
   }
+  assertJsonDepth(value, 'envelope', 'BAD_ENVELOPE')
   if (!isDict(value)) {
     throw new ProtocolError(
       'BAD_ENVELOPE',

@@ -8,6 +8,7 @@ export {
 } from './errors.js'
 export { bfloat16BitsToNumber, bitsToFloat32, halfBitsToNumber, numberToBfloat16Bits } from './float-bits.js'
 export { serializeJson } from './json.js'
+export { assertJsonDepth, jsonDepth, MAX_JSON_DEPTH } from './json-depth.js'
 export { JSON_SCHEMA_SOURCES, type JsonSchemaName, toJsonSchemas } from './json-schema.js'
 export {
   ACCEPT_MULTIPART,

@@ -1,4 +1,5 @@
 import { ProtocolError } from './errors.js'
+import { assertJsonDepth } from './json-depth.js'
 import { ENCODINGS, type EncodedValue, type Encoding, type RunRequest } from './schemas.js'
 import { type Dict, describe, isDict, setOwn } from './util.js'
 
@@ -65,6 +66,7 @@ function toObject(body: unknown): Dict {
       })
     }
   }
+  assertJsonDepth(value, 'body')
   if (!isDict(value)) throw bad('body', `expected a JSON object {"inputs": {...}}, got ${describe(value)}.`)
   return value
 }

@@ -302,3 +302,35 @@ def test_worker_fault_is_an_error_envelope(project, fake_comfy, monkeypatch):
     assert resp.status_code == 500
     assert resp.json()["error"] == {"code": "WORKER_ERROR", "message": resp.json()["error"]["message"]}
     assert "no GPU today" in resp.json()["error"]["message"]
+
+
+def _deep(depth):
+    return "[" * depth + "1" + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [300, 5000, 20000])
+def test_deeply_nested_json_is_a_400_not_a_recursion_500(client, depth):
+    # Issue 14 defect 3: json.loads raised RecursionError (a 500 WORKER_ERROR) on deep bodies, and depths
+    # it still parsed overflowed later in fingerprinting or the multipart walk.
+    text = '{"inputs": {"image": {"type": "STRING", "encoding": "json", "data": %s}}}' % _deep(depth)
+    headers = dict(AUTH, **{"Content-Type": "application/json", "Idempotency-Key": "deep-%d" % depth})
+    resp = client.post("/run", content=text.encode(), headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["code"] == "BAD_REQUEST" and "deeper than 256 levels" in resp.json()["error"]["message"]
+    boundary = "xyz"
+    body = ('--%s\r\nContent-Disposition: form-data; name="json"\r\nContent-Type: application/json\r\n\r\n%s\r\n--%s--\r\n' % (boundary, text, boundary)).encode()
+    resp = client.post("/run", content=body, headers=dict(AUTH, **{"Content-Type": "multipart/form-data; boundary=" + boundary}))
+    assert resp.status_code == 400 and "deeper than 256 levels" in resp.json()["error"]["message"]
+
+
+def test_delete_with_json_content_type_and_no_body_cancels(client):
+    # Issue 14 defect 7: the same contract as the mock worker (bodiless methods ignore Content-Type).
+    job = client.post("/run", json={"inputs": {"image": STR}}, headers=AUTH).json()
+    resp = client.delete("/jobs/%s" % job["job_id"], headers=dict(AUTH, **{"Content-Type": "application/json"}))
+    assert resp.status_code == 200 and resp.json()["status"] in ("cancelled", "completed")
+
+
+@pytest.mark.parametrize("length", [101, 200, 5000])
+def test_long_job_ids_are_not_found_envelopes(client, length):
+    resp = client.get("/jobs/" + "a" * length, headers=AUTH)
+    assert resp.status_code == 404 and resp.json()["error"]["code"] == "NOT_FOUND"
