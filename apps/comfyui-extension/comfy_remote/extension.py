@@ -2,8 +2,9 @@
 ``ComfyExtension``, ``NODE_CLASS_MAPPINGS``.
 
 Server routes are added when PromptServer exists: at import of the pack (ComfyUI creates the server
-before it loads custom nodes) and again from ``on_load()``, which only ComfyUI >= 0.14 calls
-(0.3.48 ... 0.13.x call ``get_node_list()`` only); ``register_routes`` adds them once per server."""
+before it loads custom nodes), and again from ``get_node_list()`` (every version calls it) and
+``on_load()`` (only ComfyUI >= 0.14 calls it; 0.3.48 ... 0.13.x never do); ``register_routes`` adds
+them once per server, whichever path runs first."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ if _ExtensionBase is not None and io is not None:
             setup_routes()
 
         async def get_node_list(self) -> list[Any]:
+            # every ComfyUI version calls this (before add_routes): covers a server created after import
+            setup_routes()
             return list(NODE_CLASSES)
 
     async def comfy_entrypoint() -> Any:

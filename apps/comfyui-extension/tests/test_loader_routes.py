@@ -96,3 +96,20 @@ def test_routes_come_from_on_load_when_there_is_no_server_at_import(aiohttp_web)
         assert [(r.method, r.path) for r in server.routes] == ROUTES
     finally:
         comfy_v3.uninstall()
+
+
+def test_routes_come_from_get_node_list_on_loaders_without_on_load(aiohttp_web):
+    comfy_v3.install("0.3.64")
+    try:
+        server_mod = sys.modules["server"]
+        server = server_mod.PromptServer.instance
+        server_mod.PromptServer.instance = None
+        result = asyncio.run(comfy_loader.load_custom_node(PACK_DIR, "0.3.64"))  # import + get_node_list
+        assert result.errors == [] and list(server.routes) == []
+        server_mod.PromptServer.instance = server
+        ext = asyncio.run(sys.modules["comfy_remote_pack_loaded"].comfy_entrypoint())
+        asyncio.run(ext.get_node_list())  # what 0.3.64 calls (it never calls on_load)
+        asyncio.run(ext.get_node_list())
+        assert [(r.method, r.path) for r in server.routes] == ROUTES
+    finally:
+        comfy_v3.uninstall()

