@@ -1,3 +1,6 @@
+import { mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { decodeMultipart } from '@comfy-remote/protocol'
 import { describe, expect, it } from 'vitest'
 import { buildMessage, encodeBody, isRequestBody } from './body.js'
@@ -36,7 +39,7 @@ describe('request bodies', () => {
 
   it('streams multipart with the bytes in binary parts, and can stream it again for a retry', async () => {
     const bytes = new Uint8Array(4096).map((_, i) => i % 256)
-    const { body, contentType } = encodeBody(
+    const { body, contentType } = await encodeBody(
       { inputs: { img: { type: 'IMAGE', encoding: 'npy', data: bytes } } },
       true,
     )
@@ -47,7 +50,38 @@ describe('request bodies', () => {
       const message = decodeMultipart(raw, contentType) as { inputs: { img: { data: Uint8Array } } }
       expect(Buffer.from(message.inputs.img.data).equals(Buffer.from(bytes))).toBe(true)
     }
-    const json = encodeBody({ inputs: { img: { type: 'IMAGE', encoding: 'npy', data: bytes } } }, false)
+    const json = await encodeBody({ inputs: { img: { type: 'IMAGE', encoding: 'npy', data: bytes } } }, false)
     expect(JSON.parse(json.body as string).inputs.img.data).toBe(Buffer.from(bytes).toString('base64'))
+  })
+
+  it('streams a file payload (Blob from fs.openAsBlob) without reading it first, again for a retry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-body-'))
+    try {
+      const path = join(dir, 'clip.mp4')
+      const bytes = new Uint8Array(3 * 65536 + 17).map((_, i) => (i * 7) % 256)
+      writeFileSync(path, bytes)
+      const data = await openAsBlob(path)
+      const message = { inputs: { clip: { type: 'VIDEO', encoding: 'file', mime: 'video/mp4', data } } }
+      const { body, contentType, byteLength } = await encodeBody(message, true)
+      if (typeof body !== 'function') throw new Error('expected a streamed body')
+      for (let round = 0; round < 2; round++) {
+        const reader = body().getReader()
+        const chunks: Uint8Array[] = []
+        for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value)
+        // the file arrives in several chunks: it was streamed, not read whole into one piece
+        expect(chunks.filter((c) => c.byteLength > 0).length).toBeGreaterThan(3)
+        const raw = Buffer.concat(chunks)
+        expect(raw.byteLength).toBe(byteLength)
+        const back = decodeMultipart(raw, contentType) as {
+          inputs: { clip: { data: Uint8Array; mime: string } }
+        }
+        expect(Buffer.from(back.inputs.clip.data).equals(Buffer.from(bytes))).toBe(true)
+        expect(back.inputs.clip.mime).toBe('video/mp4')
+      }
+      const json = await encodeBody(message, false)
+      expect(JSON.parse(json.body as string).inputs.clip.data).toBe(Buffer.from(bytes).toString('base64'))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

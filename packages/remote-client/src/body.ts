@@ -1,5 +1,5 @@
-import type { EncodedValue } from '@comfy-remote/protocol'
-import { encodeMultipartChunks, serializeJson } from '@comfy-remote/protocol'
+import type { EncodedValue, MultipartPiece } from '@comfy-remote/protocol'
+import { encodeMultipartPieces, serializeJson } from '@comfy-remote/protocol'
 import { RemoteJobError } from './errors.js'
 
 /** The original Remote API request shape (list inputs), accepted by `run`/`submit` as is. */
@@ -60,25 +60,64 @@ export type RequestBody = string | (() => ReadableStream<Uint8Array>)
 export interface EncodedBody {
   body: RequestBody
   contentType: string
+  /** Bytes of the body. */
+  byteLength: number
 }
 
-/** Streams the chunks in order; the payload bytes are the caller's own (no copy). */
-function chunkStream(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
+const isBlob = (value: unknown): value is Blob => typeof Blob !== 'undefined' && value instanceof Blob
+
+/**
+ * Streams the pieces in order: in-memory bytes are the caller's own (no copy), Blobs (files from
+ * `fs.openAsBlob`) are read chunk by chunk as the socket drains, so a file payload is never held whole.
+ */
+function pieceStream(pieces: readonly MultipartPiece[]): ReadableStream<Uint8Array> {
   let index = 0
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
   return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[index++]
-      if (chunk === undefined) controller.close()
-      else controller.enqueue(chunk)
+    async pull(controller) {
+      for (;;) {
+        if (reader) {
+          const { done, value } = await reader.read()
+          if (!done) {
+            controller.enqueue(value)
+            return
+          }
+          reader = undefined
+        }
+        const piece = pieces[index++]
+        if (piece === undefined) {
+          controller.close()
+          return
+        }
+        if (!isBlob(piece)) {
+          controller.enqueue(piece)
+          return
+        }
+        reader = piece.stream().getReader()
+      }
+    },
+    async cancel(reason) {
+      await reader?.cancel(reason)
     },
   })
 }
 
-/** Serialises a message for the wire: streamed multipart (binary parts) or JSON (base64). */
-export function encodeBody(message: Record<string, unknown>, multipart: boolean): EncodedBody {
+/** A copy of the message with every Blob `data` read into bytes (the JSON transport needs them inline). */
+async function inlineBlobs(node: unknown): Promise<unknown> {
+  if (isBlob(node)) return new Uint8Array(await node.arrayBuffer())
+  if (Array.isArray(node)) return Promise.all(node.map(inlineBlobs))
+  if (typeof node !== 'object' || node === null || ArrayBuffer.isView(node)) return node
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) out[key] = await inlineBlobs(value)
+  return out
+}
+
+/** Serialises a message for the wire: streamed multipart (binary parts, Blobs streamed) or JSON (base64). */
+export async function encodeBody(message: Record<string, unknown>, multipart: boolean): Promise<EncodedBody> {
   if (multipart) {
-    const { chunks, contentType } = encodeMultipartChunks(message)
-    return { body: () => chunkStream(chunks), contentType }
+    const { pieces, contentType, byteLength } = encodeMultipartPieces(message)
+    return { body: () => pieceStream(pieces), contentType, byteLength }
   }
-  return { body: serializeJson(message), contentType: 'application/json' }
+  const text = serializeJson(await inlineBlobs(message))
+  return { body: text, contentType: 'application/json', byteLength: text.length }
 }

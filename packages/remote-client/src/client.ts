@@ -6,6 +6,7 @@ import { RemoteJobError } from './errors.js'
 import { createReporter, type FollowHooks, follow, isTerminal, settle } from './follow.js'
 import { ACCEPT_JSON } from './http.js'
 import { joinUrl, type RemoteClientOptions, resolveOptions } from './options.js'
+import { type OutputFiles, resolveRefs } from './refs.js'
 import type { CallScope } from './scope.js'
 
 export interface RunOptions extends FollowHooks {
@@ -19,6 +20,8 @@ export interface RunOptions extends FollowHooks {
   timeout?: number
   /** Ask the worker to POST the job's events to this receiver (verify them with verifyWebhook). */
   webhook?: WebhookRequest
+  /** Stream outputs the worker sends by reference into files in this folder (`data: {file: path}`). Node only. */
+  outputFiles?: OutputFiles
 }
 
 /** Where the worker POSTs signed job events (Standard Webhooks); a URL means the terminal events. */
@@ -33,6 +36,7 @@ export interface SubmitOptions {
   timeout?: number
   /** Ask the worker to POST the job's events to this receiver (verify them with verifyWebhook). */
   webhook?: WebhookRequest
+  outputFiles?: OutputFiles
 }
 
 export interface CallOptions {
@@ -41,6 +45,7 @@ export interface CallOptions {
 }
 
 export interface StatusOptions extends CallOptions {
+  outputFiles?: OutputFiles
   /** Long-poll: seconds the server may hold the answer until the job changes. */
   wait?: number
 }
@@ -86,7 +91,9 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
       message.webhook = hook
     }
     const original = Array.isArray(message.inputs)
-    const { body, contentType } = encodeBody(message, core.useMultipart(caps) && !original)
+    if (caps.v1 && !original && options.outputRefs && message.output_refs === undefined)
+      message.output_refs = true
+    const { body, contentType, byteLength } = await encodeBody(message, core.useMultipart(caps) && !original)
     const wait = opts.wait
     if (wait !== undefined && (typeof wait !== 'number' || !Number.isFinite(wait) || wait < 0)) {
       throw new RemoteJobError(
@@ -104,7 +111,8 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
           body,
           headers: { 'content-type': contentType, accept: core.accept(caps), 'idempotency-key': key },
           retries: options.retry.retries,
-          extraTime: (wait ?? 0) * 1000,
+          // a large body needs time to upload: 1 s per MiB on top (the call's timeout still bounds it)
+          extraTime: (wait ?? 0) * 1000 + Math.ceil(byteLength / 1048.576),
           what: 'submit',
         },
         scope,
@@ -156,10 +164,11 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     try {
       const { env, caps } = await submitIn(inputs, opts, scope)
       last = env
-      return await follow(core, env, caps, scope, (next) => {
+      const done = await follow(core, env, caps, scope, (next) => {
         last = next
         return report(next)
       })
+      return await resolveRefs(core, done, scope, opts.outputFiles)
     } catch (error) {
       const ended = scope.endedBy
       if (ended) {
@@ -193,12 +202,13 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     submit: (inputs, opts = {}) =>
       withScope(opts, async (scope) => {
         const { env } = await submitIn(inputs, opts, scope)
-        return isTerminal(env.status) ? settle(env) : env
+        return isTerminal(env.status) ? await resolveRefs(core, settle(env), scope, opts.outputFiles) : env
       }),
     status: (idOrUrl, opts = {}) =>
       withScope(opts, async (scope) => {
         const caps = await core.capabilities(scope)
-        return await core.poll(core.jobUrl(idOrUrl), caps.v1 ? opts.wait : undefined, scope, caps)
+        const env = await core.poll(core.jobUrl(idOrUrl), caps.v1 ? opts.wait : undefined, scope, caps)
+        return env.status === 'completed' ? await resolveRefs(core, env, scope, opts.outputFiles) : env
       }),
     cancel: (idOrUrl, opts = {}) =>
       withScope(opts, async (scope) => {

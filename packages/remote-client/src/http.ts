@@ -50,6 +50,8 @@ export interface RawInit {
 export interface Http {
   /** One fetch that leaves the body unread, answers HTTP errors as responses and never retries. */
   raw(url: string, init: RawInit): Promise<Response>
+  /** The client's headers plus `extra`; the token only goes to the endpoint's own origin. */
+  headersFor(url: string, extra?: Record<string, string>): Record<string, string>
   send(request: HttpRequest, scope: CallScope): Promise<HttpReply>
   /** One attempt with a streamed response body (SSE); no retries. */
   stream(url: string, headers: Record<string, string>, signal: AbortSignal): Promise<Response>
@@ -77,7 +79,7 @@ function declaredLength(response: Response): number | undefined {
  * memory is the body plus one chunk (`arrayBuffer()` holds every chunk and then their concatenation,
  * twice the body). More bytes than declared: the rest is appended (one more copy, never lost).
  */
-async function readDeclared(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
+export async function readDeclared(body: ReadableStream<Uint8Array>, length: number): Promise<Uint8Array> {
   let out = new Uint8Array(length)
   let offset = 0
   const reader = body.getReader()
@@ -148,7 +150,7 @@ export function parseBody(
   return value as Record<string, unknown>
 }
 
-function httpError(
+export function httpError(
   status: number,
   body: Uint8Array | string,
   contentType: string,
@@ -292,5 +294,5 @@ export function createHttp(options: ResolvedOptions): Http {
     return await raw(url, { method: 'GET', headers: { ...options.headers, ...headers }, signal })
   }
 
-  return { raw, send, stream }
+  return { raw, headersFor, send, stream }
 }

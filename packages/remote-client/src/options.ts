@@ -40,6 +40,11 @@ export interface RemoteClientOptions {
   longPollWait?: number
   /** ms without any event-stream byte (events or heartbeats) before `run` switches to long-polling. Default 45000. */
   eventsIdleTimeout?: number
+  /**
+   * Ask the worker for large binary outputs by reference (`output_refs`; fetched right after the job,
+   * streamed, resumable) instead of inside the envelope. Invisible to callers. Default true.
+   */
+  outputRefs?: boolean
 }
 
 export interface ResolvedRetry {
@@ -61,6 +66,7 @@ export interface ResolvedOptions {
   follow: FollowMode
   longPollWait: number
   eventsIdleTimeout: number
+  outputRefs: boolean
 }
 
 function bad(field: string, fix: string): RemoteJobError {
@@ -90,6 +96,12 @@ function resolveRetry(retry: RemoteClientOptions['retry']): ResolvedRetry {
     maxDelay: positive(retry.maxDelay, 'retry.maxDelay', base.maxDelay, true),
     maxRetryAfter: positive(retry.maxRetryAfter, 'retry.maxRetryAfter', base.maxRetryAfter, true),
   }
+}
+
+function flag(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw bad(field, `must be true or false (got ${String(value)})`)
+  return value
 }
 
 function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
@@ -132,6 +144,7 @@ export function resolveOptions(options: RemoteClientOptions): ResolvedOptions {
     follow: oneOf(options.follow, 'follow', ['auto', 'events', 'long-poll', 'poll'], 'auto'),
     longPollWait: positive(options.longPollWait, 'longPollWait', 20),
     eventsIdleTimeout: positive(options.eventsIdleTimeout, 'eventsIdleTimeout', 45_000),
+    outputRefs: flag(options.outputRefs, 'outputRefs', true),
   }
 }
 

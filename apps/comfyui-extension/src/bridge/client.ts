@@ -8,6 +8,8 @@ export interface BridgeClient {
     inputs: Record<string, WireValue>,
     hooks: {
       signal: AbortSignal
+      /** Outputs sent by reference are streamed into files in this folder. */
+      outputFiles?: { dir: string }
       onProgress(p: { value: number; max: number; message?: string | null }): void
       onStatus(s: { status: BridgeStatus; jobId: string | null; queuePosition: number | null }): void
     },
@@ -42,6 +44,7 @@ export async function openClient(opts: ClientOptions): Promise<BridgeClient> {
     run: (inputs, hooks) =>
       client.run(inputs as never, {
         signal: hooks.signal,
+        ...(hooks.outputFiles ? { outputFiles: hooks.outputFiles } : {}),
         onProgress: (p) => hooks.onProgress(p),
         onStatus: (status, env) =>
           hooks.onStatus({ status, jobId: env.jobId ?? null, queuePosition: env.queuePosition ?? null }),

@@ -51,9 +51,12 @@ describe('loadInputValues', () => {
       },
       work,
     )
-    expect(Array.from(loaded.a?.data as Uint8Array)).toEqual([1, 2, 3])
-    const samples = (loaded.latent?.data as Record<string, { data: Uint8Array }> | undefined)?.samples
-    expect(Array.from(samples?.data ?? [])).toEqual([4])
+    // a Blob that reads the file when the request body streams it (the bridge never holds the payload)
+    const a = loaded.a?.data
+    expect(a).toBeInstanceOf(Blob)
+    expect(Array.from(new Uint8Array(await (a as Blob).arrayBuffer()))).toEqual([1, 2, 3])
+    const samples = (loaded.latent?.data as Record<string, { data: Blob }> | undefined)?.samples
+    expect(Array.from(new Uint8Array(await samples!.data.arrayBuffer()))).toEqual([4])
     expect(loaded.l).toEqual({
       type: '*',
       encoding: 'list',

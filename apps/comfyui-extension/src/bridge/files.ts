@@ -1,10 +1,12 @@
-import { open, readFile, realpath, stat } from 'node:fs/promises'
+import { openAsBlob } from 'node:fs'
+import { open, realpath, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, sep } from 'node:path'
+import { extensionFor } from '@comfy-remote/remote-client'
 import { BridgeError } from './errors.js'
 import type { WireValue } from './request.js'
 
 /** Encodings whose `data` is file bytes (base64 on JSON, a Uint8Array in memory, a file across the bridge). */
-const BINARY: Record<string, string> = { npy: 'npy', png: 'png' }
+const BINARY = new Set(['npy', 'png', 'file'])
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -13,7 +15,11 @@ function fileRef(data: unknown): string | null {
   return isObj(data) && typeof data.file === 'string' && Object.keys(data).length === 1 ? data.file : null
 }
 
-async function readInside(workDirReal: string, path: string, field: string): Promise<Uint8Array> {
+/**
+ * The input file as a Blob that reads the file lazily: remote-client streams it into the request body,
+ * so the bridge never holds the payload.
+ */
+async function openInside(workDirReal: string, path: string, field: string): Promise<Blob> {
   if (!isAbsolute(path)) {
     throw new BridgeError('BAD_REQUEST', `${field}: data.file must be an absolute path; got "${path}".`)
   }
@@ -32,13 +38,13 @@ async function readInside(workDirReal: string, path: string, field: string): Pro
   }
   if (!(await stat(real)).isFile())
     throw new BridgeError('FILE_NOT_FOUND', `${field}: "${path}" is not a file.`)
-  return readFile(real)
+  return await openAsBlob(real)
 }
 
 async function loadValue(value: unknown, workDirReal: string, field: string): Promise<unknown> {
   if (!isObj(value) || typeof value.encoding !== 'string') return value
-  const path = BINARY[value.encoding] ? fileRef(value.data) : null
-  if (path !== null) return { ...value, data: await readInside(workDirReal, path, field) }
+  const path = BINARY.has(value.encoding) ? fileRef(value.data) : null
+  if (path !== null) return { ...value, data: await openInside(workDirReal, path, field) }
   if (value.encoding === 'object' && isObj(value.data)) {
     const data: Obj = {}
     for (const [k, v] of Object.entries(value.data))
@@ -53,7 +59,7 @@ async function loadValue(value: unknown, workDirReal: string, field: string): Pr
   return value
 }
 
-/** Replaces every `{"file": path}` data (also inside object/list values) by the file's bytes. */
+/** Replaces every `{"file": path}` data (also inside object/list values) by a Blob of that file. */
 export async function loadInputValues(
   inputs: Record<string, WireValue>,
   workDir: string,
@@ -138,8 +144,10 @@ function alreadyWritten(w: Written, data: unknown): string | undefined {
 
 async function storeValue(value: unknown, workDir: string, name: string, w: Written): Promise<unknown> {
   if (!isObj(value) || typeof value.encoding !== 'string') return value
-  const ext = BINARY[value.encoding]
-  if (ext) {
+  if (BINARY.has(value.encoding)) {
+    // remote-client already streamed it into a file of workDir (an output sent by reference)
+    if (fileRef(value.data) !== null) return value
+    const ext = extensionFor(value)
     const seen = alreadyWritten(w, value.data)
     if (seen) return { ...value, data: { file: seen } }
     const bytes = bytesOf(value.data)
@@ -162,7 +170,10 @@ async function storeValue(value: unknown, workDir: string, name: string, w: Writ
   return value
 }
 
-/** Writes every binary output (npy/png, also nested) to `<workDir>/out-<name>.<ext>` and returns file refs. */
+/**
+ * Writes every binary output (npy/png/file, also nested) held in memory to `<workDir>/out-<name>.<ext>`
+ * and returns file refs; outputs remote-client already streamed into workDir keep their file.
+ */
 export async function storeOutputValues(
   outputs: Record<string, unknown>,
   result: unknown,

@@ -122,8 +122,12 @@ function parseInputs(o: Obj): Record<string, WireValue> {
   const inputs = o.inputs ?? {}
   if (!isObj(inputs)) bad('inputs', 'an object mapping input names to encoded values', inputs)
   for (const [name, value] of Object.entries(inputs)) {
-    if (!isObj(value) || typeof value.encoding !== 'string' || !('data' in value)) {
-      bad(`inputs.${name}`, 'an encoded value with "encoding" and "data"', value)
+    if (
+      !isObj(value) ||
+      typeof value.encoding !== 'string' ||
+      !('data' in value || typeof value.ref === 'string')
+    ) {
+      bad(`inputs.${name}`, 'an encoded value with "encoding" and "data" (or "ref")', value)
     }
   }
   return inputs as Record<string, WireValue>

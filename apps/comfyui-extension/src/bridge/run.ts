@@ -11,6 +11,7 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
   let lastStatus = ''
   const envelope = await client.run(inputs, {
     signal,
+    outputFiles: { dir: req.workDir },
     onProgress(p) {
       const key = `${p.value}/${p.max}/${p.message ?? ''}`
       if (key === last) return
