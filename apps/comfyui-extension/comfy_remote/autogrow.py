@@ -70,17 +70,32 @@ def collect_slots(kwargs: dict[str, Any]) -> dict[int, Any]:
     """``{slot: value}`` of every connected remote input (None values are left out), any flavour."""
 
     slots: dict[int, Any] = {}
+    keys: dict[int, str] = {}
+
+    def put(slot: int, key: str, value: Any) -> None:
+        if slot in slots:
+            # e.g. a workflow saved on 0.3.6x (input_1_$remote_inputs_ag$ still linked) opened on a newer
+            # ComfyUI where the frontend's own remote_inputs.input0 got connected too: never drop one silently
+            from .errors import BadInputError
+
+            raise BadInputError(
+                f"remote input {slot} is connected twice ({keys[slot]} and {key}); disconnect one of them "
+                "(an old workflow's input_k slots and the remote_inputs group number their inputs alike)"
+            )
+        slots[slot] = value
+        keys[slot] = key
+
     group = kwargs.get(AUTOGROW_ID)
     if isinstance(group, dict):
         for key, value in group.items():
             m = _NEW.match(str(key)) or _PLAIN.match(str(key))
             if m and value is not None:
                 index = int(m.group(1))
-                slots[index + 1 if _NEW.match(str(key)) else index] = value
+                put(index + 1 if _NEW.match(str(key)) else index, f"{AUTOGROW_ID}.{key}", value)
     for key, value in kwargs.items():
         slot = slot_of(key)
         if slot is not None and value is not None:
-            slots[slot] = value
+            put(slot, key, value)
     return dict(sorted(slots.items()))
 
 

@@ -45,3 +45,13 @@ def test_input_names_parsing_and_duplicates():
     assert parse_input_names("  ") == []
     with pytest.raises(BadInputError, match="unique"):
         request_names({1: 1, 2: 2}, ["x", "x"])
+
+
+def test_one_slot_connected_twice_is_a_clear_error_not_a_dropped_value():
+    # a 0.3.6x workflow on 0.26: the old input_1 slot still linked, and the native remote_inputs.input0 too
+    kwargs = {"remote_inputs": {"input0": object()}, "input_1_$remote_inputs_ag$": object()}
+    with pytest.raises(BadInputError, match=r"remote input 1 is connected twice \(remote_inputs\.input0 and input_1_\$remote_inputs_ag\$\)"):
+        collect_slots(kwargs)
+    # different positions from both forms are fine
+    a, b = object(), object()
+    assert collect_slots({"remote_inputs": {"input1": b}, "input_1_$remote_inputs_ag$": a}) == {1: a, 2: b}

@@ -100,11 +100,12 @@ def test_node_execute_drives_progress_bar_and_text(comfy, fake_bridge):
 
 
 def test_comfyui_cancel_stops_the_bridge_and_raises_comfys_interrupt(comfy, fake_bridge, record):
-    _flavour, rec, nodes = comfy
+    flavour, rec, nodes = comfy
     rec.cancel_on_progress = True  # the user presses Cancel during the run: the progress hook raises, as in ComfyUI
     clone = nodes.RemoteApiNode.PREPARE_CLASS_CLONE({comfy_v3.Hidden.unique_id: "3"})
+    slot = {"0.3.64": {"input_1_$remote_inputs_ag$": 1}, "0.26": {"remote_inputs": {"input0": 1}}}.get(flavour, {"input_1": 1})
     with pytest.raises(Exception) as info:
-        clone.execute(url="http://127.0.0.1:9/slow", **{"input_1": 1, "remote_inputs": {"input0": 1}})
+        clone.execute(url="http://127.0.0.1:9/slow", **slot)
     assert type(info.value).__name__ == "InterruptProcessingException"
     assert (record.parent / "request.json.cancelled").read_text() == "DELETE /jobs/job-slow"
 
