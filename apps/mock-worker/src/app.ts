@@ -14,10 +14,13 @@ import type { Job, WireEnvelope } from './job.js'
 import { JobStore } from './job-store.js'
 import { defaultObjectInfo, fetchObjectInfo } from './object-info.js'
 import { parseOptions, type ResolvedOptions, type WorkerOptions } from './options.js'
+import { runPrepared } from './refs/prepared-job.js'
+import type { RefPolicy } from './refs/safe-fetch.js'
 import { frameworkErrors, registerBodilessMethods } from './request-edges.js'
 import { type OpenStreams, registerEventRoutes } from './routes/events.js'
 import { registerJobRoutes } from './routes/jobs.js'
 import { registerMetaRoutes } from './routes/meta.js'
+import { registerOutputRoutes } from './routes/outputs.js'
 import { registerRunRoutes } from './routes/run.js'
 import { SpoolRoot } from './spool/spool.js'
 import { registerMultipartParser } from './transport.js'
@@ -125,8 +128,16 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     await app.register(swaggerUi, { routePrefix: '/docs' })
   }
   const engine = createEngine(options, { prompt: workflow.prompt, contract: workflow.contract })
+  const refPolicy: RefPolicy = {
+    allowPrivate: options.allowPrivateRefs,
+    allowHttp: options.allowHttpRefs,
+    maxBytes: options.refMaxBytes,
+    timeoutMs: options.refTimeoutMs,
+    maxRedirects: 5,
+  }
+  if (options.refAddressFilter !== undefined) refPolicy.addressFilter = options.refAddressFilter
   const store = new JobStore({
-    runner: (job, ctx) => engine.run(job.payload, ctx),
+    runner: runPrepared(engine, refPolicy),
     logger: app.log,
     concurrency: options.concurrency ?? (options.engine === 'comfyui' ? 2 : 4),
     maxQueue: options.maxQueue,
@@ -158,11 +169,13 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     admissionTimeoutMs: options.admissionTimeoutMs,
     retryAfterSeconds: options.retryAfterSeconds,
     heartbeatMs: options.heartbeatMs,
+    refPolicy,
   })
   const streams: OpenStreams = new Set()
   registerRunRoutes(app, ctx)
   registerJobRoutes(app, ctx)
   registerEventRoutes(app, ctx, streams)
+  registerOutputRoutes(app, ctx)
   registerMetaRoutes(app, ctx)
   app.addHook('preClose', async () => {
     await store.drain(options.shutdownGraceMs)

@@ -35,6 +35,9 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
   --max-input-bytes <n>   memory the inputs of queued + running jobs may hold together; beyond it
                           503 + Retry-After, one request alone above it 413 (default 1gb)
   --max-stored-disk-bytes <n>  spooled bytes finished results may hold together (default 16gb)
+  --allow-private-refs    let ref inputs fetch loopback/private/link-local addresses (development only)
+  --allow-http-refs       let ref inputs use plain http:// (development only; default https only)
+  --ref-max-bytes <n>     largest resource a ref input may fetch (default 4gb)
   --max-wait <seconds>    longest ?wait= honoured (default 120)
   --webhook-secret <whsec_...>
                           Standard Webhooks signing secret (also from COMFY_REMOTE_WEBHOOK_SECRET);
@@ -82,6 +85,9 @@ async function main(argv: string[]): Promise<void> {
       'webhook-secret': { type: 'string' },
       'webhook-url': { type: 'string' },
       'allow-loopback-webhooks': { type: 'boolean' },
+      'allow-private-refs': { type: 'boolean' },
+      'allow-http-refs': { type: 'boolean' },
+      'ref-max-bytes': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -138,6 +144,9 @@ async function main(argv: string[]): Promise<void> {
   set('webhookSecret', values['webhook-secret'] ?? (process.env.COMFY_REMOTE_WEBHOOK_SECRET || undefined))
   set('webhookUrl', values['webhook-url'])
   set('allowLoopbackWebhooks', values['allow-loopback-webhooks'])
+  set('allowPrivateRefs', values['allow-private-refs'])
+  set('allowHttpRefs', values['allow-http-refs'])
+  set('refMaxBytes', num('ref-max-bytes', values['ref-max-bytes']))
 
   const { app, url } = await startWorker(options)
   process.stdout.write(

@@ -2,6 +2,7 @@ import type { Engine } from './engines/types.js'
 import type { Job, WireEnvelope } from './job.js'
 import { toEnvelope } from './job.js'
 import type { JobStore } from './job-store.js'
+import type { RefPolicy } from './refs/safe-fetch.js'
 import type { WebhookDispatcher } from './webhooks/dispatcher.js'
 import type { WebhookSetup } from './webhooks/request.js'
 import type { WorkflowContract } from './workflow.js'
@@ -23,6 +24,8 @@ export interface WorkerContext {
   webhooks: WebhookSetup
   /** Sends job events to webhooks; undefined without a signing secret. */
   dispatcher: WebhookDispatcher | undefined
+  /** What inputs given by `ref` may fetch. */
+  refPolicy: RefPolicy
   envelope(job: Job): WireEnvelope
 }
 

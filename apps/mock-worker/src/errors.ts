@@ -27,6 +27,10 @@ export type MockWorkerErrorCode =
   | 'WEBHOOK_NOT_CONFIGURED'
   | 'WEBHOOK_REFUSED'
   | 'INTERNAL'
+  | 'REF_REFUSED'
+  | 'REF_FETCH_FAILED'
+  | 'REF_TOO_LARGE'
+  | 'RANGE_NOT_SATISFIABLE'
 
 const HTTP_STATUS: Record<MockWorkerErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -52,6 +56,10 @@ const HTTP_STATUS: Record<MockWorkerErrorCode, number> = {
   WEBHOOK_NOT_CONFIGURED: 400,
   WEBHOOK_REFUSED: 400,
   INTERNAL: 500,
+  REF_REFUSED: 400,
+  REF_FETCH_FAILED: 502,
+  REF_TOO_LARGE: 413,
+  RANGE_NOT_SATISFIABLE: 416,
 }
 
 export interface MockWorkerErrorOptions {

@@ -1,4 +1,5 @@
 import type { EncodedValue } from '@comfy-remote/protocol'
+import { outputsAsRefs } from './refs/output-refs.js'
 import type { JobSpool } from './spool/spool.js'
 import type { WebhookStatus } from './webhooks/dispatcher.js'
 
@@ -59,6 +60,8 @@ export interface Job {
   startupMs: number
   /** Delivery status of the job's latest webhook event, when it has a webhook. */
   webhook?: WebhookStatus
+  /** The request asked for `output_refs`: large binary outputs are answered as refs. */
+  outputRefs?: boolean
 }
 
 /** Where a finished job's time went, in seconds (see docs/protocol.md). */
@@ -139,9 +142,10 @@ export function toEnvelope(job: Job, outputOrder: readonly string[], retryAfter:
   }
   if (job.progress.message !== undefined) env.message = job.progress.message
   if (job.outputs !== undefined) {
-    env.outputs = job.outputs
-    const first = outputOrder.find((name) => job.outputs?.[name] !== undefined) ?? Object.keys(job.outputs)[0]
-    const result = first === undefined ? undefined : job.outputs[first]
+    const outputs = job.outputRefs ? outputsAsRefs(job.outputs, job.id) : job.outputs
+    env.outputs = outputs
+    const first = outputOrder.find((name) => outputs[name] !== undefined) ?? Object.keys(outputs)[0]
+    const result = first === undefined ? undefined : outputs[first]
     if (result !== undefined) env.result = result
   }
   if (job.error !== undefined) {

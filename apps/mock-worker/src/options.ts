@@ -69,6 +69,20 @@ export const zWorkerOptions = z.object({
     .int()
     .min(0)
     .default(16 * 1024 * MiB),
+  /** Inputs given by `ref`: allow loopback/private/link-local targets (development only). */
+  allowPrivateRefs: z.boolean().default(false),
+  /** Inputs given by `ref`: allow plain http:// (development only). */
+  allowHttpRefs: z.boolean().default(false),
+  /** Largest resource a `ref` input may fetch, in bytes. */
+  refMaxBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(4 * 1024 * MiB),
+  /** Longest a `ref` fetch (redirects and body) may take, in ms. */
+  refTimeoutMs: z.number().min(1).default(120_000),
+  /** Tests only: replaces the public-address rule for ref fetches. */
+  refAddressFilter: z.custom<(address: string) => boolean>((v) => typeof v === 'function').optional(),
   maxWaitSeconds: z.number().min(0).default(120),
   retryAfterSeconds: z.number().min(0.1).default(1),
   admissionTimeoutMs: z.number().min(0).default(10_000),

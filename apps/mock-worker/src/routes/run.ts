@@ -8,12 +8,14 @@ import { MockWorkerError } from '../errors.js'
 import { fingerprint } from '../fingerprint.js'
 import { isTerminal, type Job, jobPollUrl } from '../job.js'
 import { valuesBytes } from '../job-bytes.js'
+import { collectRefInputs } from '../refs/input-refs.js'
+import type { PreparedJob } from '../refs/prepared-job.js'
 import { claimRequestSpool } from '../spool/request-spool.js'
 import { sendEnvelope } from '../transport.js'
 import { webhookTarget } from '../webhooks/request.js'
 import { envelopeResponses, zRunHeaders, zWaitQuery } from './schemas.js'
 
-const BAD_REQUEST_CODES = new Set(['BAD_REQUEST', 'COMFYUI_VALIDATION'])
+const BAD_REQUEST_CODES = new Set(['BAD_REQUEST', 'COMFYUI_VALIDATION', 'REF_REFUSED'])
 
 /** HTTP status of a POST /run answer for this job. */
 function runStatus(job: Job): number {
@@ -40,14 +42,15 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
   const handler = async (request: RunRequestT, reply: FastifyReply) => {
     const started = Date.now()
     const key = request.headers['idempotency-key']
-    const { inputs } = parseRunRequest(request.body ?? {})
+    const { inputs, outputRefs } = parseRunRequest(request.body ?? {})
     const print = key === undefined ? '' : fingerprint(inputs)
     const webhook = webhookTarget(request.body, ctx.webhooks)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
     if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
     if (job === undefined) {
       ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
-      const prepared = await ctx.engine.prepare(inputs)
+      const refs = collectRefInputs(inputs, ctx.refPolicy)
+      const prepared: PreparedJob = { prepared: await ctx.engine.prepare(inputs), refs }
       // the request's spooled parts now belong to the job (deleted with it); refused: with the response
       const spool = claimRequestSpool(request as FastifyRequest)
       let submitted: ReturnType<typeof ctx.store.submit>
@@ -58,7 +61,9 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
         throw error
       }
       job = submitted.job
-      if (job.spool !== spool) await spool?.dispose() // an idempotent replay: the first request's job
+      if (!submitted.created)
+        await spool?.dispose() // an idempotent replay: the first request's job answers
+      else if (outputRefs === true) job.outputRefs = true
       if (job.fingerprint !== print) throw idempotencyConflict(key, job)
       if (submitted.created) {
         job.transferMs = reply.elapsedTime // receiving and decoding the request body
