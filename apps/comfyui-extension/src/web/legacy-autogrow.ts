@@ -117,9 +117,14 @@ export function tidyLegacyAutogrow(node: TidyNode): boolean {
       namedCount(node),
     ),
   )
-  // remove unconnected slots that are not kept (from the end, so indexes stay valid)
+  // remove unconnected slots that are not kept (from the end, so indexes stay valid). A node still being
+  // built (nodeCreated runs in its constructor) has no graph, and LiteGraph's removeInput throws then
+  // (NullGraphError from disconnectInput); without a graph there are no links, so a splice is the same.
   for (const s of [...found].reverse())
-    if (!keep.has(s.position) && s.slot.link == null) node.removeInput(s.index)
+    if (!keep.has(s.position) && s.slot.link == null) {
+      if (node.graph) node.removeInput(s.index)
+      else inputs.splice(s.index, 1)
+    }
   // add kept positions that are missing, each right after the last slot of a lower position
   for (const k of keep) {
     if ((node.inputs ?? []).some((s) => agPosition(s.name) === k)) continue
