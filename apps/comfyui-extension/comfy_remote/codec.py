@@ -3,8 +3,12 @@
 An encoded value is a dict ``{"type", "encoding", "data", ...}``:
 
 - ``json`` / ``identity``: ``data`` is the plain JSON value.
-- ``npy`` / ``png``: ``data`` is base64 text, raw ``bytes``, or ``{"file": path}``
-  (bridge contract: the bytes are in that file, which must lie inside the work dir).
+- ``npy`` / ``png`` / ``file``: ``data`` is base64 text, raw ``bytes``, ``{"file": path}``
+  (bridge contract: the bytes are in that file, which must lie inside the work dir), or
+  ``{"file": {"filename", "subfolder": "comfy_remote", "type"}}`` (a file in ComfyUI's own
+  folders, format A: read once and deleted; only where ``comfy_refs=True``, i.e. Remote Input).
+- ``file``: any file (``mime``, informational ``filename``): VIDEO objects travel as their
+  container file (see ``media``); AUDIO stays ``object`` {waveform: npy, sample_rate: json}.
 - ``object`` / ``list``: ``data`` is a dict / list of encoded values.
 - ``base64+pickle``: decoded only after opting in (``allow_pickle=True`` or
   ``COMFY_REMOTE_ALLOW_PICKLE=1``); never produced unless the caller opts in too.
@@ -25,15 +29,17 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import CodecError, PickleRefusedError
+from .comfy_files import is_comfy_ref, read_comfy_ref
 from .files import FileSink, read_file_ref
 from .limits import DecodeBudget
+from .media import FileValue, ext_for, is_video, safe_filename, sniff_mime, video_from_bytes, video_source
 from .npy import BFLOAT16, decode_npy, npy_parts
 from .png import decode_png, png_size
 from .tensors import is_array, numpy_to_tensor, tensor_to_numpy
 
 logger = logging.getLogger(__name__)
 
-ENCODINGS = ("json", "npy", "png", "object", "list", "base64+pickle", "identity")
+ENCODINGS = ("json", "npy", "png", "file", "object", "list", "base64+pickle", "identity")
 PICKLE_ENV = "COMFY_REMOTE_ALLOW_PICKLE"
 
 
@@ -85,9 +91,9 @@ def infer_type(value: Any) -> str:
     return "*"
 
 
-def _binary(encoding: str, type_: str, parts: tuple, sink: FileSink | None, name: str, extra: dict) -> dict:
+def _binary(encoding: str, type_: str, parts: tuple, sink: Any, name: str, extra: dict, ext: str | None = None) -> dict:
     if sink is not None:
-        data: Any = sink.put(name, *parts)
+        data: Any = sink.put(name, *parts, ext=ext or encoding)
     else:
         data = base64.b64encode(b"".join(bytes(p) for p in parts)).decode("ascii")
     return {"type": type_, "encoding": encoding, "data": data, **extra}
@@ -112,6 +118,8 @@ def encode_value(
         header, body = npy_parts(arr, dtype_name)
         view = memoryview(body.reshape(-1)).cast("B") if body.size else b""
         return _binary("npy", type_, (header, view), sink, name, extra)
+    if isinstance(value, FileValue) or is_video(value):
+        return _encode_file(value, type_, sink, name)
     if _is_jsonable(value):
         return {"type": type_, "encoding": "json", "data": list(value) if isinstance(value, tuple) else value}
     if isinstance(value, dict):
@@ -130,6 +138,40 @@ def encode_value(
         f"cannot encode a {type(value).__name__} value ({name}) without pickle; send tensors, dicts, lists "
         "and JSON values, or turn on allow_pickle for an endpoint that accepts base64+pickle"
     )
+
+
+def _mapped(path: str) -> Any:
+    """A read-only view of a file's bytes (mmap: written on without a copy into memory)."""
+
+    import mmap
+
+    with open(path, "rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return b""
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def _encode_file(value: Any, type_: str, sink: Any, name: str) -> dict:
+    """A VIDEO object or a ``FileValue`` as a ``file`` value (``mime``, ``filename``)."""
+
+    if isinstance(value, FileValue):
+        data: Any = value.data
+        filename = safe_filename(value.filename)
+        mime = value.mime or sniff_mime(bytes(memoryview(data)[:64]), filename)
+        type_ = type_ if type_ != "*" else "FILE"
+    else:
+        path, raw, filename = video_source(value)
+        data = _mapped(path) if path is not None else raw
+        mime = sniff_mime(bytes(memoryview(data)[:64]), filename)
+        type_ = "VIDEO" if type_ in ("*", "VIDEO") else type_
+    try:
+        ext = ext_for(mime, filename)
+        if os.path.splitext(filename)[1].lstrip(".").lower() != ext:
+            filename = os.path.splitext(filename)[0] + "." + ext
+        return _binary("file", type_, (data,), sink, name, {"mime": mime, "filename": filename}, ext)
+    finally:
+        if hasattr(data, "close") and not isinstance(data, (bytes, bytearray, memoryview)):
+            data.close()
 
 
 def normalize_encoded(value: Any, where: str = "value", *, lenient: bool = False) -> dict:
@@ -163,9 +205,16 @@ def normalize_encoded(value: Any, where: str = "value", *, lenient: bool = False
     return ev
 
 
-def _bytes_of(data: Any, where: str, file_root: str | None) -> bytes | bytearray | memoryview:
+def _bytes_of(data: Any, where: str, file_root: str | None, comfy_refs: bool = False) -> bytes | bytearray | memoryview:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return data
+    if is_comfy_ref(data):
+        if not comfy_refs:
+            raise CodecError(
+                f"{where}.data is a ComfyUI file reference, which only a Remote Input reads; send the bytes",
+                code="BAD_FILE_REF",
+            )
+        return read_comfy_ref(data["file"], where)
     if isinstance(data, str):
         try:
             return base64.b64decode(data, validate=False)
@@ -173,7 +222,9 @@ def _bytes_of(data: Any, where: str, file_root: str | None) -> bytes | bytearray
             raise CodecError(f"{where}.data is not valid base64", cause=exc) from exc
     if isinstance(data, dict) and isinstance(data.get("file"), str):
         return read_file_ref(data["file"], file_root, where)
-    raise CodecError(f"{where}.data must be base64 text, bytes or {{'file': path}}, got {type(data).__name__}")
+    raise CodecError(
+        f"{where}.data must be base64 text, bytes or a file reference {{'file': ...}}, got {type(data).__name__}"
+    )
 
 
 def shape_for_type(value: Any, type_: str) -> Any:
@@ -201,11 +252,13 @@ def decode_value(
     to_tensor: Callable[[np.ndarray, str | None], Any] = numpy_to_tensor,
     lenient: bool = False,
     budget: DecodeBudget | None = None,
+    comfy_refs: bool = False,
 ) -> Any:
-    """Decode an encoded value into Python values (tensors, dicts, lists, JSON values).
+    """Decode an encoded value into Python values (tensors, dicts, lists, JSON values, VIDEO objects, files).
 
-    ``lenient`` applies the original's reading of a top-level result (see ``normalize_encoded``).
-    ``budget`` bounds the decoded PNG pixels of the whole value (``COMFY_REMOTE_MAX_DECODED_BYTES``)."""
+    ``lenient`` applies the original's reading of a top-level result (see ``normalize_encoded``);
+    ``budget`` bounds the decoded PNG pixels of the whole value (``COMFY_REMOTE_MAX_DECODED_BYTES``);
+    ``comfy_refs`` lets ``data`` name a file in ComfyUI's ``comfy_remote`` folders (Remote Input only)."""
 
     budget = budget if budget is not None else DecodeBudget()
     ev = normalize_encoded(value, where, lenient=lenient)
@@ -214,10 +267,10 @@ def decode_value(
         return data
     if enc == "npy":
         hint = BFLOAT16 if ev.get("dtype") == BFLOAT16 else None
-        npy = decode_npy(_bytes_of(data, where, file_root), hint)
+        npy = decode_npy(_bytes_of(data, where, file_root, comfy_refs), hint)
         return shape_for_type(to_tensor(npy.array, npy.dtype), type_)
     if enc == "png":
-        raw = _bytes_of(data, where, file_root)
+        raw = _bytes_of(data, where, file_root, comfy_refs)
         width, height, channels = png_size(raw)  # pixel cap, before anything is inflated
         budget.take(width * height * channels * 4, where)  # the float32 pixels it becomes
         pixels = decode_png(raw)
@@ -229,15 +282,19 @@ def decode_value(
         del pixels
         floats = floats.reshape(b, height // b, width, channels)
         return to_tensor(floats[..., 0] if type_ == "MASK" else floats, None)
+    if enc == "file":
+        return _decode_file(_bytes_of(data, where, file_root, comfy_refs), ev, type_)
     if enc == "object":
         if not isinstance(data, dict):
             raise CodecError(f"{where}.data must be an object of encoded values for encoding 'object'")
-        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor, "budget": budget}
+        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor, "budget": budget,
+              "comfy_refs": comfy_refs}
         return {k: decode_value(v, where=f"{where}.data.{k}", **kw) for k, v in data.items()}
     if enc == "list":
         if not isinstance(data, list):
             raise CodecError(f"{where}.data must be a list of encoded values for encoding 'list'")
-        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor, "budget": budget}
+        kw = {"allow_pickle": allow_pickle, "file_root": file_root, "to_tensor": to_tensor, "budget": budget,
+              "comfy_refs": comfy_refs}
         return [decode_value(v, where=f"{where}.data[{i}]", **kw) for i, v in enumerate(data)]
     # base64+pickle
     if not pickle_allowed(allow_pickle):
@@ -247,6 +304,18 @@ def decode_value(
         )
     logger.warning("comfy-remote: unpickling %s (base64+pickle) because the user opted in", where)
     return pickle.loads(_bytes_of(data, where, file_root))  # noqa: S301 - explicit user opt-in
+
+
+def _decode_file(raw: bytes | bytearray | memoryview, ev: dict, type_: str) -> Any:
+    """A ``file`` value: VIDEO -> ComfyUI VIDEO object (when comfy_api is importable), else a ``FileValue``."""
+
+    filename = safe_filename(ev.get("filename"))
+    mime = ev.get("mime") if isinstance(ev.get("mime"), str) and ev.get("mime") else sniff_mime(bytes(raw[:64]), filename)
+    if type_ == "VIDEO" or (type_ == "*" and mime.startswith("video/")):
+        video = video_from_bytes(raw)
+        if video is not None:
+            return video
+    return FileValue(data=raw, mime=mime, filename=filename)
 
 
 def encoded_json(value: Any, **kwargs: Any) -> str:

@@ -27,7 +27,7 @@ class FileSink:
         self.inline_limit = inline_limit
         self._count = 0
 
-    def put(self, name: str, *parts: bytes | memoryview) -> object:
+    def put(self, name: str, *parts: bytes | memoryview, ext: str = "bin") -> object:
         """Store the concatenation of ``parts`` (written one after the other, not joined in memory)."""
 
         size = sum(memoryview(p).nbytes for p in parts)
@@ -37,7 +37,8 @@ class FileSink:
             return base64.b64encode(b"".join(bytes(p) for p in parts)).decode("ascii")
         self._count += 1
         safe = _SAFE.sub("_", name)[:80] or "value"
-        path = os.path.join(self.root, f"in-{self._count}-{safe}.bin")
+        safe_ext = _SAFE.sub("", ext)[:10] or "bin"
+        path = os.path.join(self.root, f"in-{self._count}-{safe}.{safe_ext}")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             for part in parts:

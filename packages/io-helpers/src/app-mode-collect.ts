@@ -104,11 +104,12 @@ export function fileRefsIn(value: unknown): ComfyFileRef[] {
 
 /**
  * A copy of `values` whose ComfyUI file references are replaced by the files' bytes, read with `read`
- * (a worker's GET /view, or its own disk when it shares ComfyUI's folders).
+ * (a worker's GET /view, or its own disk when it shares ComfyUI's folders); `read` may return bytes or
+ * the worker's own file-backed form.
  */
 export async function resolveFileRefs<T>(
   values: T,
-  read: (ref: ComfyFileRef) => Promise<Uint8Array>,
+  read: (ref: ComfyFileRef) => Promise<unknown>,
 ): Promise<T> {
   const walk = async (value: unknown): Promise<unknown> => {
     if (Array.isArray(value)) return Promise.all(value.map(walk))

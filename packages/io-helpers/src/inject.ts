@@ -2,6 +2,8 @@ import { appModeLiterals, placeAppModeLiterals } from './app-mode-inject.js'
 import type { WorkflowInput } from './describe.js'
 import { describeWorkflow } from './describe.js'
 import { InputMismatchError } from './errors.js'
+import type { HandoffOptions, PlannedFile } from './file-handoff.js'
+import { planFileHandoff } from './file-handoff.js'
 import { parseApiPrompt } from './prompt.js'
 import type { ApiPrompt, EncodedValue, ObjectInfo } from './types.js'
 import { encodedValueProblem, encodedValueToJson } from './value-json.js'
@@ -108,4 +110,29 @@ export function injectInputs(
   }
   placeAppModeLiterals(next, targets, literals)
   return next
+}
+
+/**
+ * `injectInputs`, with every binary leaf of at least `files.minBytes` (64 KiB) moved out of the prompt:
+ * the prompt names files (`{"file": {filename, subfolder: "comfy_remote", type}}`) and `files` lists
+ * what to upload through ComfyUI's `POST /upload/image` (or write into its folder) before queueing it.
+ */
+export function injectInputsWithFiles(
+  prompt: ApiPrompt,
+  inputs: Record<string, EncodedValue>,
+  options: InjectOptions & { files: HandoffOptions },
+): { prompt: ApiPrompt; files: PlannedFile[] } {
+  const counter = { n: 0 }
+  const files: PlannedFile[] = []
+  const planned: Record<string, EncodedValue> = {}
+  for (const [name, value] of Object.entries(inputs)) {
+    if (encodedValueProblem(value)) {
+      planned[name] = value // injectInputs reports it
+      continue
+    }
+    const plan = planFileHandoff(value, options.files, counter)
+    planned[name] = plan.value
+    files.push(...plan.files)
+  }
+  return { prompt: injectInputs(prompt, planned, options), files }
 }

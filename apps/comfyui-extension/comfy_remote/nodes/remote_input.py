@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import registry
+from .. import comfy_files, registry
 from ..codec import decode_value
 from ..errors import CodecError, RemoteInputMissingError
 from ..schemas import remote_input_schema
@@ -15,10 +15,14 @@ _MISSING = object()
 
 
 def resolve_remote_input(node_id: Any, key: str, fallback: Any = None, payload: str | None = None) -> Any:
-    """``payload`` input (JSON of one encoded value), else the registry's ``payload[key]``, else ``fallback``."""
+    """``payload`` input (JSON of one encoded value), else the registry's ``payload[key]``, else ``fallback``.
+
+    The payload's binary data may name a file the worker put into ComfyUI's ``comfy_remote`` folders
+    (format A): it is read, then deleted."""
 
     key = (key or "").strip() or "payload"
     if isinstance(payload, str) and payload.strip():
+        comfy_files.prune()
         try:
             encoded = json.loads(payload)
         except ValueError as exc:
@@ -27,7 +31,7 @@ def resolve_remote_input(node_id: Any, key: str, fallback: Any = None, payload: 
                 '{"type", "encoding", "data"}',
                 cause=exc,
             ) from exc
-        return decode_value(encoded, where=f"payload of Remote Input {key!r}")
+        return decode_value(encoded, where=f"payload of Remote Input {key!r}", comfy_refs=True)
     injected = registry.get_payload(node_id) if node_id is not None else None
     if isinstance(injected, dict):
         value = injected.get(key, _MISSING)

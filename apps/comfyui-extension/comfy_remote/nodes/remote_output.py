@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .. import registry
+from .. import comfy_files, registry
 from ..codec import encode_value, pickle_allowed
 from ..errors import CodecError
 from ..schemas import remote_output_schema
@@ -15,13 +15,19 @@ logger = logging.getLogger(__name__)
 
 
 def remote_output_ui(key: str, value: Any) -> dict[str, Any]:
-    """The UI entry workers read from history: ``{"remote_output": [{"name": key, "value": <encoded>}]}``."""
+    """The UI entry workers read from history: ``{"remote_output": [{"name": key, "value": <encoded>}]}``.
 
+    Binary payloads of 64 KiB and more are written to ``<temp>/comfy_remote/`` and the value names the file
+    (format A; workers read it with ``GET /view``), so they never travel as base64 in history or on the ws."""
+
+    comfy_files.prune()
+    sink = comfy_files.ComfyTempSink()
     try:
-        encoded = encode_value(value, name=key, allow_pickle=pickle_allowed())
+        encoded = encode_value(value, name=key, allow_pickle=pickle_allowed(), sink=sink)
         entry: dict[str, Any] = {"name": key, "value": encoded}
     except CodecError as exc:
         logger.warning("comfy-remote: Remote Output %r cannot be encoded: %s", key, exc)
+        sink.discard()
         entry = {"name": key, "value": None, "error": {"code": exc.code, "message": str(exc.args[0])}}
     return {"remote_output": [entry]}
 

@@ -9,7 +9,8 @@ Sources read (comfyanonymous/ComfyUI): ``comfy_api/latest/_io.py`` of the 0.3.6x
 ``install(flavour)`` puts fake ``comfy_api``, ``comfy_api.latest`` (``io``, ``_io``,
 ``ComfyExtension``, ``ComfyAPISync``), ``comfy.utils`` (ProgressBar),
 ``comfy.model_management`` (interrupt flag) and ``server`` (PromptServer) modules
-into ``sys.modules``. Flavours:
+into ``sys.modules``, plus ``folder_paths`` (in a fresh temp dir: ``rec.folder_paths``) and the
+VIDEO types (``comfy_media.py``). Flavours:
 
 - ``"0.3.64"``: ``AutogrowDynamic`` in the private ``_io`` only (not exported by ``io``),
   no ``ComfyAPISync().execution``; V1 info expands the autogrow to
@@ -27,9 +28,11 @@ keeps the same keys (``multiline: False`` included), hidden values are keyed by
 from __future__ import annotations
 
 import sys
+import tempfile
 import types
 from typing import Any
 
+import comfy_media
 from comfy_loader import RouteTableDef
 from comfy_io_node import FLAVOUR, ComfyExtension, ComfyNode, NodeOutput, Schema, lock_class, shallow_clone_class
 from comfy_io_types import (
@@ -155,12 +158,20 @@ def install(flavour: str) -> ProgressRecorder:
     server.PromptServer = PromptServer
     for name, mod in zip(MODULES, (root, latest, private, comfy, utils, mm, server)):
         sys.modules[name] = mod
+    rec.folder_paths = comfy_media.install(flavour, tempfile.mkdtemp(prefix="comfy-stub-"))
+    root.input, root.input_impl = sys.modules["comfy_api.input"], sys.modules["comfy_api.input_impl"]
     return rec
 
 
 def uninstall() -> None:
+    fp = sys.modules.get("folder_paths")
     for name in MODULES:
         sys.modules.pop(name, None)
+    comfy_media.uninstall()
+    if fp is not None and getattr(fp, "base_path", "").startswith(tempfile.gettempdir()):
+        import shutil
+
+        shutil.rmtree(fp.base_path, ignore_errors=True)
 
 
 def flavour() -> str:

@@ -1,9 +1,22 @@
-import { collectOutputs, isIoHelpersError } from '@comfy-remote/io-helpers'
+import { Readable } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
+import type { HandoffOptions, PlannedFile } from '@comfy-remote/io-helpers'
+import {
+  collectOutputs,
+  fileRefsIn,
+  isIoHelpersError,
+  pendingUploads,
+  planFileHandoff,
+  resolveFileRefs,
+} from '@comfy-remote/io-helpers'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 import type { RunContext } from '../job.js'
+import { isFileBytes } from '../spool/file-bytes.js'
 import { materialize, withoutFiles } from '../spool/materialize.js'
+import type { ApiPrompt } from '../workflow.js'
 import { checkInputs, injectWithUploads, readOutputFiles } from './comfyui-app-mode.js'
+import { readViewFile, uploadFile, type ViewSink } from './comfyui-files.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
 import { type ComfyMessage, ComfySocket } from './comfyui-socket.js'
@@ -20,7 +33,22 @@ export interface ComfyuiOptions {
   historyPollMs: number
   /** How long to wait for ComfyUI to confirm an interrupt, in ms. */
   cancelWaitMs?: number
+  /**
+   * Binary leaves of at least this many bytes go to ComfyUI as uploaded files (default 64 KiB);
+   * smaller ones stay base64 in the prompt. Infinity turns the file handoff off.
+   */
+  fileMinBytes?: number
+  /** Where values read back with GET /view go (default: a file in the job's spool). */
+  viewSink?: ViewSink
 }
+
+/** What `prepare` hands to `run`: the prompt with file refs and the files to upload first. */
+interface Prepared {
+  prompt: ApiPrompt
+  files: PlannedFile[]
+}
+
+const FILE_MIN_BYTES = 64 * 1024
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -108,10 +136,69 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     )
   }
 
-  const settle = async (entry: HistoryEntry): Promise<Record<string, EncodedValue>> => {
+  /** Values whose bytes ComfyUI left in files (Remote Output, format A) are read back with GET /view. */
+  const readFiles = async (
+    values: Record<string, EncodedValue>,
+    ctx: RunContext,
+  ): Promise<Record<string, EncodedValue>> => {
+    // default: stream each file into the job's spool (memory stays flat whatever the size)
+    const sink: ViewSink =
+      options.viewSink ??
+      ((ref, body) => ctx.spool.write(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), ref.filename))
+    const out: Record<string, EncodedValue> = {}
+    for (const [name, value] of Object.entries(values)) {
+      out[name] =
+        fileRefsIn(value).length === 0
+          ? value
+          : ((await resolveFileRefs(value, (ref) =>
+              readViewFile(http.baseUrl, ref, options.timeoutMs, sink),
+            )) as EncodedValue)
+    }
+    return out
+  }
+
+  const settle = async (entry: HistoryEntry, ctx: RunContext): Promise<Record<string, EncodedValue>> => {
     if (entry.status?.status_str === 'success' || (entry.status === undefined && entry.outputs !== undefined))
-      return readOutputFiles(http.baseUrl, context.prompt, outputsOf(entry), options.timeoutMs)
+      return readFiles(
+        await readOutputFiles(http.baseUrl, context.prompt, outputsOf(entry), options.timeoutMs),
+        ctx,
+      )
     throw historyFailure(entry)
+  }
+
+  const handoff = (prefix: string): HandoffOptions => ({
+    prefix,
+    type: 'temp',
+    minBytes: options.fileMinBytes ?? FILE_MIN_BYTES,
+    bytesOf: (data) => (isFileBytes(data) ? data : undefined),
+  })
+
+  /**
+   * The prompt of one job: large leaves of Remote Input values (in memory or spooled) become files to
+   * upload (format A), the rest travel inline; App Mode upload widgets get their files uploaded.
+   */
+  const plan = async (inputs: Record<string, EncodedValue>, ctx: RunContext): Promise<Prepared> => {
+    const appUploads = new Set(pendingUploads(context.prompt, inputs))
+    const counter = { n: 0 }
+    const files: PlannedFile[] = []
+    const planned: Record<string, EncodedValue> = {}
+    for (const [name, value] of Object.entries(inputs)) {
+      if (appUploads.has(name)) {
+        planned[name] = materialize(value) // App Mode upload widgets load the bytes as an image/audio/video
+        continue
+      }
+      const p = planFileHandoff(value, handoff(`cr-${ctx.jobId}`), counter)
+      planned[name] = materialize(p.value) // small spooled leaves travel inline
+      files.push(...p.files)
+    }
+    const prompt = await injectWithUploads(
+      http.baseUrl,
+      context.prompt,
+      planned,
+      ctx.jobId,
+      options.timeoutMs,
+    )
+    return { prompt, files }
   }
 
   const cancelPrompt = async (promptId: string, inbox: Inbox): Promise<void> => {
@@ -135,12 +222,12 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     }
   }
 
-  const run = async (
-    inputs: Record<string, EncodedValue>,
-    ctx: RunContext,
-  ): Promise<Record<string, EncodedValue>> => {
-    const prompt = await injectWithUploads(http.baseUrl, context.prompt, inputs, ctx.jobId, options.timeoutMs)
+  const run = async ({ prompt, files }: Prepared, ctx: RunContext): Promise<Record<string, EncodedValue>> => {
     await socket.ensure()
+    for (const file of files) {
+      if (ctx.signal.aborted) throw new MockWorkerError('CANCELLED', 'The job was cancelled.')
+      await uploadFile(http.baseUrl, file, options.timeoutMs)
+    }
     const accepted = await http.postPrompt(prompt, socket.clientId)
     const promptId = accepted.prompt_id
     if (accepted.node_errors !== undefined && Object.keys(accepted.node_errors).length > 0) {
@@ -170,13 +257,13 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
         }
         if (message === 'tick') {
           const entry = await http.history(promptId)
-          if (entry !== undefined) return await settle(entry)
+          if (entry !== undefined) return await settle(entry, ctx)
           continue
         }
         switch (message.type) {
           case 'closed': {
             const entry = await http.history(promptId).catch(() => undefined)
-            if (entry !== undefined) return await settle(entry)
+            if (entry !== undefined) return await settle(entry, ctx)
             throw new MockWorkerError(
               'COMFYUI_UNAVAILABLE',
               `Lost the connection to ComfyUI at ${http.baseUrl} while prompt ${promptId} was running; check that ComfyUI is running and submit the job again.`,
@@ -190,9 +277,9 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
           case 'execution_interrupted':
             throw new MockWorkerError('CANCELLED', 'The prompt was interrupted in ComfyUI.')
           case 'execution_success':
-            return await settle(await finalHistory(promptId))
+            return await settle(await finalHistory(promptId), ctx)
           case 'executing':
-            if (message.data.node === null) return await settle(await finalHistory(promptId))
+            if (message.data.node === null) return await settle(await finalHistory(promptId), ctx)
             ctx.running()
             break
         }
@@ -208,12 +295,20 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
   return {
     name: 'comfyui',
     prepare(inputs) {
-      // Check the request now; spooled files are read only when the job starts (queued jobs hold no bytes).
-      checkInputs(context.prompt, withoutFiles(inputs) as Record<string, EncodedValue>)
+      // Check the request now without reading spooled files or base64-ing large leaves (they become
+      // file refs): queued jobs hold no extra bytes; the job plans its files when it starts.
+      const light = withoutFiles(inputs) as Record<string, EncodedValue>
+      const uploads = new Set(pendingUploads(context.prompt, light))
+      const checked = Object.fromEntries(
+        Object.entries(light).map(([name, value]) => [
+          name,
+          uploads.has(name) ? value : planFileHandoff(value, handoff('cr-check')).value,
+        ]),
+      )
+      checkInputs(context.prompt, checked)
       return inputs
     },
-    run: (prepared, ctx) =>
-      run(materialize(prepared as Record<string, EncodedValue>) as Record<string, EncodedValue>, ctx),
+    run: async (prepared, ctx) => run(await plan(prepared as Record<string, EncodedValue>, ctx), ctx),
     async health() {
       try {
         await http.systemStats()

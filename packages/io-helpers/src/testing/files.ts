@@ -21,6 +21,19 @@ export class FileStore {
     this.files.set(this.key(type, subfolder, name), { bytes, mtime: new Date() })
   }
 
+  delete(type: string, subfolder: string, name: string): boolean {
+    return this.files.delete(this.key(type, subfolder, name))
+  }
+
+  /** Every stored file as `[type, subfolder, name]` (tests look for left-overs). */
+  list(): Array<[string, string, string]> {
+    return [...this.files.keys()].map((key) => {
+      const [type, ...rest] = key.split('/')
+      const name = rest.pop() ?? ''
+      return [type ?? '', rest.join('/'), name]
+    })
+  }
+
   /** An input file as LoadImage names it: `name` or `subfolder/name`. */
   inputFile(annotated: string): StoredFile | undefined {
     const clean = annotated.replace(/ \[(input|output|temp)\]$/, '')

@@ -22,15 +22,28 @@ export interface FakeReply {
   headers?: Record<string, string>
 }
 
-export function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
+/** A body over the server's limit (aiohttp's `client_max_size`, `--max-upload-size` MB in ComfyUI). */
+export class BodyTooLarge extends Error {
+  constructor(
+    readonly limit: number,
+    readonly actual: number,
+  ) {
+    super(`Maximum request body size ${limit} exceeded, actual body size ${actual}`)
+  }
+}
+
+export function readBody(req: IncomingMessage, limit = 100 * 1024 * 1024): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let over = false
     req.on('data', (chunk: Buffer) => {
       size += chunk.byteLength
+      if (over) return
       if (size > limit) {
-        reject(new Error('body too large'))
-        req.destroy()
+        over = true
+        chunks.length = 0
+        reject(new BodyTooLarge(limit, size))
         return
       }
       chunks.push(chunk)
@@ -51,7 +64,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): unknown
   }
 }
 
-function baseHeaders(): Record<string, string> {
+export function baseHeaders(): Record<string, string> {
   return { Date: new Date().toUTCString(), Server: SERVER_HEADER }
 }
 

@@ -11,6 +11,7 @@ import type { FileStore } from './files.js'
 import { readFixtureBytes } from './fixtures.js'
 import type { RecordedFailure } from './recordings.js'
 import { recordedFailure } from './recordings.js'
+import { RemoteFileError, resolveRemoteInputFiles, writeRemoteOutputFiles } from './remote-files.js'
 
 /** A node raised: becomes `execution_error`. */
 export class NodeFailure extends Error {
@@ -62,10 +63,17 @@ function remoteInput(run: NodeRun): NodeResult {
   const inputs = literals(run.node)
   const key = keyOf(run, 'payload')
   if (typeof inputs.payload === 'string' && inputs.payload !== '') {
+    let parsed: EncodedValue
     try {
-      return { value: JSON.parse(inputs.payload) as EncodedValue }
+      parsed = JSON.parse(inputs.payload) as EncodedValue
     } catch {
       fail(`Remote Input '${key}': payload is not JSON text of an encoded value`)
+    }
+    try {
+      return { value: resolveRemoteInputFiles(run.files, parsed, `payload of Remote Input '${key}'`) }
+    } catch (error) {
+      if (error instanceof RemoteFileError) fail(error.message, 'comfy_remote.errors.CodecError')
+      throw error
     }
   }
   if (run.linked.fallback) return { value: run.linked.fallback }
@@ -149,7 +157,8 @@ export function runNode(run: NodeRun): NodeResult {
     case REMOTE_OUTPUT_CLASS: {
       const value = run.linked.value ?? fail('Remote Output has no value connected')
       const name = keyOf(run, DEFAULT_OUTPUT_KEY)
-      return { value, ui: { [REMOTE_OUTPUT_UI_KEY]: [{ name, value }] } }
+      const reported = writeRemoteOutputFiles(run.files, value)
+      return { value, ui: { [REMOTE_OUTPUT_UI_KEY]: [{ name, value: reported }] } }
     }
     case 'SaveImage':
       return images(run, 'output')

@@ -4,9 +4,10 @@ import { isRecord } from '../types.js'
 import { executePrompt } from './executor.js'
 import { readFixtureJson } from './fixtures.js'
 import type { RecordedRequest } from './http-util.js'
-import { sendBytes, sendEmpty, sendJson, sendText } from './http-util.js'
+import { sendEmpty, sendJson, sendText } from './http-util.js'
 import type { FakeState } from './state.js'
 import { queueTuple } from './state.js'
+import { uploadImage, viewFile } from './upload-view.js'
 import { validatePrompt } from './validate.js'
 
 /** Start the next queued prompt when idle (one at a time, like ComfyUI's single worker). */
@@ -75,58 +76,6 @@ function deleteFrom(body: unknown, remove: (id: string) => void, clear: () => vo
   if (Array.isArray(body.delete)) for (const id of body.delete) remove(String(id))
 }
 
-async function upload(state: FakeState, req: RecordedRequest, res: ServerResponse): Promise<void> {
-  const contentType = String(req.headers['content-type'] ?? '')
-  let form: FormData
-  try {
-    form = await new Response(new Uint8Array(req.rawBody), {
-      headers: { 'content-type': contentType },
-    }).formData()
-  } catch {
-    sendEmpty(res, 400)
-    return
-  }
-  const image = form.get('image')
-  if (!image || typeof image === 'string') {
-    sendEmpty(res, 400)
-    return
-  }
-  const type = String(form.get('type') ?? 'input') || 'input'
-  const subfolder = String(form.get('subfolder') ?? '')
-  const overwrite = ['true', '1'].includes(String(form.get('overwrite') ?? '').toLowerCase())
-  const bytes = new Uint8Array(await image.arrayBuffer())
-  const name = state.files.upload(type, subfolder, image.name, bytes, overwrite)
-  sendJson(res, 200, { name, subfolder, type })
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  webp: 'image/webp',
-}
-
-function view(state: FakeState, query: Record<string, string>, res: ServerResponse): void {
-  const name = query.filename ?? ''
-  if (name === '' || name.includes('..') || name.startsWith('/') || (query.subfolder ?? '').includes('..')) {
-    sendEmpty(res, name === '' ? 404 : 400)
-    return
-  }
-  const file = state.files.get(query.type || 'output', query.subfolder ?? '', name)
-  if (!file) {
-    sendEmpty(res, 404)
-    return
-  }
-  const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase()
-  sendBytes(res, file.bytes, {
-    'Content-Disposition': `filename="${name}"`,
-    'Content-Type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
-    Etag: `"${file.mtime.getTime().toString(16)}-${file.bytes.byteLength.toString(16)}"`,
-    'Last-Modified': file.mtime.toUTCString(),
-    'Accept-Ranges': 'bytes',
-  })
-}
-
 const MISC: Record<string, string> = {
   '/system_stats': 'misc/system_stats.json',
   '/features': 'misc/features.json',
@@ -187,7 +136,7 @@ export async function route(state: FakeState, req: RecordedRequest, res: ServerR
       state.interruptRequested = true
     return sendEmpty(res)
   }
-  if (post && path === '/upload/image') return upload(state, req, res)
-  if (get && path === '/view') return view(state, req.query, res)
+  if (post && path === '/upload/image') return uploadImage(state.files, req, res)
+  if (get && path === '/view') return viewFile(state.files, req, res)
   return sendText(res, 404, '404: Not Found')
 }

@@ -8,7 +8,7 @@ import { withRemoteNodes } from '../remote-nodes.js'
 import type { ApiNode, ObjectInfo } from '../types.js'
 import { recordedObjectInfo } from './fixtures.js'
 import type { FakeReply, RecordedRequest } from './http-util.js'
-import { parseBody, readBody, sendReply, sendText } from './http-util.js'
+import { BodyTooLarge, parseBody, readBody, sendReply, sendText } from './http-util.js'
 import { route } from './routes.js'
 import type { HistoryRecord, QueueItem } from './state.js'
 import { FakeState } from './state.js'
@@ -26,6 +26,8 @@ export interface FakeComfyUIOptions {
   stepDelayMs?: number
   /** Also send a type-3 binary text frame ("step i/n") per progress step. */
   progressText?: boolean
+  /** ComfyUI's `--max-upload-size` in MB (default 100): larger request bodies are answered 413. */
+  maxUploadSizeMb?: number
   /** Base object_info (default: the recorded 0.3.64 one); the comfy-remote nodes are merged in. */
   objectInfo?: ObjectInfo
   /**
@@ -52,6 +54,8 @@ export interface FakeComfyUI {
   readonly objectInfo: ObjectInfo
   /** History entries by prompt id. */
   readonly history: ReadonlyMap<string, HistoryRecord>
+  /** Every file in the fake's input/temp/output folders, as `[type, subfolder, name]`. */
+  files(): Array<[string, string, string]>
   /** The running prompt and the pending ones. */
   queue(): { running: QueueItem | undefined; pending: QueueItem[] }
   /** Cut every open `/ws` connection (HTTP keeps working; clients may reconnect). */
@@ -97,7 +101,7 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
   }
 
   const server: Server = createServer((req, res) => {
-    readBody(req)
+    readBody(req, (options.maxUploadSizeMb ?? 100) * 1024 * 1024)
       .then(async (raw) => {
         const url = new URL(req.url ?? '/', 'http://fake')
         const request: RecordedRequest = {
@@ -112,9 +116,14 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
         await handle(request, res)
       })
       .catch((error: unknown) => {
+        if (error instanceof BodyTooLarge) {
+          res.setHeader('Connection', 'close')
+          return sendText(res, 413, error.message)
+        }
         if (!res.headersSent) sendText(res, 500, `500 Internal Server Error\n\n${String(error)}`)
       })
   })
+  server.keepAliveTimeout = 75_000 // aiohttp's keepalive_timeout
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -165,6 +174,7 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
     requests,
     objectInfo,
     history: state.history,
+    files: () => state.files.list(),
     queue: () => ({ running: state.running, pending: [...state.pending] }),
     dropWebSockets: () => state.hub.closeAll(),
     goAway: shutdown,

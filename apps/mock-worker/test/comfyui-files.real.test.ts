@@ -1,0 +1,132 @@
+// Real-port suite: the file handoff between the comfyui engine and (fake) ComfyUI (docs/protocol.md
+// "Values in files"): large inputs are uploaded, Remote Output files are read back with /view.
+import { createFakeComfyUI, type FakeComfyUI } from '@comfy-remote/io-helpers/testing'
+import { base64ToBytes, type EncodedValue, encodeNpy } from '@comfy-remote/protocol'
+import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startWorker } from '../src/app.js'
+import { echoPrompt } from './helpers.js'
+
+const opened: Array<{ close(): Promise<unknown> }> = []
+afterEach(async () => {
+  for (const item of opened.splice(0).reverse()) await item.close().catch(() => {})
+})
+
+async function setup(fakeOptions: Parameters<typeof createFakeComfyUI>[0] = {}) {
+  const comfy = await createFakeComfyUI(fakeOptions)
+  opened.push(comfy)
+  const started = await startWorker({
+    workflow: echoPrompt(),
+    engine: 'comfyui',
+    comfyuiUrl: comfy.url,
+    port: 0,
+    docs: false,
+    historyPollMs: 200,
+    shutdownGraceMs: 0,
+  })
+  opened.push(started.app)
+  const client = (transport: 'json' | 'multipart') =>
+    createRemoteClient({ url: started.url, transport, retry: { retries: 1, minDelay: 10, maxDelay: 50 } })
+  return { comfy, url: started.url, client }
+}
+
+const bytesOf = (data: unknown) => (data instanceof Uint8Array ? data : base64ToBytes(String(data)))
+/** Byte equality without vitest's element-by-element diff (slow on large arrays). */
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+const uploads = (comfy: FakeComfyUI) =>
+  comfy.requests.filter((r) => r.method === 'POST' && r.path === '/upload/image')
+const views = (comfy: FakeComfyUI) => comfy.requests.filter((r) => r.path === '/view')
+const payloadOf = (comfy: FakeComfyUI, node: string) => {
+  const post = comfy.requests.find((r) => r.method === 'POST' && r.path === '/prompt')
+  const body = post?.body as { prompt: Record<string, { inputs: { payload?: string } }> } | undefined
+  return String(body?.prompt[node]?.inputs.payload)
+}
+
+function image(h: number, w: number): Uint8Array {
+  return encodeNpy({
+    dtype: 'float32',
+    shape: [1, h, w, 3],
+    data: new Float32Array(h * w * 3).map((_, i) => (i % 977) / 977),
+  })
+}
+
+describe('comfyui engine: values as files on the ComfyUI side', () => {
+  for (const transport of ['multipart', 'json'] as const) {
+    it(`a large IMAGE is uploaded, not inlined, and comes back through /view bit-exact (${transport} client)`, async () => {
+      const { comfy, client } = await setup()
+      const npy = image(256, 256) // 768 KiB
+      const env = await client(transport).run(
+        { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
+        { timeout: 20_000 },
+      )
+      expect(env.status).toBe('completed')
+      expect(same(bytesOf(env.outputs?.result?.data), npy)).toBe(true)
+      const [up] = uploads(comfy)
+      expect(uploads(comfy)).toHaveLength(1)
+      expect(String(up?.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/)
+      const sent = JSON.parse(payloadOf(comfy, '1')) as {
+        data: { file: { filename: string; subfolder: string; type: string } }
+      }
+      expect(sent.data.file).toMatchObject({ subfolder: 'comfy_remote', type: 'temp' })
+      expect(sent.data.file.filename).toMatch(/^cr-[0-9a-f-]{36}-1\.npy$/)
+      expect(payloadOf(comfy, '1').length).toBeLessThan(300) // no base64 in the prompt
+      expect(views(comfy)).toHaveLength(1)
+      expect(views(comfy)[0]?.query).toMatchObject({ subfolder: 'comfy_remote', type: 'temp' })
+      // the Remote Input deleted the uploaded file after reading it
+      expect(
+        comfy
+          .files()
+          .filter(
+            ([t, s, n]) =>
+              t === 'temp' && s === 'comfy_remote' && n.startsWith('cr-') && !n.startsWith('cr-out-'),
+          ),
+      ).toEqual([])
+    })
+  }
+
+  it('small values stay inline: no upload, no /view', async () => {
+    const { comfy, client } = await setup()
+    const npy = image(8, 8)
+    const env = await client('multipart').run(
+      { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
+      { timeout: 20_000 },
+    )
+    expect(same(bytesOf(env.outputs?.result?.data), npy)).toBe(true)
+    expect(uploads(comfy)).toHaveLength(0)
+    expect(views(comfy)).toHaveLength(0)
+  })
+
+  it('AUDIO {waveform, sample_rate} travels as object(npy + json), the waveform as a file', async () => {
+    const { comfy, client } = await setup()
+    const waveform = encodeNpy({
+      dtype: 'float32',
+      shape: [1, 2, 48_000],
+      data: new Float32Array(96_000).map((_, i) => Math.sin(i / 10)),
+    })
+    const audio = {
+      type: 'AUDIO',
+      encoding: 'object',
+      data: {
+        waveform: { type: '*', encoding: 'npy', data: waveform },
+        sample_rate: { type: 'INT', encoding: 'json', data: 48000 },
+      },
+    } as EncodedValue
+    const env = await client('multipart').run({ image: audio }, { timeout: 20_000 })
+    const out = env.outputs?.result as unknown as { data: Record<string, EncodedValue> }
+    expect(same(bytesOf(out.data.waveform?.data), waveform)).toBe(true)
+    expect(out.data.sample_rate?.data).toBe(48000)
+    expect(uploads(comfy)).toHaveLength(1)
+    expect(views(comfy)).toHaveLength(1)
+  })
+
+  it('an input over ComfyUI --max-upload-size fails with PAYLOAD_TOO_LARGE naming the flag', async () => {
+    const { client } = await setup({ maxUploadSizeMb: 1 })
+    const error = await client('multipart')
+      .run({ image: { type: 'IMAGE', encoding: 'npy', data: image(400, 400) } }, { timeout: 20_000 })
+      .catch((e: unknown) => e)
+    expect(isRemoteJobError(error)).toBe(true)
+    const env = (error as { envelope?: { error?: { code: string; message: string } } }).envelope
+    expect(env?.error?.code).toBe('PAYLOAD_TOO_LARGE')
+    expect(env?.error?.message).toContain('--max-upload-size')
+  })
+})

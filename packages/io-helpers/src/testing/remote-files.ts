@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto'
+import {
+  BINARY_ENCODINGS,
+  COMFY_REMOTE_SUBFOLDER,
+  comfyFileRefProblem,
+  extensionOf,
+  FILE_HANDOFF_MIN_BYTES,
+  isComfyFileRef,
+} from '../file-handoff.js'
+import type { EncodedValue } from '../types.js'
+import { isRecord } from '../types.js'
+import type { FileStore } from './files.js'
+
+/** The node pack's CodecError, as ComfyUI reports it in `execution_error`. */
+export class RemoteFileError extends Error {}
+
+function walk(node: unknown, leaf: (value: Record<string, unknown>) => unknown): unknown {
+  if (Array.isArray(node)) return node.map((n) => walk(n, leaf))
+  if (!isRecord(node) || typeof node.encoding !== 'string') return node
+  if (node.encoding === 'object' && isRecord(node.data)) {
+    return {
+      ...node,
+      data: Object.fromEntries(Object.entries(node.data).map(([k, v]) => [k, walk(v, leaf)])),
+    }
+  }
+  if (node.encoding === 'list' && Array.isArray(node.data))
+    return { ...node, data: node.data.map((n) => walk(n, leaf)) }
+  return BINARY_ENCODINGS.has(node.encoding) ? leaf(node) : node
+}
+
+/**
+ * Remote Input (comfy_remote/comfy_files.py): every `{"file": ref}` leaf is checked (subfolder
+ * comfy_remote, a generated name, input|temp|output), read from the folder and deleted.
+ */
+export function resolveRemoteInputFiles(files: FileStore, value: EncodedValue, where: string): EncodedValue {
+  return walk(value, (leaf) => {
+    if (!isComfyFileRef(leaf.data)) {
+      if (isRecord(leaf.data) && 'file' in leaf.data)
+        throw new RemoteFileError(
+          `[BAD_FILE_REF] ${where}.data.file must be an object {filename, subfolder, type}`,
+        )
+      return leaf
+    }
+    const ref = leaf.data.file
+    const problem = comfyFileRefProblem(ref)
+    if (problem) throw new RemoteFileError(`[BAD_FILE_REF] ${where}.data.file.${problem}`)
+    const file = files.get(ref.type, COMFY_REMOTE_SUBFOLDER, ref.filename)
+    if (!file) {
+      throw new RemoteFileError(
+        `[FILE_REF_MISSING] ${where}.data.file '${ref.filename}' does not exist in ${ref.type}/${COMFY_REMOTE_SUBFOLDER}: upload it before queueing the prompt (files are read once, then deleted)`,
+      )
+    }
+    files.delete(ref.type, COMFY_REMOTE_SUBFOLDER, ref.filename)
+    return { ...leaf, data: Buffer.from(file.bytes).toString('base64') }
+  }) as EncodedValue
+}
+
+function leafBytes(data: unknown): Uint8Array | undefined {
+  if (data instanceof Uint8Array) return data
+  if (typeof data === 'string') return new Uint8Array(Buffer.from(data, 'base64'))
+  return undefined
+}
+
+/**
+ * Remote Output (comfy_remote/nodes/remote_output.py): binary leaves of at least 64 KiB are written to
+ * `temp/comfy_remote/cr-out-<uuid>-<n>.<ext>` and the UI value names the file.
+ */
+export function writeRemoteOutputFiles(files: FileStore, value: EncodedValue): EncodedValue {
+  const prefix = `cr-out-${randomUUID().replace(/-/g, '')}`
+  let n = 0
+  return walk(value, (leaf) => {
+    const bytes = leafBytes(leaf.data)
+    if (!bytes || bytes.byteLength < FILE_HANDOFF_MIN_BYTES) return leaf
+    n += 1
+    const filename = `${prefix}-${n}.${extensionOf(leaf)}`
+    files.put('temp', COMFY_REMOTE_SUBFOLDER, filename, bytes)
+    return { ...leaf, data: { file: { filename, subfolder: COMFY_REMOTE_SUBFOLDER, type: 'temp' } } }
+  }) as EncodedValue
+}
