@@ -119,6 +119,27 @@ describe('comfyui engine: values as files on the ComfyUI side', () => {
     expect(views(comfy)).toHaveLength(1)
   })
 
+  for (const transport of ['multipart', 'json'] as const) {
+    it(`VIDEO values (file encoding) round-trip bit-exact with mime and filename (${transport})`, async () => {
+      const { comfy, client } = await setup()
+      const mp4 = new Uint8Array(300_000).map((_, i) => (i * 13 + 5) & 255)
+      mp4.set([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70], 0) // ....ftyp
+      const video = {
+        type: 'VIDEO',
+        encoding: 'file',
+        mime: 'video/mp4',
+        filename: 'clip.mp4',
+        data: mp4,
+      } as EncodedValue
+      const env = await client(transport).run({ image: video }, { timeout: 20_000 })
+      const out = env.outputs?.result as EncodedValue & { mime?: string; filename?: string }
+      expect(out).toMatchObject({ type: 'VIDEO', encoding: 'file', mime: 'video/mp4', filename: 'clip.mp4' })
+      expect(same(bytesOf(out.data), mp4)).toBe(true)
+      const sent = JSON.parse(payloadOf(comfy, '1')) as { data: { file: { filename: string } } }
+      expect(sent.data.file.filename).toMatch(/-1\.mp4$/)
+    })
+  }
+
   it('an input over ComfyUI --max-upload-size fails with PAYLOAD_TOO_LARGE naming the flag', async () => {
     const { client } = await setup({ maxUploadSizeMb: 1 })
     const error = await client('multipart')
