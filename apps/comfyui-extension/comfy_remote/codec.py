@@ -205,6 +205,22 @@ def normalize_encoded(value: Any, where: str = "value", *, lenient: bool = False
     return ev
 
 
+def _b64decode(text: str, where: str) -> bytes:
+    """Strict base64 (standard or URL-safe, whitespace ignored): ``validate=False`` silently dropped
+    every character outside the alphabet, so ``"!!!!"`` became 0 bytes."""
+
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        pass
+    clean = "".join(text.split()).replace("-", "+").replace("_", "/")
+    clean += "=" * (-len(clean.rstrip("=")) % 4) if "=" not in clean else ""
+    try:
+        return base64.b64decode(clean, validate=True)
+    except ValueError as exc:
+        raise CodecError(f"{where}.data is not valid base64; send the bytes base64-encoded", code="BASE64_INVALID", cause=exc) from exc
+
+
 def _bytes_of(data: Any, where: str, file_root: str | None, comfy_refs: bool = False) -> bytes | bytearray | memoryview:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return data
@@ -216,10 +232,7 @@ def _bytes_of(data: Any, where: str, file_root: str | None, comfy_refs: bool = F
             )
         return read_comfy_ref(data["file"], where)
     if isinstance(data, str):
-        try:
-            return base64.b64decode(data, validate=False)
-        except ValueError as exc:
-            raise CodecError(f"{where}.data is not valid base64", cause=exc) from exc
+        return _b64decode(data, where)
     if isinstance(data, dict) and isinstance(data.get("file"), str):
         return read_file_ref(data["file"], file_root, where)
     raise CodecError(

@@ -151,3 +151,21 @@ def test_npy_decoder_mutated_files_raise_only_codec_errors():
             decode_npy(bytes(data))
         except CodecError as exc:
             assert exc.code.startswith("NPY_") or exc.code == "BAD_VALUE"
+
+
+@pytest.mark.parametrize("data", ["!!!!", "QUJD!", "QQ==QUJD", "Q"])
+def test_invalid_base64_in_an_npy_value_is_refused_not_zero_bytes(data):
+    # Issue 14 defect 9: b64decode(validate=False) dropped the junk and decoded 0 bytes.
+    with pytest.raises(CodecError) as info:
+        decode_value({"type": "IMAGE", "encoding": "npy", "data": data})
+    assert info.value.code == "BASE64_INVALID"
+
+
+def test_base64_with_line_breaks_and_url_safe_alphabet_still_decodes():
+    raw = encode_npy(np.arange(40, dtype=np.float32))
+    text = base64.b64encode(raw).decode()
+    wrapped = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    urlsafe = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    for variant in (text, wrapped, urlsafe):
+        out = decode_value({"type": "*", "encoding": "npy", "data": variant})
+        assert np.array_equal(np.asarray(out), np.arange(40, dtype=np.float32))

@@ -9,9 +9,23 @@ import { invalidOption } from './errors.js'
 
 /** Modal: alphanumerics, dashes, periods, underscores; shorter than 64 characters. */
 export const APP_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
-/** A pip requirement without spaces or shell metacharacters, not starting with '-'. */
-export const PIP_PACKAGE_RE =
-  /^(?:[A-Za-z0-9][A-Za-z0-9._\-[\],<>=!~+:/@#%]{0,199}|[A-Za-z0-9][A-Za-z0-9._-]{0,99}(?:\[[A-Za-z0-9,._-]{1,100}\])? @ (?:git\+)?https:\/\/[A-Za-z0-9\-._~:/@#%+=&?]{1,300})$/
+/*
+ * pip requirements (PEP 508 subset). Decision (issue 14): characters a shell gives meaning to are
+ * accepted only where PEP 508 gives them one - comparison operators (`<`, `>`, `!`) in a version
+ * specifier, `#`, `&` and `%` in the URL of a direct reference (`name @ git+https://...#subdirectory=x`)
+ * or a bare VCS/archive URL. Everything else a shell reads (`;`, `|`, `$`, backquotes, quotes,
+ * backslashes, parentheses, spaces, newlines, globs) is refused, and so are options (`--index-url`),
+ * environment markers and non-https URLs. VCS specs over https are legitimate and accepted. The
+ * generated image never hands these strings to a shell: they reach `Image.pip_install(*PIP_PACKAGES)`
+ * as a Python list literal, and Modal writes each one `shlex`-quoted (test/pip-specs.test.ts).
+ */
+const PIP_NAME = String.raw`[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?(?:\[[A-Za-z0-9._-]{1,50}(?:,[A-Za-z0-9._-]{1,50}){0,19}\])?`
+const PIP_CLAUSE = String.raw`(?:===|==|!=|~=|<=|>=|<|>)[A-Za-z0-9][A-Za-z0-9.+!_-]{0,63}(?:\.\*)?`
+const PIP_URL = String.raw`(?:git\+)?https://[A-Za-z0-9][A-Za-z0-9\-._~:/@%+=]{0,299}(?:#[A-Za-z0-9\-._~/=&%]{1,200})?`
+/** A pip requirement: `name[extras]<specifiers>`, `name @ <https or git+https URL>`, or such a URL. */
+export const PIP_PACKAGE_RE = new RegExp(
+  `^(?:${PIP_NAME}(?:${PIP_CLAUSE}(?:,${PIP_CLAUSE}){0,9})?|${PIP_NAME} ?@ ?${PIP_URL}|${PIP_URL})$`,
+)
 /** A Debian package name, optionally `=version`. */
 export const APT_PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]{0,99}(=[A-Za-z0-9.+~:-]{1,80})?$/
 /** A Modal GPU string: `H100`, `A100-80GB`, `H100!`, `L40S:2`, `any`. */

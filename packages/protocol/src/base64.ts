@@ -31,6 +31,11 @@ export function base64ToBytes(text: string): Uint8Array {
   }
   if (NodeBuffer) {
     const buf = NodeBuffer.from(text, 'base64')
+    // Buffer skips characters outside the alphabet: "!!!!" decodes to 0 bytes. A decode shorter than
+    // the text's length implies is checked again without whitespace (free for valid input).
+    if (buf.byteLength !== decodedLength(text) && buf.byteLength !== decodedLength(text.replace(/\s/g, ''))) {
+      throw invalid(undefined)
+    }
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
   }
   try {
@@ -40,12 +45,38 @@ export function base64ToBytes(text: string): Uint8Array {
     for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i)
     return out
   } catch (cause) {
-    throw new ProtocolError(
-      'BASE64_INVALID',
-      'The value is not valid base64; send the bytes base64-encoded.',
-      {
-        cause,
-      },
-    )
+    throw invalid(cause)
   }
+}
+
+function invalid(cause: unknown): ProtocolError {
+  return new ProtocolError(
+    'BASE64_INVALID',
+    'The value is not valid base64; send the bytes base64-encoded.',
+    {
+      cause,
+    },
+  )
+}
+
+/** Bytes that `text` (no whitespace) holds if every character is base64: -1 when its length cannot be. */
+function decodedLength(text: string): number {
+  let end = text.length
+  if (text.charCodeAt(end - 1) === 61) end-- // '='
+  if (text.charCodeAt(end - 1) === 61) end--
+  if (end % 4 === 1) return -1
+  return Math.floor((end * 3) / 4)
+}
+
+/** Base64 text this long or shorter is checked character by character when a request is parsed. */
+export const BASE64_PARSE_CHECK_MAX = 1024 * 1024
+
+const BASE64_TEXT = /^[A-Za-z0-9+/\-_\s]*={0,2}\s*$/
+
+/**
+ * True when `text` is standard or URL-safe base64 (whitespace allowed). Linear; used at parse time
+ * for texts up to BASE64_PARSE_CHECK_MAX (longer ones are checked when decoded, by base64ToBytes).
+ */
+export function isBase64(text: string): boolean {
+  return BASE64_TEXT.test(text) && decodedLength(text.replace(/[\s=]/g, '')) >= 0
 }

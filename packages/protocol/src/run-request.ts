@@ -1,6 +1,7 @@
+import { BASE64_PARSE_CHECK_MAX, isBase64 } from './base64.js'
 import { ProtocolError } from './errors.js'
 import { assertJsonDepth } from './json-depth.js'
-import { ENCODINGS, type EncodedValue, type Encoding, type RunRequest } from './schemas.js'
+import { BINARY_ENCODINGS, ENCODINGS, type EncodedValue, type Encoding, type RunRequest } from './schemas.js'
 import { type Dict, describe, isDict, setOwn } from './util.js'
 
 function bad(field: string, message: string): ProtocolError {
@@ -28,6 +29,19 @@ export function parseEncodedValue(raw: unknown, field = 'value'): EncodedValue {
   const hasRef = typeof raw.ref === 'string' && raw.ref !== ''
   if ((!Object.hasOwn(raw, 'data') || raw.data === undefined) && !hasRef) {
     throw bad(`${field}.data`, 'missing; put the value (or its base64 bytes) in data, or a URL in ref.')
+  }
+  const data = raw.data
+  if (
+    typeof data === 'string' &&
+    BINARY_ENCODINGS.includes(encoding as Encoding) &&
+    data.length <= BASE64_PARSE_CHECK_MAX &&
+    !isBase64(data)
+  ) {
+    throw new ProtocolError(
+      'BASE64_INVALID',
+      `${field}.data: not valid base64; send the ${encoding} bytes base64-encoded (or as a multipart part).`,
+      { field: `${field}.data` },
+    )
   }
   const typeRaw = raw.type ?? raw.comfy_type
   if (typeRaw !== undefined && typeof typeRaw !== 'string') throw bad(`${field}.type`, 'must be a string.')

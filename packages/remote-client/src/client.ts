@@ -145,7 +145,8 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
   }
 
   async function cancelQuietly(env: JobEnvelope | undefined): Promise<void> {
-    const target = env?.jobId ?? env?.pollUrl
+    // the job resource the server announced (its poll_url) first: it may differ from <base>/jobs/<id>
+    const target = env?.pollUrl ?? env?.jobId
     if (target === undefined || (env && isTerminal(env.status))) return
     const scope = core.scope(undefined, CANCEL_BUDGET)
     try {

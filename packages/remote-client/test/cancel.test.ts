@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRemoteClient, isRemoteJobError } from '../src/index.js'
 import { type FlakyWorker, startFlakyWorker } from './helpers/flaky-worker.js'
-import { until, wait } from './helpers/server.js'
+import { json, startServer, type TestServer, until, wait } from './helpers/server.js'
 import { startV1Worker, type V1Worker } from './helpers/v1-worker.js'
 
 let flaky: FlakyWorker | undefined
@@ -63,5 +63,33 @@ describe('cancellation', () => {
       .catch((e: unknown) => e)
     expect(isRemoteJobError(error) && error.code).toBe('CANCELLED')
     expect(flaky.requests.filter((r) => r.method === 'POST')).toHaveLength(0)
+  })
+
+  // Issue 14 defect 8: the client polled the announced poll_url but sent DELETE to <base>/jobs/<id>.
+  it('cancels the job resource the server announced (poll_url), not <base>/jobs/<id>', async () => {
+    let server: TestServer | undefined
+    try {
+      server = await startServer((req, res) => {
+        if (req.path === '/api/health') return json(res, 200, { status: 'ok', transports: ['json'] })
+        if (req.method === 'POST' && req.path === '/api/run')
+          return json(res, 202, { status: 'running', job_id: 'j1', poll_url: '/queue/j1' })
+        if (req.path === '/queue/j1' && req.method === 'GET')
+          return json(res, 200, { status: 'running', job_id: 'j1', poll_url: '/queue/j1' })
+        if (req.path === '/queue/j1' && req.method === 'DELETE')
+          return json(res, 200, { status: 'cancelled', job_id: 'j1' })
+        return json(res, 404, { status: 'failed', error: { code: 'NOT_FOUND', message: req.path } })
+      })
+      const s = server
+      const controller = new AbortController()
+      const client = createRemoteClient({ url: `${s.url}/api/`, pollInterval: 50, follow: 'poll' })
+      const running = client.run(input, { signal: controller.signal }).catch((e: unknown) => e)
+      await until(() => s.requests.some((r) => r.method === 'GET' && r.path === '/queue/j1'))
+      controller.abort()
+      const error = await running
+      expect(isRemoteJobError(error) && error.code).toBe('CANCELLED')
+      expect(s.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual(['/queue/j1'])
+    } finally {
+      await server?.close()
+    }
   })
 })
