@@ -13,9 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
+import comfy_app_mode
 import comfy_wire
 
 try:  # websocket-client (pip) / python3-websocket (Debian)
@@ -27,6 +29,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     _websocket = None
 
 logger = logging.getLogger(__name__)
+MAX_VIEW_BYTES = 1024 * 1024 * 1024  # largest App Mode output file read back from ComfyUI's /view
 
 
 class JobFailed(Exception):
@@ -122,6 +125,7 @@ class JobRunner:
         progress = progress or (lambda p: None)
         cancelled = cancelled or (lambda: False)
         mapped = comfy_wire.map_inputs(self.prompt, inputs)
+        mapped = self._upload_app_files(mapped)
         prompt = comfy_wire.inject(self.prompt, mapped)
         client_id = uuid.uuid4().hex
         ws = self._connect(client_id)
@@ -149,7 +153,7 @@ class JobRunner:
             status_info = entry.get("status") or {}
             if status_info.get("status_str") == "error":
                 raise JobFailed("COMFYUI_EXECUTION", _error_text(status_info), status_info.get("messages"))
-            outputs = comfy_wire.collect_outputs(self.prompt, entry)
+            outputs = self._read_app_files(comfy_wire.collect_outputs(self.prompt, entry), entry)
             progress({"value": 1, "max": 1, "message": "completed"})
             return {"status": "completed", "outputs": outputs}
         except BaseException as exc:
@@ -166,6 +170,69 @@ class JobRunner:
                     pass
             if prompt_id is not None:
                 self.client.request("POST", "/history", {"delete": [prompt_id]})
+
+    def _upload_app_files(self, mapped):
+        """App Mode upload widgets (LoadImage ...): send the request's file with POST /upload/image into
+        input/comfy_remote; the widget then holds the name ComfyUI loads it by."""
+        entries = {e["name"]: e for e in comfy_app_mode.app_inputs(self.prompt)}
+        prefix, out, index = "cr-" + uuid.uuid4().hex[:12], dict(mapped), 0
+        for key, value in mapped.items():
+            entry = entries.get(key[4:]) if key.startswith("app:") else None
+            if entry is None or not comfy_app_mode.needs_upload(entry, value):
+                continue
+            try:
+                filename, raw, mime = comfy_app_mode.upload_file(entry, value, prefix, index)
+                index += 1
+            except (ValueError, ImportError) as exc:
+                raise JobFailed("BAD_REQUEST", "inputs.%s: %s" % (entry["name"], exc)) from exc
+            out[key] = {"type": "STRING", "encoding": "json", "data": self._upload(entry["name"], filename, raw, mime)}
+        return out
+
+    def _upload(self, name, filename, raw, mime):
+        boundary = "comfyremote" + uuid.uuid4().hex
+        fields = [("type", b"input"), ("subfolder", comfy_app_mode.UPLOAD_SUBFOLDER.encode()), ("overwrite", b"true")]
+        head = '--%s\r\nContent-Disposition: form-data; name="image"; filename="%s"\r\nContent-Type: %s\r\n\r\n' % (boundary, filename, mime)
+        body = head.encode("ascii") + raw + b"\r\n"
+        for field, data in fields:
+            body += ('--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n' % (boundary, field)).encode("ascii") + data + b"\r\n"
+        body += ("--%s--\r\n" % boundary).encode("ascii")
+        req = urllib.request.Request(self.client.base_url + "/upload/image", data=body, method="POST")
+        req.add_header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        try:
+            with urllib.request.urlopen(req, timeout=self.client.timeout) as resp:
+                answer = json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as err:
+            code = "PAYLOAD_TOO_LARGE" if err.code == 413 else "COMFYUI_VALIDATION"
+            raise JobFailed(code, "ComfyUI refused the upload of input %s (HTTP %d)" % (name, err.code)) from err
+        except (OSError, ValueError) as exc:
+            raise JobFailed("COMFYUI_UNAVAILABLE", "cannot upload input %s to ComfyUI: %s" % (name, exc)) from exc
+        if not isinstance(answer, dict) or not isinstance(answer.get("name"), str):
+            raise JobFailed("COMFYUI_VALIDATION", "ComfyUI answered the upload of input %s without a file name" % name)
+        sub = answer.get("subfolder") or ""
+        kind = answer.get("type") or "input"
+        return (sub + "/" if sub else "") + answer["name"] + ("" if kind == "input" else " [%s]" % kind)
+
+    def _read_app_files(self, outputs, entry):
+        """App Mode outputs: every output node saved something; their files are read with GET /view."""
+        _, missing = comfy_app_mode.collect(self.prompt, entry.get("outputs") or {})
+        if missing:
+            raise JobFailed("COMFYUI_EXECUTION", "App Mode output(s) %s produced no file; check that the node ran" % ", ".join(missing))
+        names = {o["name"] for o in comfy_app_mode.app_outputs(self.prompt)}
+        for name in names:
+            for holder, ref in comfy_app_mode.file_refs(outputs.get(name)):
+                holder["data"] = self._view(ref)
+        return outputs
+
+    def _view(self, ref):
+        query = urllib.parse.urlencode({"filename": ref["filename"], "subfolder": ref.get("subfolder") or "", "type": ref.get("type") or "output"})
+        try:
+            with urllib.request.urlopen(self.client.base_url + "/view?" + query, timeout=self.client.timeout) as resp:
+                raw = resp.read(MAX_VIEW_BYTES + 1)
+        except (OSError, ValueError) as exc:
+            raise JobFailed("COMFYUI_UNAVAILABLE", "cannot read output file %s from ComfyUI: %s" % (ref["filename"], exc)) from exc
+        if len(raw) > MAX_VIEW_BYTES:
+            raise JobFailed("PAYLOAD_TOO_LARGE", "output file %s is over %d bytes" % (ref["filename"], MAX_VIEW_BYTES))
+        return raw
 
     def interrupt(self, prompt_id):
         if getattr(self, "_interrupted", None) == prompt_id:

@@ -13,9 +13,11 @@ import json
 import re
 import uuid
 
+import comfy_app_mode
+
 REMOTE_INPUT = "ComfyRemoteInput"
 REMOTE_OUTPUT = "ComfyRemoteOutput"
-BINARY_ENCODINGS = ("npy", "png")
+BINARY_ENCODINGS = ("npy", "png", "file")
 TERMINAL = ("completed", "failed", "cancelled")
 _INPUT_N = re.compile(r"^input_([1-9][0-9]*)$")
 
@@ -125,25 +127,34 @@ def normalize_inputs(body):
 
 
 def map_inputs(prompt, inputs):
-    """{name: value} -> {node_id: value}; input_k falls back to the k-th Remote Input by node id."""
+    """{name: value} -> {node_id: value} (App Mode inputs: {"app:<name>": value}); input_k falls back to
+    the k-th input (Remote Inputs by node id, then App Mode inputs in the editor's order)."""
     nodes = remote_inputs(prompt)
+    apps = {e["name"]: e for e in comfy_app_mode.app_inputs(prompt)}
     by_name = {}
     for node in nodes:
         by_name.setdefault(node["name"], []).append(node["node_id"])
+    ordered = [n["node_id"] for n in nodes] + ["app:" + name for name in apps]
     mapped = {}
     sender = {}
     for name, value in inputs.items():
         if name in by_name:
             targets = by_name[name]
+        elif name in apps:
+            targets = ["app:" + name]
         else:
             match = _INPUT_N.match(name)
-            if not (match and int(match.group(1)) <= len(nodes)):
-                known = ", ".join(sorted(by_name)) or "(none)"
+            if not (match and int(match.group(1)) <= len(ordered)):
+                known = ", ".join(sorted(by_name) + list(apps)) or "(none)"
                 raise WireError(
-                    "BAD_REQUEST", "inputs.%s: no Remote Input has this name; known names: %s" % (name, known)
+                    "BAD_REQUEST", "inputs.%s: no Remote Input or App Mode input has this name; known names: %s" % (name, known)
                 )
-            targets = [nodes[int(match.group(1)) - 1]["node_id"]]
+            targets = [ordered[int(match.group(1)) - 1]]
         for node_id in targets:
+            if node_id.startswith("app:"):
+                problem = comfy_app_mode.check_value(apps[node_id[4:]], value, "inputs.%s" % name)
+                if problem:
+                    raise WireError("BAD_REQUEST", problem)
             if node_id in sender:
                 raise WireError(
                     "BAD_REQUEST",
@@ -170,11 +181,14 @@ def to_json_value(value):
 
 
 def inject(prompt, mapped):
-    """A copy of the prompt whose Remote Inputs carry their value as JSON text in ``payload``."""
+    """A copy of the prompt whose Remote Inputs carry their value as JSON text in ``payload``; App Mode
+    values ("app:<name>", upload widgets already holding the uploaded file's name) go into their widgets."""
     out = copy.deepcopy(prompt)
     for node_id, value in mapped.items():
-        out[node_id].setdefault("inputs", {})["payload"] = json.dumps(to_json_value(value), separators=(",", ":"))
-    return out
+        if not node_id.startswith("app:"):
+            out[node_id].setdefault("inputs", {})["payload"] = json.dumps(to_json_value(value), separators=(",", ":"))
+    app = {k[4:]: v.get("data") for k, v in mapped.items() if k.startswith("app:")}
+    return comfy_app_mode.inject(out, app) if app else out
 
 
 def collect_outputs(prompt, history_entry):
@@ -186,6 +200,7 @@ def collect_outputs(prompt, history_entry):
         items = ui.get("remote_output") or []
         if items and isinstance(items[0], dict) and "value" in items[0]:
             found[items[0].get("name") or node["name"]] = items[0]["value"]
+    found.update(comfy_app_mode.collect(prompt, outputs)[0])  # files still in ComfyUI: {"data": {"file": ...}}
     return found
 
 

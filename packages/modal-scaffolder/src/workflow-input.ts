@@ -59,7 +59,9 @@ export async function loadPrompt(
           'workflow: this is a UI-format workflow; pass objectInfo (a saved /object_info of your ComfyUI) to convert it, or use "Export (API)" in ComfyUI.',
           { details: { field: 'workflow' } },
         )
-      const prompt = toApiPrompt(value as UiWorkflow, info)
+      const prompt = toApiPrompt(value as UiWorkflow, info, {
+        onWarning: (message) => process.stderr.write(`comfy-remote-modal: warning: ${message}\n`),
+      })
       return info ? { prompt, objectInfo: info } : { prompt }
     }
     const prompt = parseApiPrompt(value)
@@ -87,7 +89,7 @@ export function describeContract(prompt: ApiPrompt, objectInfo?: ObjectInfo): Co
   if (description.outputs.length === 0)
     throw new ModalScaffolderError(
       'WORKFLOW_INVALID',
-      'workflow: has no Remote Output node; add one (utils/remote > Remote Output) for every value the endpoint should return.',
+      "workflow: has no Remote Output node and no App Mode output; add a Remote Output (utils/remote > Remote Output) for every value the endpoint should return, or mark output nodes in the editor's App Mode and save the workflow (UI format, with objectInfo).",
       {
         details: { field: 'workflow' },
       },
@@ -99,7 +101,16 @@ export function describeContract(prompt: ApiPrompt, objectInfo?: ObjectInfo): Co
       type: i.type,
       required: i.required,
       ...(i.default === undefined ? {} : { default: i.default }),
+      ...(i.source === undefined ? {} : { source: i.source }),
+      ...(i.input === undefined ? {} : { input: i.input }),
+      ...(i.choices === undefined ? {} : { choices: i.choices }),
+      ...(i.description === undefined ? {} : { description: i.description }),
     })),
-    outputs: description.outputs.map((o) => ({ name: o.name, nodeId: o.nodeId, type: o.type })),
+    outputs: description.outputs.map((o) => ({
+      name: o.name,
+      nodeId: o.nodeId,
+      type: o.type,
+      ...(o.source === undefined ? {} : { source: o.source }),
+    })),
   }
 }

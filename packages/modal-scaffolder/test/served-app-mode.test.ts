@@ -1,0 +1,179 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { appModeFixturePath } from '@comfy-remote/io-helpers/testing'
+import { decodePng, encodePng, zWorkflowSchema } from '@comfy-remote/protocol'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { scaffoldModalProject } from '../src/index.js'
+import { cleanupTempDirs, nodePackDir, OBJECT_INFO, PACKAGE_DIR, REPO_DIR, tempDir } from './helpers.js'
+
+// An App Mode workflow (UI format, extra.linearData, no Remote nodes) scaffolded into a Modal project and
+// served locally (`comfy-remote-modal serve`: uvicorn + the in-process modal) in front of the io-helpers
+// fake ComfyUI (a separate process), called with the comfy-remote CLI (a real process).
+const PY = '/usr/bin/python3'
+const FAKE_COMFY = join(REPO_DIR, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
+const CLIENT = join(REPO_DIR, 'packages', 'remote-client', 'dist', 'cli.js')
+const canRun =
+  existsSync(PY) &&
+  existsSync(FAKE_COMFY) &&
+  existsSync(CLIENT) &&
+  spawnSync(PY, ['-c', 'import fastapi, uvicorn'], { stdio: 'ignore', timeout: 20_000 }).status === 0
+const TOKEN = 'app-mode-token-0123456789abcdef'
+const children: ChildProcess[] = []
+let base = ''
+let contract: Awaited<ReturnType<typeof scaffoldModalProject>>['config']['contract']
+let promptJson: Record<string, { inputs: Record<string, unknown>; _meta?: Record<string, unknown> }>
+
+async function start(cmd: string, args: string[]): Promise<string> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  const lines = createInterface({ input: child.stdout! })
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  const url = new Promise<string>((resolve) => {
+    lines.on('line', (line) => {
+      const found = /"url":\s*"([^"]+)"|listening on (http\S+)/.exec(line)
+      if (found) resolve((found[1] ?? found[2]) as string)
+    })
+    child.once('exit', () => resolve(''))
+  })
+  const found = await url
+  clearTimeout(timer)
+  if (!found) throw new Error(`${cmd} ${args.join(' ')} did not start`)
+  return found
+}
+
+async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLIENT, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COMFY_REMOTE_TOKEN: TOKEN },
+  })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => (stdout += c))
+  child.stderr.on('data', (c: Buffer) => (stderr += c))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+const pixels = Float32Array.from({ length: 18 }, (_, i) => (i * 14) / 255)
+const sample = join(tempDir('cr-app-mode-'), 'sample.png')
+
+beforeAll(async () => {
+  writeFileSync(sample, encodePng({ dtype: 'float32', shape: [1, 2, 3, 3], data: pixels }, 'IMAGE').bytes)
+  const { dir, config } = await scaffoldModalProject({
+    workflow: appModeFixturePath('invert-widget-ids'),
+    objectInfo: OBJECT_INFO,
+    outDir: tempDir(),
+    appName: 'app-mode',
+    nodePackDir: nodePackDir(),
+  })
+  contract = config.contract
+  promptJson = JSON.parse(readFileSync(join(dir, 'prompt.json'), 'utf8'))
+  if (!canRun) return
+  const comfy = await start('node', [FAKE_COMFY, '--port', '0'])
+  base = await start('node', [
+    join(PACKAGE_DIR, 'dist', 'cli.js'),
+    'serve',
+    dir,
+    '--comfyui-url',
+    comfy,
+    '--port',
+    '0',
+    '--token',
+    TOKEN,
+    '--python',
+    PY,
+  ])
+}, 90_000)
+
+afterAll(async () => {
+  for (const child of children.reverse()) {
+    if (child.exitCode !== null) continue
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    await once(child, 'exit')
+    clearTimeout(timer)
+  }
+  cleanupTempDirs()
+})
+
+describe('scaffolding an App Mode workflow', () => {
+  it('the contract lists the App Mode inputs/outputs; prompt.json keeps the marks in _meta', () => {
+    expect(contract.inputs).toEqual([
+      {
+        name: 'image',
+        nodeId: '1',
+        type: 'IMAGE',
+        required: false,
+        default: 'example.png',
+        source: 'app',
+        input: 'image',
+        description: 'The image to invert',
+      },
+      {
+        name: 'filename_prefix',
+        nodeId: '3',
+        type: 'STRING',
+        required: false,
+        default: 'inverted',
+        source: 'app',
+        input: 'filename_prefix',
+      },
+    ])
+    expect(contract.outputs).toEqual([{ name: 'images', nodeId: '3', type: 'IMAGE', source: 'app' }])
+    expect(promptJson['1']!._meta).toMatchObject({
+      comfy_remote_app: { inputs: [{ name: 'image', input: 'image', upload: 'image', type: 'IMAGE' }] },
+    })
+  })
+})
+
+describe.runIf(canRun)('the generated app serving it', () => {
+  it('/schema shows the App Mode inputs/outputs', async () => {
+    const schema = zWorkflowSchema.parse(
+      await (await fetch(`${base}/schema`, { headers: { authorization: `Bearer ${TOKEN}` } })).json(),
+    )
+    expect(schema.inputs.map((i) => [i.name, i.type, i.source])).toEqual([
+      ['image', 'IMAGE', 'app'],
+      ['filename_prefix', 'STRING', 'app'],
+    ])
+  })
+
+  it('comfy-remote call uploads the image, runs it and writes the inverted PNG', async () => {
+    const out = join(tempDir('cr-app-mode-out-'), 'out')
+    const result = await run([
+      'call',
+      base,
+      '--input',
+      `image=@${sample}`,
+      '--input',
+      'filename_prefix=modal',
+      '--out',
+      out,
+    ])
+    expect(result.stderr).not.toMatch(/error/i)
+    expect(result.code).toBe(0)
+    expect(readdirSync(out)).toEqual(['images.png'])
+    const written = decodePng(new Uint8Array(readFileSync(join(out, 'images.png'))))
+    expect(written.shape).toEqual([1, 2, 3, 3])
+    const expected = Array.from(pixels, (x) => Math.round((1 - x) * 255))
+    expect(Array.from(written.data as ArrayLike<number>, (x) => Math.round(x * 255))).toEqual(expected)
+  })
+
+  it('a wrong widget value is refused before the job starts, naming the input', async () => {
+    const res = await fetch(`${base}/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { filename_prefix: { type: 'STRING', encoding: 'json', data: 5 } } }),
+    })
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: { code: string; message: string } }
+    expect(body.error.message).toMatch(
+      /inputs\.filename_prefix: App Mode input 'filename_prefix' expects a string, got 5/,
+    )
+  })
+})
