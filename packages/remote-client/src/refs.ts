@@ -11,6 +11,8 @@ import type { CallScope } from './scope.js'
 export interface OutputFiles {
   /** An existing folder; each such output is streamed into a new file there (never replacing one). */
   dir: string
+  /** File name prefix before the output name (default `out-`). */
+  prefix?: string
 }
 
 /** A value whose bytes are behind a ref: `{ref, bytes?}` without `data`. */
@@ -30,7 +32,7 @@ export function safeStem(name: string): string {
   return cleaned === '' ? 'output' : cleaned.slice(0, 100)
 }
 
-interface Sink {
+export interface Sink {
   write(chunk: Uint8Array): Promise<void>
   /** Drops what was written (the server restarted the body instead of resuming it). */
   reset(): Promise<void>
@@ -62,7 +64,7 @@ function memorySink(expected: number | undefined): Sink {
 }
 
 /** A new file `<dir>/<stem>.<ext>` (`-2`, `-3`... when taken), created exclusively (no symlink is followed). */
-async function fileSink(dir: string, stem: string, ext: string): Promise<Sink> {
+export async function fileSink(dir: string, stem: string, ext: string): Promise<Sink> {
   const fs = await import('node:fs/promises')
   const path = await import('node:path')
   let handle: Awaited<ReturnType<typeof fs.open>> | undefined
@@ -256,7 +258,7 @@ export async function resolveRefs(
     const expected =
       typeof value.bytes === 'number' && Number.isSafeInteger(value.bytes) ? value.bytes : undefined
     const sink = files
-      ? await fileSink(files.dir, `out-${safeStem(name)}`, extensionFor(value))
+      ? await fileSink(files.dir, `${files.prefix ?? 'out-'}${safeStem(name)}`, extensionFor(value))
       : memorySink(expected)
     try {
       await download(core, refUrl(core, ref), expected, sink, scope)

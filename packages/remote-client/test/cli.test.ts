@@ -32,6 +32,54 @@ function gradient(b: number, h: number, w: number): Float32Array {
 }
 
 describe('comfy-remote CLI (real process, real server)', () => {
+  it('call: streams a video file in and writes outputs sent by reference with their extension', async () => {
+    const clip = new Uint8Array(2_000_000).map((_, i) => (i * 31) % 256)
+    const wav = new Uint8Array(70_000).map((_, i) => (i * 3) % 256)
+    let received: Buffer | undefined
+    server = await startServer((req, res) => {
+      if (req.path === '/health') return json(res, 200, { transports: ['json', 'multipart'] })
+      if (req.method === 'POST' && req.path === '/run') {
+        const type = String(req.headers['content-type'])
+        received = req.body
+        expect(type).toMatch(/^multipart\/form-data/)
+        return json(res, 200, {
+          status: 'completed',
+          job_id: 'j1',
+          outputs: {
+            video: {
+              type: 'VIDEO',
+              encoding: 'file',
+              mime: 'video/mp4',
+              ref: '/jobs/j1/outputs/video',
+              bytes: clip.length,
+            },
+            sound: {
+              type: 'AUDIO',
+              encoding: 'file',
+              mime: 'audio/wav',
+              ref: '/jobs/j1/outputs/sound',
+              bytes: wav.length,
+            },
+          },
+        })
+      }
+      const bytes = req.path.endsWith('/video') ? clip : req.path.endsWith('/sound') ? wav : undefined
+      if (bytes === undefined) return json(res, 404, { status: 'failed' })
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length })
+      res.end(bytes)
+    })
+    const inPath = join(dir, 'in-clip.mp4')
+    await writeFile(inPath, clip)
+    const out = join(dir, 'out-media')
+    const r = await runCli(['call', server.url, '--input', `clip=@${inPath}`, '--out', out, '-q'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout.trim().split('\n').sort()).toEqual([join(out, 'sound.wav'), join(out, 'video.mp4')])
+    expect(Buffer.compare(await readFile(join(out, 'video.mp4')), Buffer.from(clip))).toBe(0)
+    expect(Buffer.compare(await readFile(join(out, 'sound.wav')), Buffer.from(wav))).toBe(0)
+    expect(received?.includes(Buffer.from('"mime":"video/mp4"'))).toBe(true)
+    expect(received?.includes(Buffer.from(clip.subarray(0, 4096)))).toBe(true)
+  })
+
   it('call: sends a PNG and a literal, shows progress, writes image.png and n.json', async () => {
     worker = await startV1Worker({ steps: 3 })
     const png = encodePng({ dtype: 'float32', shape: [1, 4, 5, 3], data: gradient(1, 4, 5) }).bytes

@@ -93,4 +93,47 @@ describe('--input parsing', () => {
     await expect(loadInputs([`x=@${join(dir, 'a.txt')}`])).rejects.toThrow(/unsupported file type ".txt"/)
     await expect(loadInputs([`x=@${join(dir, 'bad.json')}`])).rejects.toThrow(/not valid JSON/)
   })
+
+  it('sends video, audio and any FILE as `file` values streamed from the file (Blob), typed by the mime', async () => {
+    const clip = new Uint8Array(5000).map((_, i) => i % 251)
+    await writeFile(join(dir, 'clip.mp4'), clip)
+    await writeFile(join(dir, 'voice.FLAC'), new Uint8Array([1, 2]))
+    await writeFile(join(dir, 'mesh.bin'), new Uint8Array([3]))
+    const inputs = await loadInputs([
+      `video=@${join(dir, 'clip.mp4')}`,
+      `voice=@${join(dir, 'voice.FLAC')}`,
+      `mesh:FILE=@${join(dir, 'mesh.bin')}`,
+    ])
+    expect(inputs.video).toMatchObject({
+      type: 'VIDEO',
+      encoding: 'file',
+      mime: 'video/mp4',
+      filename: 'clip.mp4',
+    })
+    expect(inputs.video?.data).toBeInstanceOf(Blob)
+    expect(Buffer.from(await (inputs.video!.data as Blob).arrayBuffer()).equals(Buffer.from(clip))).toBe(true)
+    expect(inputs.voice).toMatchObject({ type: 'AUDIO', encoding: 'file', mime: 'audio/flac' })
+    expect(inputs.mesh).toMatchObject({ type: 'FILE', encoding: 'file', mime: 'application/octet-stream' })
+  })
+
+  it('sends http(s) URLs of .npy/.png/media files as refs the worker fetches; other URLs and STRINGs stay text', async () => {
+    const inputs = await loadInputs([
+      'a=https://example.com/x/latent.npy?sig=1',
+      'b=https://example.com/photo.png',
+      'c=https://cdn.example.com/v/clip.webm',
+      'd=https://example.com/page',
+      'e:STRING=https://example.com/clip.mp4',
+    ])
+    expect(inputs.a).toEqual({ type: '*', encoding: 'npy', ref: 'https://example.com/x/latent.npy?sig=1' })
+    expect(inputs.b).toEqual({ type: 'IMAGE', encoding: 'png', ref: 'https://example.com/photo.png' })
+    expect(inputs.c).toEqual({
+      type: 'VIDEO',
+      encoding: 'file',
+      mime: 'video/webm',
+      filename: 'clip.webm',
+      ref: 'https://cdn.example.com/v/clip.webm',
+    })
+    expect(inputs.d).toEqual({ type: 'STRING', encoding: 'json', data: 'https://example.com/page' })
+    expect(inputs.e).toEqual({ type: 'STRING', encoding: 'json', data: 'https://example.com/clip.mp4' })
+  })
 })

@@ -1,9 +1,11 @@
+import { openAsBlob } from 'node:fs'
 import { access, readFile } from 'node:fs/promises'
-import { extname, resolve } from 'node:path'
+import { basename, extname, resolve } from 'node:path'
 import type { EncodedValue, WorkflowSchema } from '@comfy-remote/protocol'
 import { CliError } from '../errors.js'
+import { mimeForFileName, typeForMime } from '../media-types.js'
 
-/** One `--input` argument: `name[:TYPE]=@file.png|@file.npy|@file.json|literal`. */
+/** One `--input` argument: `name[:TYPE]=@file.png|@file.npy|@file.mp4|...|@file.json|https://...|literal`. */
 export interface InputSpec {
   name: string
   type?: string
@@ -49,9 +51,34 @@ export function inferType(value: unknown): string {
   return '*'
 }
 
+/**
+ * An http(s) URL whose path ends in .npy, .png or a media extension: an input the worker fetches
+ * itself (`ref`), unless the input is a STRING. Other URLs stay literal text.
+ */
+function refValue(spec: InputSpec, declared: string | undefined): EncodedValue | undefined {
+  const text = spec.literal ?? ''
+  const type = spec.type ?? declared
+  if (type === 'STRING' || !/^https?:\/\//i.test(text)) return undefined
+  let path: string
+  try {
+    path = new URL(text).pathname
+  } catch {
+    return undefined
+  }
+  const ext = extname(path).toLowerCase()
+  if (ext === '.npy') return { type: type ?? '*', encoding: 'npy', ref: text }
+  if (ext === '.png')
+    return { type: type ?? (declared === 'MASK' ? 'MASK' : 'IMAGE'), encoding: 'png', ref: text }
+  const mime = mimeForFileName(path)
+  if (mime === undefined) return undefined
+  return { type: type ?? typeForMime(mime), encoding: 'file', mime, filename: basename(path), ref: text }
+}
+
 function literalValue(spec: InputSpec, declared: string | undefined): EncodedValue {
   const text = spec.literal ?? ''
   const type = spec.type ?? declared
+  const ref = refValue(spec, declared)
+  if (ref) return ref
   if (type === 'STRING') return { type, encoding: 'json', data: text }
   let data: unknown = text
   try {
@@ -63,22 +90,45 @@ function literalValue(spec: InputSpec, declared: string | undefined): EncodedVal
   return { type: type ?? inferType(data), encoding: 'json', data }
 }
 
+function unreadable(spec: InputSpec, path: string, cause: unknown): CliError {
+  return new CliError(
+    'INPUT',
+    `--input ${spec.name}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
+    { cause },
+  )
+}
+
 async function fileValue(spec: InputSpec, declared: string | undefined): Promise<EncodedValue> {
   const path = resolve(spec.file ?? '')
+  const ext = extname(path).toLowerCase()
+  const mime = mimeForFileName(path)
+  const generic = (spec.type ?? declared) === 'FILE'
+  if (ext === '.png' || ext === '.npy' || mime !== undefined || generic) {
+    // binary payloads are streamed from the file as the request is sent, never read whole first
+    let data: Blob
+    try {
+      data = await openAsBlob(path)
+    } catch (cause) {
+      throw unreadable(spec, path, cause)
+    }
+    if (ext === '.png')
+      return { type: spec.type ?? (declared === 'MASK' ? 'MASK' : 'IMAGE'), encoding: 'png', data }
+    if (ext === '.npy') return { type: spec.type ?? declared ?? '*', encoding: 'npy', data }
+    const type = spec.type ?? declared ?? typeForMime(mime)
+    return {
+      type,
+      encoding: 'file',
+      mime: mime ?? 'application/octet-stream',
+      filename: basename(path),
+      data,
+    }
+  }
   let bytes: Uint8Array
   try {
     bytes = new Uint8Array(await readFile(path))
   } catch (cause) {
-    throw new CliError(
-      'INPUT',
-      `--input ${spec.name}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`,
-      { cause },
-    )
+    throw unreadable(spec, path, cause)
   }
-  const ext = extname(path).toLowerCase()
-  if (ext === '.png')
-    return { type: spec.type ?? (declared === 'MASK' ? 'MASK' : 'IMAGE'), encoding: 'png', data: bytes }
-  if (ext === '.npy') return { type: spec.type ?? declared ?? '*', encoding: 'npy', data: bytes }
   if (ext === '.json') {
     let data: unknown
     try {
@@ -95,7 +145,7 @@ async function fileValue(spec: InputSpec, declared: string | undefined): Promise
   }
   throw new CliError(
     'INPUT',
-    `--input ${spec.name}: unsupported file type "${ext || '(none)'}"; use .png (image), .npy (tensor) or .json (value)`,
+    `--input ${spec.name}: unsupported file type "${ext || '(none)'}"; use .png (image), .npy (tensor), .json (value), a video/audio/3D file (.mp4, .webm, .mov, .wav, .flac, .mp3, .ogg, .glb, ...) or name:FILE=@file for any file`,
   )
 }
 

@@ -5,7 +5,7 @@ import { createRemoteClient } from '../client.js'
 import { CliError, isCliError, isRemoteJobError } from '../errors.js'
 import type { Transport } from '../options.js'
 import { checkInputs, loadInputs } from './inputs.js'
-import { writeOutputs } from './outputs.js'
+import { prepareOutputDir, writeOutputs } from './outputs.js'
 import { createProgressView } from './progress.js'
 import { USAGE } from './usage.js'
 
@@ -135,12 +135,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     .schema(io.signal ? { signal: io.signal } : {})
     .catch(() => undefined)
   const inputs = await loadInputs(specs, schema)
+  // outputs the worker sends by reference stream straight into the output folder
+  const outDir = await prepareOutputDir(values.out ?? '.')
   const view = createProgressView(values.quiet ? { write: () => true } : io.stderr)
   let env: Awaited<ReturnType<typeof client.run>>
   try {
     env = await client.run(inputs, {
       onStatus: (s, e) => view.status(s, e),
       onProgress: (p) => view.progress(p),
+      outputFiles: { dir: outDir, prefix: '' },
       ...(values.webhook !== undefined ? { webhook: values.webhook } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
     })
@@ -153,7 +156,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       : env.result
         ? { result: env.result }
         : {}
-  const written = await writeOutputs(values.out ?? '.', outputs)
+  const written = await writeOutputs(outDir, outputs)
   for (const path of written) io.stdout.write(`${path}\n`)
   if (written.length === 0) io.stderr.write('comfy-remote: the job completed without outputs\n')
   return 0

@@ -1,5 +1,8 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { filesFor, safeName } from './outputs.js'
+import { filesFor, safeName, writeOutputs } from './outputs.js'
 import { bar, createProgressView } from './progress.js'
 
 describe('outputs and progress', () => {
@@ -21,6 +24,50 @@ describe('outputs and progress', () => {
     const [npy] = await filesFor('/d', 'm', { type: 'MASK', encoding: 'npy', data: 'AAEC' })
     expect(npy?.path).toBe('/d/m.npy')
     expect(Array.from((npy?.bytes ?? new Uint8Array()) as Uint8Array)).toEqual([0, 1, 2])
+  })
+
+  it.each([
+    ['video/mp4', undefined, 'clip.mp4'],
+    ['video/webm; codecs=vp9', undefined, 'clip.webm'],
+    ['audio/wav', undefined, 'clip.wav'],
+    ['audio/flac', undefined, 'clip.flac'],
+    [undefined, 'mesh.GLB', 'clip.glb'],
+    [undefined, '../../x', 'clip.bin'],
+  ])('writes a file value of mime %s (filename %s) as %s', async (mime, filename, expected) => {
+    const value = {
+      type: 'FILE',
+      encoding: 'file' as const,
+      data: 'AAEC',
+      ...(mime ? { mime } : {}),
+      ...(filename ? { filename } : {}),
+    }
+    const [file] = await filesFor('/d', 'clip', value)
+    expect(file?.path).toBe(`/d/${expected}`)
+    expect(Array.from(file?.bytes as Uint8Array)).toEqual([0, 1, 2])
+  })
+
+  it('never replaces a file: names that collide (outputs, earlier runs) get -2, -3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-out-'))
+    try {
+      writeFileSync(join(dir, 'a_b.json'), 'earlier run')
+      const written = await writeOutputs(dir, {
+        'a b': { type: 'INT', encoding: 'json', data: 1 },
+        'a/b': { type: 'INT', encoding: 'json', data: 2 },
+        v: { type: 'VIDEO', encoding: 'file', mime: 'video/mp4', data: 'AAEC' },
+      })
+      expect(written).toEqual([join(dir, 'a_b-2.json'), join(dir, 'a_b-3.json'), join(dir, 'v.mp4')])
+      expect(readFileSync(join(dir, 'a_b.json'), 'utf8')).toBe('earlier run')
+      expect(readFileSync(join(dir, 'a_b-3.json'), 'utf8')).toBe('2\n')
+      // an output the client already streamed into the folder stays where it is
+      writeFileSync(join(dir, 'big.npy'), 'npy bytes')
+      const kept = await writeOutputs(dir, {
+        big: { type: 'LATENT', encoding: 'npy', data: { file: join(dir, 'big.npy') } },
+      })
+      expect(kept).toEqual([join(dir, 'big.npy')])
+      expect(readdirSync(dir).sort()).toEqual(['a_b-2.json', 'a_b-3.json', 'a_b.json', 'big.npy', 'v.mp4'])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('draws a bounded bar and plain lines off a TTY', () => {

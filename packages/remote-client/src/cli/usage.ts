@@ -9,12 +9,17 @@ VALUE forms (append :TYPE to the name to force a ComfyUI type, e.g. mask:MASK=@m
   @image.png    an IMAGE, sent as PNG bytes (no re-encoding)
   @array.npy    a tensor, sent as .npy bytes (type from the endpoint's /schema, else *)
   @value.json   an encoded value {type, encoding, data}, or any JSON value
+  @clip.mp4     a VIDEO (.mp4 .webm .mov .mkv), AUDIO (.wav .flac .mp3 .ogg) or other media
+                file (.glb ...), sent as the file itself (streamed); name:FILE=@any.file for any file
+  https://...   a URL ending in .npy/.png/a media extension: the worker fetches it (ref)
   literal       a number, true/false, JSON, or plain text (STRING)
 
 Options:
   -i, --input name=VALUE an input of the workflow (repeatable; see VALUE forms above)
   -o, --out <dir>        where outputs are written (default: .): IMAGE -> <name>.png
-                         (<name>_<i>.png for a batch), tensors -> <name>.npy, the rest -> <name>.json
+                         (<name>_<i>.png for a batch), tensors -> <name>.npy, files by their
+                         mime (<name>.mp4, .webm, .wav, .flac, ...), the rest -> <name>.json;
+                         an existing file is never replaced (<name>-2.png, ...)
   --token <token>        bearer token (default: $COMFY_REMOTE_TOKEN)
   --timeout <seconds>    overall time budget (default 300)
   --poll-interval <s>    delay between polls when the server gives none (default 1.5)
