@@ -2,7 +2,12 @@
 comfyui engine: inject -> POST /prompt -> follow /ws (or poll /history) -> read Remote Output
 values from /history -> delete the history entry; POST /interrupt on cancel.
 
-Stdlib only, plus ``websocket-client`` when importable (polling /history otherwise).
+Large values never travel as base64 inside the prompt or the history: ``comfy_files`` hands them
+to Remote Input as files (written into ComfyUI's temp folder when this process started ComfyUI,
+uploaded otherwise) and reads Remote Output files back (from the folder, or GET /view).
+
+Stdlib only, plus ``websocket-client`` when importable (polling /history otherwise); its frames are
+read without its pure-Python UTF-8 check (``skip_utf8_validation``): json.loads decodes them anyway.
 """
 
 import json
@@ -18,6 +23,7 @@ import urllib.request
 import uuid
 
 import comfy_app_mode
+import comfy_files
 import comfy_wire
 
 try:  # websocket-client (pip) / python3-websocket (Debian)
@@ -115,8 +121,11 @@ def wait_ready(url, timeout=900.0, proc=None):
 class JobRunner:
     """Runs one prompt per call; ``progress(dict)`` gets {value, max, message}; ``cancelled()`` is polled."""
 
-    def __init__(self, comfy_url, prompt, poll_interval=0.25, use_websocket=True):
+    def __init__(self, comfy_url, prompt, poll_interval=0.25, use_websocket=True, temp_dir=None):
+        """``temp_dir``: ComfyUI's temp folder when it shares this filesystem (values go there as files), else
+        None (values are uploaded with POST /upload/image and read back with GET /view)."""
         self.client = ComfyClient(comfy_url)
+        self.files = comfy_files.FileHandoff(comfy_url, temp_dir)
         self.prompt = prompt
         self.poll_interval = poll_interval
         self.use_websocket = use_websocket and _websocket is not None
@@ -126,8 +135,12 @@ class JobRunner:
         cancelled = cancelled or (lambda: False)
         mapped = comfy_wire.map_inputs(self.prompt, inputs)
         mapped = self._upload_app_files(mapped)
-        prompt = comfy_wire.inject(self.prompt, mapped)
         client_id = uuid.uuid4().hex
+        try:
+            mapped = self.files.put_inputs(mapped, client_id)
+        except comfy_files.HandoffError as exc:
+            raise JobFailed(exc.code, exc.message) from exc
+        prompt = comfy_wire.inject(self.prompt, mapped)
         ws = self._connect(client_id)
         prompt_id = None
         self._interrupted = None
@@ -153,7 +166,11 @@ class JobRunner:
             status_info = entry.get("status") or {}
             if status_info.get("status_str") == "error":
                 raise JobFailed("COMFYUI_EXECUTION", _error_text(status_info), status_info.get("messages"))
-            outputs = self._read_app_files(comfy_wire.collect_outputs(self.prompt, entry), entry)
+            try:
+                outputs = self._read_app_files(comfy_wire.collect_outputs(self.prompt, entry), entry)
+                outputs = self.files.read_outputs(outputs)  # Remote Output files (App Mode files are read above)
+            except comfy_files.HandoffError as exc:
+                raise JobFailed(exc.code, exc.message) from exc
             progress({"value": 1, "max": 1, "message": "completed"})
             return {"status": "completed", "outputs": outputs}
         except BaseException as exc:
@@ -261,7 +278,9 @@ class JobRunner:
         if not self.use_websocket:
             return None
         try:
-            ws = _websocket.create_connection(self.client.ws_url(client_id), timeout=10)
+            # skip_utf8_validation: websocket-client checks every text frame's UTF-8 in pure Python
+            # (1.4 s of a 1024x1024 job measured); json.loads rejects bad text anyway.
+            ws = _websocket.create_connection(self.client.ws_url(client_id), timeout=10, skip_utf8_validation=True)
             ws.settimeout(self.poll_interval)
             return ws
         except Exception as exc:  # noqa: BLE001 - fall back to polling

@@ -48,7 +48,7 @@ VOLUME_NAME = "comfy-models"
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
 HERE = pathlib.Path(__file__).resolve().parent
-RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_runner", "comfy_web", "utils")
+RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_runner", "comfy_web", "utils")
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
 WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
 MODELS_DIR = COMFY_DIR + "/models"
@@ -257,13 +257,17 @@ class ComfyWorker:
 
         self.process = None
         url = os.environ.get("COMFY_REMOTE_COMFYUI_URL")  # an already running ComfyUI (tests, debugging)
+        # Values cross to ComfyUI as files: in its temp folder when it runs here, else uploaded over HTTP
+        # (COMFY_REMOTE_COMFYUI_TEMP_DIR names the temp folder of an external ComfyUI on this filesystem).
+        temp_dir = os.environ.get("COMFY_REMOTE_COMFYUI_TEMP_DIR") or None
         if url:
             comfy_runner.wait_ready(url, STARTUP_TIMEOUT_SECONDS)
         else:
             self.process, url = comfy_runner.start_comfyui(
                 COMFY_DIR, 8188, STARTUP_TIMEOUT_SECONDS, comfy_runner.upload_limit_args(MAX_REQUEST_BYTES) + volume_args()
             )
-        self.runner = comfy_runner.JobRunner(url, load_prompt())
+            temp_dir = os.path.join(COMFY_DIR, "temp")
+        self.runner = comfy_runner.JobRunner(url, load_prompt(), temp_dir=temp_dir)
 
     @modal.method()
     def run(self, job_id, inputs):

@@ -1,0 +1,181 @@
+"""Large values to and from ComfyUI as files (docs/protocol.md, "Values in files"; format A).
+
+Every binary leaf (npy/png/file encoding, also inside object/list values) of at least
+``FILE_MIN`` bytes goes to the Remote Input as a reference to a file in ComfyUI's
+``temp/comfy_remote/`` folder instead of base64 text in the prompt; Remote Output reports
+large values the same way. ``FileHandoff`` either shares ComfyUI's filesystem (the GPU
+container starts ComfyUI itself: files are written and read in place) or talks HTTP
+(``POST /upload/image``, ``GET /view``) to a ComfyUI elsewhere. Stdlib only.
+"""
+
+import base64
+import json
+import logging
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+logger = logging.getLogger(__name__)
+
+FILE_MIN = 64 * 1024
+SUBFOLDER = "comfy_remote"
+BINARY = ("npy", "png", "file")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+_EXT_BY_MIME = {
+    "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov", "video/x-matroska": "mkv",
+    "audio/wav": "wav", "audio/x-wav": "wav", "audio/flac": "flac", "audio/mpeg": "mp3", "audio/ogg": "ogg",
+    "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif", "model/gltf-binary": "glb",
+}
+
+
+class HandoffError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _ext(value):
+    if value.get("encoding") != "file":
+        return value.get("encoding")
+    mime = str(value.get("mime") or "").lower()
+    if mime in _EXT_BY_MIME:
+        return _EXT_BY_MIME[mime]
+    tail = os.path.splitext(str(value.get("filename") or ""))[1].lstrip(".").lower()
+    return tail if re.fullmatch(r"[a-z0-9]{1,8}", tail or "") else "bin"
+
+
+def _payload(data, min_size):
+    """The bytes of a leaf's data when it is large enough to travel as a file, else None."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data if memoryview(data).nbytes >= min_size else None
+    if isinstance(data, str) and len(data) * 3 // 4 >= min_size:
+        try:
+            return base64.b64decode(data, validate=False)
+        except ValueError:
+            return None  # the Remote Input reports bad base64 with its field name
+    return None
+
+
+def _is_ref(data):
+    return isinstance(data, dict) and isinstance(data.get("file"), dict)
+
+
+def _walk(value, leaf):
+    if isinstance(value, list):
+        return [_walk(v, leaf) for v in value]
+    if not isinstance(value, dict) or not isinstance(value.get("encoding"), str):
+        return value
+    enc, data = value["encoding"], value.get("data")
+    if enc == "object" and isinstance(data, dict):
+        return dict(value, data={k: _walk(v, leaf) for k, v in data.items()})
+    if enc == "list" and isinstance(data, list):
+        return dict(value, data=[_walk(v, leaf) for v in data])
+    if enc in BINARY and "data" in value:
+        return leaf(value)
+    return value
+
+
+class FileHandoff:
+    """``temp_dir``: ComfyUI's temp folder when this process shares its filesystem, else None (HTTP)."""
+
+    def __init__(self, base_url, temp_dir=None, min_size=FILE_MIN, timeout=300.0):
+        self.base_url = base_url.rstrip("/")
+        self.temp_dir = temp_dir
+        self.min_size = min_size
+        self.timeout = timeout
+
+    # ---- inputs -------------------------------------------------------------------------------
+
+    def put_inputs(self, mapped, tag=None):
+        """{node_id: encoded value} -> same with large leaves as file refs (files written/uploaded now)."""
+        prefix = "cr-%s" % re.sub(r"[^A-Za-z0-9_-]+", "", tag or uuid.uuid4().hex)[:64]
+        count = [0]
+
+        def leaf(value):
+            raw = _payload(value.get("data"), self.min_size)
+            if raw is None:
+                return value
+            count[0] += 1
+            name = "%s-%d.%s" % (prefix, count[0], _ext(value))
+            self._put(name, raw)
+            return dict(value, data={"file": {"filename": name, "subfolder": SUBFOLDER, "type": "temp"}})
+
+        return {node: _walk(value, leaf) for node, value in mapped.items()}
+
+    def _put(self, name, raw):
+        if self.temp_dir is not None:
+            folder = os.path.join(self.temp_dir, SUBFOLDER)
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+            return
+        boundary = "comfyremote" + uuid.uuid4().hex
+        fields = "".join(
+            '--%s\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s\r\n' % (boundary, k, v)
+            for k, v in (("type", "temp"), ("subfolder", SUBFOLDER), ("overwrite", "true"))
+        )
+        head = (fields + '--%s\r\nContent-Disposition: form-data; name="image"; filename="%s"\r\n'
+                'Content-Type: application/octet-stream\r\n\r\n' % (boundary, name)).encode("ascii")
+        tail = ("\r\n--%s--\r\n" % boundary).encode("ascii")
+        size = len(head) + memoryview(raw).nbytes + len(tail)
+        req = urllib.request.Request(self.base_url + "/upload/image", data=[head, raw, tail], method="POST")  # streamed, not joined
+        req.add_header("Content-Type", "multipart/form-data; boundary=%s" % boundary)
+        req.add_header("Content-Length", str(size))
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                resp.read()
+        except urllib.error.HTTPError as err:
+            if err.code == 413:
+                raise HandoffError(
+                    "PAYLOAD_TOO_LARGE",
+                    "ComfyUI refused an input file of %d bytes (HTTP 413): start it with a larger --max-upload-size (MB)" % (size,),
+                ) from err
+            raise HandoffError("COMFYUI_PROTOCOL", "ComfyUI answered POST /upload/image with HTTP %d" % err.code) from err
+        except OSError as err:
+            raise HandoffError("COMFYUI_UNAVAILABLE", "cannot upload an input file to ComfyUI: %s" % err) from err
+
+    # ---- outputs ------------------------------------------------------------------------------
+
+    def read_outputs(self, outputs):
+        """{name: encoded value} with every Remote Output file ref replaced by the file's bytes."""
+
+        def leaf(value):
+            data = value.get("data")
+            if not _is_ref(data):
+                return value
+            return dict(value, data=self._get(data["file"]))
+
+        return {name: _walk(value, leaf) for name, value in outputs.items()}
+
+    def _get(self, ref):
+        name, sub, type_ = ref.get("filename"), ref.get("subfolder"), ref.get("type")
+        if sub != SUBFOLDER or type_ != "temp" or not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
+            raise HandoffError("COMFYUI_PROTOCOL", "Remote Output named a file this worker does not read: %s" % json.dumps(ref))
+        if self.temp_dir is not None:
+            base = os.path.realpath(os.path.join(self.temp_dir, SUBFOLDER))
+            path = os.path.realpath(os.path.join(base, name))
+            if os.path.dirname(path) != base:
+                raise HandoffError("COMFYUI_PROTOCOL", "Remote Output file %r resolves outside %s" % (name, base))
+            try:
+                with open(path, "rb") as fh:
+                    raw = fh.read()
+            except OSError as err:
+                raise HandoffError("COMFYUI_PROTOCOL", "the Remote Output file %s is gone: %s" % (name, err)) from err
+            try:
+                os.unlink(path)  # read once: do not fill the container's disk
+            except OSError:
+                pass
+            return raw
+        query = urllib.parse.urlencode({"filename": name, "subfolder": sub, "type": type_})
+        try:
+            with urllib.request.urlopen(self.base_url + "/view?" + query, timeout=self.timeout) as resp:
+                return resp.read()
+        except urllib.error.HTTPError as err:
+            raise HandoffError("COMFYUI_PROTOCOL", "ComfyUI answered GET /view of %s with HTTP %d: the Remote Output file is gone" % (name, err.code)) from err
+        except OSError as err:
+            raise HandoffError("COMFYUI_UNAVAILABLE", "cannot read a Remote Output file from ComfyUI: %s" % err) from err
