@@ -62,7 +62,7 @@ export function isRemoteJobError(value: unknown): value is RemoteJobError {
 }
 
 /** Errors of the `comfy-remote` CLI itself (bad arguments, unreadable input files). */
-export type CliErrorCode = 'USAGE' | 'INPUT' | 'OUTPUT'
+export type CliErrorCode = 'USAGE' | 'INPUT' | 'OUTPUT' | 'OUTPUT_LIMIT'
 
 export class CliError extends Error {
   override readonly name = 'CliError'

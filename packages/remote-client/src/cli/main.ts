@@ -5,7 +5,7 @@ import { createRemoteClient } from '../client.js'
 import { CliError, isCliError, isRemoteJobError } from '../errors.js'
 import type { Transport } from '../options.js'
 import { checkInputs, loadInputs } from './inputs.js'
-import { prepareOutputDir, writeOutputs } from './outputs.js'
+import { DEFAULT_OUTPUT_LIMITS, prepareOutputDir, writeOutputs } from './outputs.js'
 import { createProgressView } from './progress.js'
 import { USAGE } from './usage.js'
 
@@ -62,6 +62,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   webhook: { type: 'string' },
+  'max-files': { type: 'string' },
+  'max-decoded-mb': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -72,16 +74,30 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return await dispatch(argv, io)
   } catch (error) {
     const code =
-      (isCliError(error) && error.code !== 'OUTPUT') ||
+      (isCliError(error) && error.code !== 'OUTPUT' && error.code !== 'OUTPUT_LIMIT') ||
       (isRemoteJobError(error) && error.code === 'BAD_OPTIONS')
         ? 2
         : 1
-    const label = isCliError(error) || isRemoteJobError(error) ? error.code : 'ERROR'
+    const label = errorCode(error)
     const message = error instanceof Error ? error.message : String(error)
     io.stderr.write(`comfy-remote: ${label}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
     if (isRemoteJobError(error) && error.code === 'CANCELLED' && io.signal?.aborted) return 130
     return code
   }
+}
+
+/** Every failure is reported with a code: ours, the protocol's (BAD_ENVELOPE, NPY_*...), else INTERNAL. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) ? code : 'INTERNAL'
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new CliError('USAGE', `${flag} must be a positive whole number (got "${value}")`)
+  return n
 }
 
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
@@ -136,6 +152,12 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     .catch(() => undefined)
   const inputs = await loadInputs(specs, schema)
   // outputs the worker sends by reference stream straight into the output folder
+  const limits = {
+    maxFiles: positiveInt(values['max-files'], '--max-files', DEFAULT_OUTPUT_LIMITS.maxFiles),
+    maxDecodedBytes:
+      positiveInt(values['max-decoded-mb'], '--max-decoded-mb', DEFAULT_OUTPUT_LIMITS.maxDecodedBytes / 2 ** 20) *
+      2 ** 20,
+  }
   const outDir = await prepareOutputDir(values.out ?? '.')
   const view = createProgressView(values.quiet ? { write: () => true } : io.stderr)
   let env: Awaited<ReturnType<typeof client.run>>
@@ -156,7 +178,9 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       : env.result
         ? { result: env.result }
         : {}
-  const written = await writeOutputs(outDir, outputs)
+  const notes: string[] = []
+  const written = await writeOutputs(outDir, outputs, limits, notes)
+  for (const note of notes) io.stderr.write(`comfy-remote: ${note}\n`)
   for (const path of written) io.stdout.write(`${path}\n`)
   if (written.length === 0) io.stderr.write('comfy-remote: the job completed without outputs\n')
   return 0

@@ -26,6 +26,10 @@ Options:
   --transport <t>        auto | json | multipart (default auto)
   --webhook <url>        also have the worker POST the finished job (signed, Standard Webhooks)
                          to this https:// receiver; the worker needs --webhook-secret
+  --max-files <n>        most files one call writes (default 256); more outputs is OUTPUT_LIMIT,
+                         an IMAGE batch with more items stays one file (.png stacked / .npy)
+  --max-decoded-mb <n>   most memory splitting an IMAGE batch into PNGs may decode (default 1024);
+                         a bigger batch stays one file as it came
   --json                 schema: print the raw JSON instead of a table
   -q, --quiet            no progress output
   -h, --help             this help (also: comfy-remote call --help)
