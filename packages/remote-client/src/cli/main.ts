@@ -155,7 +155,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const limits = {
     maxFiles: positiveInt(values['max-files'], '--max-files', DEFAULT_OUTPUT_LIMITS.maxFiles),
     maxDecodedBytes:
-      positiveInt(values['max-decoded-mb'], '--max-decoded-mb', DEFAULT_OUTPUT_LIMITS.maxDecodedBytes / 2 ** 20) *
+      positiveInt(
+        values['max-decoded-mb'],
+        '--max-decoded-mb',
+        DEFAULT_OUTPUT_LIMITS.maxDecodedBytes / 2 ** 20,
+      ) *
       2 ** 20,
   }
   const outDir = await prepareOutputDir(values.out ?? '.')

@@ -61,7 +61,9 @@ async function imageFiles(
   const raw = bytesOf(value.data)
   if (value.encoding === 'png' && raw && batch <= 1) return [{ path: `${base}.png`, bytes: raw }]
   if (value.encoding === 'png' && raw && pngDecodedBytes(raw) > limits.maxDecodedBytes) {
-    notes.push(`a batch of ${batch} images needs ${pngDecodedBytes(raw)} bytes to split (over --max-decoded-mb)`)
+    notes.push(
+      `a batch of ${batch} images needs ${pngDecodedBytes(raw)} bytes to split (over --max-decoded-mb)`,
+    )
     return undefined
   }
   const array = decodeValue(value)
@@ -181,9 +183,12 @@ async function keepStreamed(
 ): Promise<string[]> {
   if (value.type === 'IMAGE' && value.encoding === 'npy' && (await stat(file)).size <= PNG_FROM_FILE_LIMIT) {
     const bytes = new Uint8Array(await readFile(file))
-    const pngs = await imageFiles(join(target, safeName(name)), { ...value, data: bytes }, limits, notes).catch(
-      () => undefined,
-    )
+    const pngs = await imageFiles(
+      join(target, safeName(name)),
+      { ...value, data: bytes },
+      limits,
+      notes,
+    ).catch(() => undefined)
     if (pngs) {
       const written: string[] = []
       for (const png of pngs) written.push(await writeNew(png.path, png.bytes))
