@@ -21,7 +21,13 @@ export {
   TRANSPORTS,
   type Transport,
 } from './media.js'
-export { decodeMultipart, type MultipartPart, multipartBoundary, parseMultipart } from './multipart-decode.js'
+export {
+  attachParts,
+  decodeMultipart,
+  type MultipartPart,
+  multipartBoundary,
+  parseMultipart,
+} from './multipart-decode.js'
 export {
   type EncodeMultipartOptions,
   encodeMultipart,

@@ -108,7 +108,16 @@ export function parseMultipart(body: Uint8Array | ArrayBuffer, contentType: stri
   }
 }
 
-function attach(node: unknown, parts: Map<string, Uint8Array>): void {
+/**
+ * Puts each `{part: name}` data of a message (outside json/identity values) back to `parts.get(name)`,
+ * in place. Throws MULTIPART_MISSING_PART for a name `parts` lacks. For streaming readers that hold
+ * parts their own way (bytes, files); decodeMultipart uses it with views into the body.
+ */
+export function attachParts(node: unknown, parts: ReadonlyMap<string, unknown>): void {
+  attach(node, parts)
+}
+
+function attach(node: unknown, parts: ReadonlyMap<string, unknown>): void {
   if (Array.isArray(node)) {
     for (const v of node) attach(v, parts)
     return

@@ -114,6 +114,7 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
           // a large body needs time to upload: 1 s per MiB on top (the call's timeout still bounds it)
           extraTime: (wait ?? 0) * 1000 + Math.ceil(byteLength / 1048.576),
           what: 'submit',
+          ...(opts.outputFiles ? { spool: opts.outputFiles } : {}),
         },
         scope,
       )
@@ -165,10 +166,17 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     try {
       const { env, caps } = await submitIn(inputs, opts, scope)
       last = env
-      const done = await follow(core, env, caps, scope, (next) => {
-        last = next
-        return report(next)
-      })
+      const done = await follow(
+        core,
+        env,
+        caps,
+        scope,
+        (next) => {
+          last = next
+          return report(next)
+        },
+        opts.outputFiles,
+      )
       return await resolveRefs(core, done, scope, opts.outputFiles)
     } catch (error) {
       const ended = scope.endedBy
@@ -208,7 +216,13 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
     status: (idOrUrl, opts = {}) =>
       withScope(opts, async (scope) => {
         const caps = await core.capabilities(scope)
-        const env = await core.poll(core.jobUrl(idOrUrl), caps.v1 ? opts.wait : undefined, scope, caps)
+        const env = await core.poll(
+          core.jobUrl(idOrUrl),
+          caps.v1 ? opts.wait : undefined,
+          scope,
+          caps,
+          opts.outputFiles,
+        )
         return env.status === 'completed' ? await resolveRefs(core, env, scope, opts.outputFiles) : env
       }),
     cancel: (idOrUrl, opts = {}) =>

@@ -3,6 +3,7 @@ import { parseEnvelope } from '@comfy-remote/protocol'
 import { codeForStatus, RemoteJobError } from './errors.js'
 import { ACCEPT_JSON, ACCEPT_MULTIPART, createHttp, type Http, parseBody, readBody } from './http.js'
 import { joinUrl, type ResolvedOptions } from './options.js'
+import type { OutputFiles } from './refs.js'
 import { CallScope } from './scope.js'
 import { parseSse } from './sse.js'
 
@@ -22,7 +23,13 @@ export interface Core {
   accept(caps: Capabilities): string
   jobUrl(idOrUrl: string): string
   scope(signal?: AbortSignal, timeout?: number): CallScope
-  poll(url: string, wait: number | undefined, scope: CallScope, caps: Capabilities): Promise<JobEnvelope>
+  poll(
+    url: string,
+    wait: number | undefined,
+    scope: CallScope,
+    caps: Capabilities,
+    spool?: OutputFiles,
+  ): Promise<JobEnvelope>
   events(jobId: string, scope: CallScope): AsyncGenerator<JobEnvelope>
 }
 
@@ -93,6 +100,7 @@ export function createCore(options: ResolvedOptions): Core {
     wait: number | undefined,
     callScope: CallScope,
     caps: Capabilities,
+    spool?: OutputFiles,
   ): Promise<JobEnvelope> {
     let target = url
     if (wait !== undefined && wait > 0) {
@@ -108,6 +116,7 @@ export function createCore(options: ResolvedOptions): Core {
         retries: Number.POSITIVE_INFINITY,
         extraTime: (wait ?? 0) * 1000,
         what: 'poll',
+        ...(spool ? { spool } : {}),
       },
       callScope,
     )

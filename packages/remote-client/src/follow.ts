@@ -2,6 +2,7 @@ import type { JobEnvelope, JobStatus } from '@comfy-remote/protocol'
 import type { Capabilities, Core } from './core.js'
 import { isRemoteJobError, RemoteJobError } from './errors.js'
 import { joinUrl } from './options.js'
+import type { OutputFiles } from './refs.js'
 import { sleep } from './retry.js'
 import type { CallScope } from './scope.js'
 
@@ -78,6 +79,7 @@ export async function follow(
   caps: Capabilities,
   scope: CallScope,
   report: (env: JobEnvelope) => boolean,
+  spool?: OutputFiles,
 ): Promise<JobEnvelope> {
   const { options } = core
   const state: FollowState = { env: first, sseBroken: false }
@@ -115,6 +117,7 @@ export async function follow(
         : undefined,
       scope,
       caps,
+      spool,
     )
     const keep = dropUndefined({
       ...next,
@@ -127,7 +130,7 @@ export async function follow(
     if (longPoll && !changed && !isTerminal(keep.status))
       await sleepScoped(delay - (Date.now() - started), scope)
   }
-  return await complete(core, state.env, caps, scope)
+  return await complete(core, state.env, caps, scope, spool)
 }
 
 function dropUndefined(env: JobEnvelope): JobEnvelope {
@@ -180,13 +183,14 @@ async function complete(
   env: JobEnvelope,
   caps: Capabilities,
   scope: CallScope,
+  spool?: OutputFiles,
 ): Promise<JobEnvelope> {
   if (env.status !== 'completed' || env.result !== undefined || env.outputs !== undefined) return settle(env)
   const url =
     env.pollUrl ??
     (caps.v1 && env.jobId ? joinUrl(core.options.url, `jobs/${encodeURIComponent(env.jobId)}`) : undefined)
   if (url === undefined) return env
-  const full = await core.poll(url, undefined, scope, caps)
+  const full = await core.poll(url, undefined, scope, caps, spool)
   return settle({
     ...full,
     jobId: full.jobId ?? env.jobId,

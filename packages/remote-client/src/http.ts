@@ -3,12 +3,15 @@ import {
   ACCEPT_MULTIPART,
   decodeMultipart,
   isMultipartContentType,
+  isProtocolError,
   parseEnvelope,
 } from '@comfy-remote/protocol'
 import { createFetch } from 'ofetch'
 import type { RequestBody } from './body.js'
 import { codeForStatus, RemoteJobError } from './errors.js'
+import { readMultipartSpooled } from './multipart-stream.js'
 import type { ResolvedOptions } from './options.js'
+import type { OutputFiles } from './refs.js'
 import { backoffDelay, parseRetryAfter, RETRYABLE_STATUSES, sleep } from './retry.js'
 import type { CallScope } from './scope.js'
 
@@ -26,6 +29,8 @@ export interface HttpRequest {
   retries: number
   /** What the request is, for error messages ("submit", "poll"). */
   what: string
+  /** A multipart answer streams its large binary parts into files there (`data: {file}`). */
+  spool?: OutputFiles
 }
 
 export interface HttpReply {
@@ -205,10 +210,17 @@ export function createHttp(options: ResolvedOptions): Http {
 
   async function attempt(request: HttpRequest, scope: CallScope): Promise<Attempt> {
     const budget = options.requestTimeout + (request.extraTime ?? 0)
-    const slow = AbortSignal.timeout(budget)
-    const signal = AbortSignal.any([scope.signal, slow])
+    // the answer must start within budget; a body streamed to files may take longer while bytes flow
+    const slow = new AbortController()
+    let timer = setTimeout(() => slow.abort(), budget)
+    const bump = () => {
+      clearTimeout(timer)
+      timer = setTimeout(() => slow.abort(), options.requestTimeout)
+    }
+    const signal = AbortSignal.any([scope.signal, slow.signal])
     let response: Response
-    let body: Uint8Array | string
+    let body: Uint8Array | string | undefined
+    let spooled: Record<string, unknown> | undefined
     try {
       response = await raw(request.url, {
         method: request.method,
@@ -218,11 +230,25 @@ export function createHttp(options: ResolvedOptions): Http {
           : { body: typeof request.body === 'function' ? request.body() : request.body }),
         signal,
       })
-      body = await readBody(response)
+      const stream = (response as Response & { _data?: ReadableStream<Uint8Array> })._data ?? response.body
+      const type = response.headers.get('content-type')
+      if (request.spool && response.status < 400 && isMultipartContentType(type) && stream) {
+        try {
+          spooled = await readMultipartSpooled(stream, type ?? '', request.spool, bump)
+        } catch (error) {
+          if (!isProtocolError(error)) throw error
+          const malformed = new RemoteJobError(
+            'MALFORMED_RESPONSE',
+            `${request.what} ${request.url}: ${error.message}`,
+            { url: request.url, status: response.status, cause: error },
+          )
+          return { ok: false, error: malformed, retryable: true }
+        }
+      } else body = await readBody(response)
     } catch (cause) {
       const ended = scope.endError(request.what)
       if (ended) throw ended
-      const why = slow.aborted
+      const why = slow.signal.aborted
         ? `no answer within ${budget} ms`
         : cause instanceof Error
           ? cause.cause instanceof Error
@@ -235,10 +261,19 @@ export function createHttp(options: ResolvedOptions): Http {
         { url: request.url, cause },
       )
       return { ok: false, error, retryable: true }
+    } finally {
+      clearTimeout(timer)
     }
+    if (spooled !== undefined) {
+      return {
+        ok: true,
+        reply: { status: response.status, headers: response.headers, data: spooled, url: request.url },
+      }
+    }
+    const text = body ?? ''
     const contentType = response.headers.get('content-type') ?? ''
     if (response.status >= 400) {
-      const error = httpError(response.status, body, contentType, request.url, request.what)
+      const error = httpError(response.status, text, contentType, request.url, request.what)
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'))
       return {
         ok: false,
@@ -248,7 +283,7 @@ export function createHttp(options: ResolvedOptions): Http {
       }
     }
     try {
-      const data = parseBody(body, contentType, request.url, response.status)
+      const data = parseBody(text, contentType, request.url, response.status)
       return {
         ok: true,
         reply: { status: response.status, headers: response.headers, data, url: request.url },

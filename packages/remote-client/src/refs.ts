@@ -40,7 +40,7 @@ export interface Sink {
   abandon(): Promise<void>
 }
 
-function memorySink(expected: number | undefined): Sink {
+export function memorySink(expected: number | undefined): Sink {
   let buffer = new Uint8Array(expected ?? 1 << 16)
   let size = 0
   return {
