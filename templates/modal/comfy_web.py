@@ -16,6 +16,7 @@ import os
 import time
 import uuid
 
+import comfy_refs
 import comfy_wire
 from comfy_wire import TERMINAL, WireError
 
@@ -27,7 +28,7 @@ JSON_TYPES = ("application/json", "text/json")
 
 
 def _error_status(code):
-    codes = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "IDEMPOTENCY_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415}
+    codes = {"UNAUTHORIZED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404, "IDEMPOTENCY_CONFLICT": 409, "PAYLOAD_TOO_LARGE": 413, "UNSUPPORTED_MEDIA_TYPE": 415, "REF_TOO_LARGE": 413, "RANGE_NOT_SATISFIABLE": 416, "REF_FETCH_FAILED": 502}
     return codes.get(code, 400)
 
 
@@ -78,7 +79,7 @@ class Jobs:
         self.store = backend.store
         self.poll_interval = poll_interval
 
-    def create(self, inputs, idempotency_key=None):
+    def create(self, inputs, idempotency_key=None, output_refs=False):
         if idempotency_key:
             existing = self.store.get("idem:" + idempotency_key)
             if existing:
@@ -93,7 +94,10 @@ class Jobs:
         job_id = uuid.uuid4().hex
         self.store["progress:" + job_id] = {"value": 0, "max": 1, "message": "submitted"}
         call_id = self.backend.spawn(job_id, inputs)
-        self.store["job:" + job_id] = {"call_id": call_id, "created": time.time()}
+        record = {"call_id": call_id, "created": time.time()}
+        if output_refs:
+            record["output_refs"] = True  # large binary outputs are answered as refs
+        self.store["job:" + job_id] = record
         if idempotency_key:
             self.store["idem:" + idempotency_key] = {"job_id": job_id, "fingerprint": fingerprint(inputs)}
         return job_id
@@ -101,7 +105,8 @@ class Jobs:
     def exists(self, job_id):
         return self.store.get("job:" + job_id) is not None
 
-    def envelope(self, job_id):
+    def envelope(self, job_id, refs=True):
+        """The job's envelope; with ``refs`` (and a request that asked for output_refs) large outputs as refs."""
         record = self.store.get("job:" + job_id)
         if record is None:
             raise WireError("NOT_FOUND", "job %s: unknown job id (jobs are kept while their result is)" % job_id, 404)
@@ -121,7 +126,8 @@ class Jobs:
         if done:
             result = result or {}
             status = result.get("status", "failed")
-            return comfy_wire.envelope(job_id, status, outputs=result.get("outputs"), error=result.get("error"))
+            env = comfy_wire.envelope(job_id, status, outputs=result.get("outputs"), error=result.get("error"))
+            return comfy_refs.envelope_with_refs(env, job_id) if refs and record.get("output_refs") else env
         progress = self.store.get("progress:" + job_id) or {"value": 0, "max": 1}
         status = "pending" if progress.get("message") in ("submitted", "queued") else "running"
         return comfy_wire.envelope(job_id, status, progress=progress, message=progress.get("message"))
@@ -162,6 +168,13 @@ def build_app(backend, prompt, contract, settings):
     jobs = Jobs(backend, settings.get("poll_interval", 0.25))
     wait_max = float(settings.get("wait_max_seconds", 120))
     max_bytes = int(settings.get("max_request_bytes", 256 * 1024 * 1024))
+    ref_policy = comfy_refs.RefPolicy(
+        allow_private=bool(settings.get("allow_private_refs", False)),
+        allow_http=bool(settings.get("allow_http_refs", False)),
+        max_bytes=int(settings.get("ref_max_bytes", max_bytes)),
+        timeout=float(settings.get("ref_timeout_seconds", 120)),
+        address_filter=settings.get("ref_address_filter"),
+    )
     auth_mode = settings.get("auth_mode", "token")
     token_env = settings.get("token_env", "COMFY_REMOTE_TOKEN")
     app = FastAPI(title="comfy-remote worker: %s" % settings.get("app_name", ""), docs_url=None, redoc_url=None)
@@ -230,30 +243,41 @@ def build_app(backend, prompt, contract, settings):
             declared = int(request.headers.get("content-length") or 0)
             if declared > max_bytes:
                 raise WireError("PAYLOAD_TOO_LARGE", "body: %d bytes is over the limit of %d; send less or raise maxRequestBytes" % (declared, max_bytes), 413)
-            chunks, size = [], 0
-            async for chunk in request.stream():  # bounded even without Content-Length
+            ctype = request.headers.get("content-type", "")
+            media = ctype.split(";", 1)[0].strip().lower()
+            multipart = media == "multipart/form-data"
+            if not multipart and media and media not in JSON_TYPES and not media.endswith("+json"):
+                raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %r; send application/json or multipart/form-data." % ctype, 415)
+            # multipart is parsed as it streams in (each part in its own buffer, never the whole body
+            # next to its parts); JSON is read into one buffer. Both bounded even without Content-Length.
+            parser = comfy_wire.MultipartStream(ctype, json_limit=max_bytes) if multipart else None
+            raw, size = bytearray(), 0
+            async for chunk in request.stream():
                 size += len(chunk)
                 if size > max_bytes:
                     raise WireError("PAYLOAD_TOO_LARGE", "body: more than the limit of %d bytes; send less or raise maxRequestBytes" % max_bytes, 413)
-                chunks.append(chunk)
-            raw = b"".join(chunks)
-            ctype = request.headers.get("content-type", "")
-            media = ctype.split(";", 1)[0].strip().lower()
-            if media == "multipart/form-data":
-                body = comfy_wire.decode_multipart(raw, ctype)
-            elif media and media not in JSON_TYPES and not media.endswith("+json"):
-                raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %r; send application/json or multipart/form-data." % ctype, 415)
+                if parser is not None:
+                    parser.feed(chunk)
+                else:
+                    raw += chunk
+            if parser is not None:
+                body = parser.finish()
             else:
                 try:
                     text = raw.decode("utf-8") or "{}"
                 except ValueError as exc:
                     raise WireError("BAD_REQUEST", "body: not valid JSON (%s)" % exc) from exc
+                del raw
                 body = comfy_wire.loads_bounded(text)
             inputs = comfy_wire.normalize_inputs(body)
             comfy_wire.map_inputs(prompt, inputs)  # reject unknown/missing names before spawning
+            output_refs = body.get("output_refs", body.get("outputRefs")) if isinstance(body, dict) else None
+            if output_refs is not None and not isinstance(output_refs, bool):
+                raise WireError("BAD_REQUEST", "output_refs: must be true or false")
+            await run_in_threadpool(comfy_refs.resolve_input_refs, inputs, ref_policy)  # refs -> bytes (SSRF-safe)
             wait = wait_param(request)
             key = request.headers.get("idempotency-key")
-            env = await run_in_threadpool(lambda: jobs.wait(jobs.create(inputs, key), wait, lambda e: e["status"] in TERMINAL))
+            env = await run_in_threadpool(lambda: jobs.wait(jobs.create(inputs, key, output_refs is True), wait, lambda e: e["status"] in TERMINAL))
             resp = reply(request, env, run_status(env))
             if resp.status_code == 202:
                 resp.headers["Location"] = env["poll_url"]
@@ -270,6 +294,27 @@ def build_app(backend, prompt, contract, settings):
         key = (first["status"], json.dumps(first.get("progress"), sort_keys=True))
         env = jobs.wait(job_id, wait_param(request), lambda e: e["status"] in TERMINAL or (e["status"], json.dumps(e.get("progress"), sort_keys=True)) != key)
         return reply(request, env)
+
+    @app.get("/jobs/{job_id}/outputs/{path:path}")
+    def job_output(job_id: str, path: str, request: Request):
+        """Raw bytes of a finished job's binary output (the ``ref`` of output_refs envelopes), with Range."""
+        env = jobs.envelope(job_id, refs=False)
+        parts = path.split("/")
+        value = comfy_refs.find_output(env.get("outputs") or {}, parts)
+        data = comfy_refs.payload(value)
+        if data is None:
+            known = ", ".join(env.get("outputs") or {}) or "(none)"
+            raise WireError("NOT_FOUND", "job %s has no binary output %r (status %s; outputs: %s)" % (job_id, path, env["status"], known), 404)
+        size = len(data)
+        headers = {"Accept-Ranges": "bytes"}
+        span = comfy_refs.parse_range(request.headers.get("range"), size)
+        if span == "unsatisfiable":
+            return fail(request, "RANGE_NOT_SATISFIABLE", "Range %s is outside the %d bytes of output %r" % (request.headers.get("range"), size, path), 416, {"size": size}, headers={"Content-Range": "bytes */%d" % size})
+        if span is None:
+            return Response(data, status_code=200, media_type=comfy_refs.content_type(value), headers=headers)
+        start, end = span
+        headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, size)
+        return Response(data[start : end + 1], status_code=206, media_type=comfy_refs.content_type(value), headers=headers)
 
     @app.delete("/jobs/{job_id}")
     def cancel_job(job_id: str, request: Request):

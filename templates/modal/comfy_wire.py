@@ -277,46 +277,126 @@ def _part(boundary, name, content_type, raw):
     return head.encode("ascii") + raw + b"\r\n"
 
 
+class MultipartStream:
+    """Incremental multipart/form-data reader: ``feed(chunk)`` as the body arrives, then ``finish()``.
+
+    Holds only the parts (each in its own buffer) and at most one delimiter's worth of look-ahead, never
+    the whole body next to its parts. ``json_limit`` bounds the ``json`` part."""
+
+    HEADER_LIMIT = 16 * 1024
+
+    def __init__(self, content_type, json_limit=None):
+        match = re.search(r'boundary="?([^";,]+)"?', content_type or "")
+        if not match:
+            raise WireError("BAD_REQUEST", "content-type: multipart/form-data needs a boundary parameter")
+        boundary = match.group(1).encode("latin-1")
+        self._dash = b"--" + boundary
+        self._delim = b"\r\n--" + boundary
+        self._buf = bytearray()
+        self._state = "preamble"
+        self._parts = {}
+        self._name = None
+        self._part = None
+        self._json_limit = json_limit
+
+    def feed(self, chunk):
+        self._buf += chunk
+        self._run()
+
+    def _bad(self, message):
+        return WireError("BAD_REQUEST", "body: malformed multipart (%s)" % message)
+
+    def _run(self):
+        buf = self._buf
+        while True:
+            if self._state == "preamble":
+                i = buf.find(self._dash)
+                if i < 0:
+                    del buf[: max(0, len(buf) - len(self._dash))]
+                    return
+                del buf[: i + len(self._dash)]
+                self._state = "boundary"
+            elif self._state == "boundary":
+                if len(buf) < 2:
+                    return
+                if buf[:2] == b"--":
+                    self._state = "done"
+                    continue
+                j = buf.find(b"\r\n")
+                if j < 0:
+                    if len(buf) > 1024:
+                        raise self._bad("no line end after a boundary")
+                    return
+                del buf[: j + 2]
+                self._state = "headers"
+            elif self._state == "headers":
+                k = buf.find(b"\r\n\r\n")
+                if k < 0:
+                    if len(buf) > self.HEADER_LIMIT:
+                        raise self._bad("part headers longer than %d bytes" % self.HEADER_LIMIT)
+                    return
+                head = bytes(buf[:k])
+                del buf[: k + 4]
+                name = re.search(rb'(?:^|[;\s])name="([^"]*)"', head)
+                if not name:
+                    raise self._bad("a part without a name")
+                self._name = name.group(1).decode("utf-8", "replace")
+                if self._name in self._parts:
+                    raise self._bad("two parts are named %r" % self._name)
+                self._part = bytearray()
+                self._parts[self._name] = self._part
+                self._state = "body"
+            elif self._state == "body":
+                i = buf.find(self._delim)
+                end = i if i >= 0 else max(0, len(buf) - len(self._delim) + 1)
+                self._part += buf[:end]
+                if self._name == "json" and self._json_limit is not None and len(self._part) > self._json_limit:
+                    raise WireError("PAYLOAD_TOO_LARGE", "json: the 'json' part is over %d bytes; send binary payloads as their own parts" % self._json_limit, 413)
+                if i < 0:
+                    del buf[:end]
+                    return
+                del buf[: i + len(self._delim)]
+                self._state = "boundary"
+            else:  # done: ignore the epilogue
+                buf.clear()
+                return
+
+    def finish(self):
+        """The message, every {"part": name} data replaced by that part's bytes."""
+        if self._state != "done":
+            raise self._bad("the closing boundary is missing (truncated body?)")
+        parts = self._parts
+        if "json" not in parts:
+            raise WireError("BAD_REQUEST", "body: multipart request needs a part named 'json' holding the message")
+        try:
+            text = bytes(parts.pop("json")).decode("utf-8")
+        except ValueError as exc:
+            raise WireError("BAD_REQUEST", "json: the 'json' part is not valid UTF-8 (%s)" % exc) from exc
+        message = loads_bounded(text, "json")
+        for name in list(parts):
+            parts[name] = bytes(parts[name])  # one part copied at a time, its buffer dropped
+
+        def walk(value):
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if not isinstance(value, dict):
+                return value
+            out = {k: walk(v) for k, v in value.items()}
+            ref = value.get("data")
+            if isinstance(ref, dict) and set(ref) == {"part"}:
+                if ref["part"] not in parts:
+                    raise WireError("BAD_REQUEST", "data.part: no multipart part named %r" % ref["part"])
+                out["data"] = parts[ref["part"]]
+            return out
+
+        return walk(message)
+
+
 def decode_multipart(body, content_type):
     """(body, content type) -> message with every {"part": name} data replaced by that part's bytes."""
-    match = re.search(r'boundary="?([^";,]+)"?', content_type or "")
-    if not match:
-        raise WireError("BAD_REQUEST", "content-type: multipart/form-data needs a boundary parameter")
-    delimiter = b"--" + match.group(1).encode("latin-1")
-    parts = {}
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break
-        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk
-        head, sep, raw = chunk.partition(b"\r\n\r\n")
-        if not sep:
-            raise WireError("BAD_REQUEST", "body: malformed multipart part (no header end)")
-        name = re.search(rb'(?:^|[;\s])name="([^"]*)"', head)
-        if not name:
-            raise WireError("BAD_REQUEST", "body: multipart part without a name")
-        parts[name.group(1).decode("utf-8")] = raw[:-2] if raw.endswith(b"\r\n") else raw
-    if "json" not in parts:
-        raise WireError("BAD_REQUEST", "body: multipart request needs a part named 'json' holding the message")
-    try:
-        text = parts["json"].decode("utf-8")
-    except ValueError as exc:
-        raise WireError("BAD_REQUEST", "json: the 'json' part is not valid UTF-8 (%s)" % exc) from exc
-    message = loads_bounded(text, "json")
-
-    def walk(value):
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        out = {k: walk(v) for k, v in value.items()}
-        ref = value.get("data")
-        if isinstance(ref, dict) and set(ref) == {"part"}:
-            if ref["part"] not in parts:
-                raise WireError("BAD_REQUEST", "data.part: no multipart part named %r" % ref["part"])
-            out["data"] = parts[ref["part"]]
-        return out
-
-    return walk(message)
+    stream = MultipartStream(content_type)
+    stream.feed(body)
+    return stream.finish()
 
 
 def _media_ranges(accept):
