@@ -11,7 +11,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from scaffolder_fixtures import fake_comfy, project  # noqa: E402,F401 - pytest fixtures
+from scaffolder_fixtures import io_helpers_comfy, project  # noqa: E402,F401 - pytest fixtures
 from scaffolder_helpers import TOKEN, load_workflow  # noqa: E402
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
@@ -59,8 +59,9 @@ def origin():
         yield o
 
 
-def make_client(project, fake_comfy, **settings):
-    module = load_workflow(project, fake_comfy.url)
+def make_client(project, comfy_url, **settings):
+    # the io-helpers fake ComfyUI: large values reach it through /upload/image and come back by /view
+    module = load_workflow(project, comfy_url)
     import comfy_web
 
     base = {"app_name": "t", "auth_mode": "token", "token_env": "COMFY_REMOTE_TOKEN", "wait_max_seconds": 30, "max_request_bytes": 64 << 20}
@@ -77,8 +78,8 @@ def ref(url):
     return {"type": "IMAGE", "encoding": "npy", "ref": url}
 
 
-def test_input_ref_is_fetched_with_dev_flags(project, fake_comfy, origin):
-    with make_client(project, fake_comfy, allow_private_refs=True, allow_http_refs=True) as client:
+def test_input_ref_is_fetched_with_dev_flags(project, io_helpers_comfy, origin):
+    with make_client(project, io_helpers_comfy, allow_private_refs=True, allow_http_refs=True) as client:
         resp = run(client, ref(origin.url + "/image.npy"))
         assert resp.status_code == 200, resp.text
         assert base64.b64decode(resp.json()["result"]["data"]) == BIG
@@ -97,25 +98,25 @@ def test_input_ref_is_fetched_with_dev_flags(project, fake_comfy, origin):
         "https://localhost/x.npy",  # a name resolving to loopback
     ],
 )
-def test_refs_to_private_targets_are_refused(project, fake_comfy, url):
-    with make_client(project, fake_comfy) as client:
+def test_refs_to_private_targets_are_refused(project, io_helpers_comfy, url):
+    with make_client(project, io_helpers_comfy) as client:
         resp = run(client, ref(url))
         assert resp.status_code == 400, resp.text
         error = resp.json()["error"]
         assert error["code"] == "REF_REFUSED" and error["message"].startswith("inputs.image.ref:")
 
 
-def test_redirects_are_checked_again(project, fake_comfy, origin):
+def test_redirects_are_checked_again(project, io_helpers_comfy, origin):
     # only 127.0.0.1 counts as allowed here, standing in for a public origin
-    with make_client(project, fake_comfy, allow_http_refs=True, ref_address_filter=lambda a: a == "127.0.0.1") as client:
+    with make_client(project, io_helpers_comfy, allow_http_refs=True, ref_address_filter=lambda a: a == "127.0.0.1") as client:
         assert run(client, ref(origin.url + "/redirect?to=/image.npy")).status_code == 200
         for to in ("http://127.0.0.2:9/x", "http://169.254.169.254/latest/meta-data/", "http://[::1]/"):
             resp = run(client, ref(origin.url + "/redirect?to=" + to))
             assert resp.status_code == 400 and resp.json()["error"]["code"] == "REF_REFUSED", to
 
 
-def test_ref_size_and_upstream_errors(project, fake_comfy, origin):
-    with make_client(project, fake_comfy, allow_private_refs=True, allow_http_refs=True, ref_max_bytes=1000) as client:
+def test_ref_size_and_upstream_errors(project, io_helpers_comfy, origin):
+    with make_client(project, io_helpers_comfy, allow_private_refs=True, allow_http_refs=True, ref_max_bytes=1000) as client:
         resp = run(client, ref(origin.url + "/image.npy"))
         assert resp.status_code == 413 and resp.json()["error"]["code"] == "REF_TOO_LARGE"
         resp = run(client, ref(origin.url + "/missing"))
@@ -124,9 +125,9 @@ def test_ref_size_and_upstream_errors(project, fake_comfy, origin):
         assert resp.status_code == 400 and resp.json()["error"]["code"] == "BAD_REQUEST"
 
 
-def test_output_refs_and_range(project, fake_comfy):
+def test_output_refs_and_range(project, io_helpers_comfy):
     data = {"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(BIG).decode()}
-    with make_client(project, fake_comfy) as client:
+    with make_client(project, io_helpers_comfy) as client:
         env = run(client, data, output_refs=True).json()
         assert env["status"] == "completed"
         result = env["result"]
