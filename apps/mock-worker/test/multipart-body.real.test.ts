@@ -80,3 +80,23 @@ describe('multipart request and answer bodies', () => {
     } else expect(mode).toBe('chunked')
   })
 })
+
+// A part whose body never reaches a closing delimiter: busboy reports it on the part stream and on
+// the parser; the worker crashed (unhandled 'error' on the part stream) before it answered.
+describe('malformed multipart bodies', () => {
+  const mp = (body: string) => post(body, 'multipart/form-data; boundary=zz', 'application/json')
+  it.each([
+    ['an unterminated json part', '--zz\r\nContent-Disposition: form-data; name="json"\r\n\r\n{"inputs":{}}'],
+    [
+      'an unterminated binary part',
+      '--zz\r\nContent-Disposition: form-data; name="json"\r\n\r\n{"inputs":{}}\r\n--zz\r\nContent-Disposition: form-data; name="p0"; filename="p0"\r\n\r\nabc',
+    ],
+  ])('%s is a coded 400 and the worker keeps serving', async (_, body) => {
+    const res = await mp(body)
+    expect(res.status).toBe(400)
+    const env = (await res.json()) as { error: { code: string; message: string } }
+    expect(env.error.message).toMatch(/Malformed multipart body/)
+    await new Promise((resolve) => setTimeout(resolve, 50)) // the crash came one tick after the answer
+    expect((await fetch(`${worker.url}/health`)).status).toBe(200)
+  })
+})

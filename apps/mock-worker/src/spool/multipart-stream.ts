@@ -127,6 +127,10 @@ export function parseMultipartStream(
         return
       }
       streams.add(stream)
+      // busboy emits a truncated part's error on the part stream, and `fail` destroys it with the
+      // error again: the readers' `once('error')` takes the first; without this the second one is
+      // an unhandled 'error' event that ends the process (one unterminated request = worker down).
+      stream.on('error', () => {})
       stream.once('close', () => streams.delete(stream))
       stream.once('end', () => streams.delete(stream))
       if (name === JSON_PART_NAME) {
