@@ -78,8 +78,9 @@ def browser_guard(app, check_host):
     return guarded
 
 
-def check_comfyui(url):
-    """ComfyUI answers /system_stats and has the comfy-remote nodes; otherwise a ServeError saying what to do."""
+def check_comfyui(url, needed=REMOTE_NODES):
+    """ComfyUI answers /system_stats and has the comfy-remote nodes the prompt uses (``needed``; an App Mode
+    workflow without Remote nodes needs none); otherwise a ServeError saying what to do."""
     base = url.rstrip("/")
     deadline = time.monotonic() + float(os.environ.get(COMFYUI_WAIT_ENV) or 15)
     while True:
@@ -91,7 +92,7 @@ def check_comfyui(url):
             if time.monotonic() > deadline:
                 raise ServeError("ComfyUI at %s did not answer /system_stats (%s): start ComfyUI or fix --comfyui-url" % (base, exc)) from exc
         time.sleep(0.5)
-    for node in REMOTE_NODES:
+    for node in needed:
         try:
             with urllib.request.urlopen("%s/object_info/%s" % (base, node), timeout=10) as resp:
                 known = node in (json.loads(resp.read() or b"{}") or {})
@@ -102,6 +103,16 @@ def check_comfyui(url):
                 "ComfyUI at %s has no %s node: copy the project's custom_nodes/comfy_remote folder into ComfyUI/custom_nodes/ "
                 "(or install the comfy-remote node pack) and restart ComfyUI" % (base, node)
             )
+
+
+def remote_nodes_used(project):
+    """The comfy-remote node classes the project's prompt.json uses."""
+    try:
+        prompt = json.loads((project / "prompt.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return REMOTE_NODES
+    used = {n.get("class_type") for n in prompt.values() if isinstance(n, dict)} if isinstance(prompt, dict) else set()
+    return tuple(node for node in REMOTE_NODES if node in used)
 
 
 def load_project(project):
@@ -167,7 +178,7 @@ def main(argv=None):
             raise ServeError("--comfyui-url must be an http(s) URL, got %r" % args.comfyui_url)
         project = pathlib.Path(args.project).resolve()
         module = load_project(project)
-        check_comfyui(args.comfyui_url)
+        check_comfyui(args.comfyui_url, remote_nodes_used(project))
         import uvicorn
 
         app = browser_guard(build_app(module, args.comfyui_url, token), check_host=token is None)

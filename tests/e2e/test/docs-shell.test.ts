@@ -55,7 +55,8 @@ function mapPorts(command: string, ports: Map<string, string>): string {
 }
 
 async function startServer(session: Session, command: string): Promise<void> {
-  let line = command.replace(/\s*&$/, '')
+  // a server pointed at an earlier one (the mock worker's --comfyui-url at the fake ComfyUI) gets its real port
+  let line = mapPorts(command.replace(/\s*&$/, ''), session.ports)
   const documented = /--port\s+(\d+)/.exec(line)?.[1] ?? (line.includes('mock-worker') ? '8787' : undefined)
   line = /--port\s+\d+/.test(line) ? line.replace(/--port\s+\d+/, '--port 0') : `${line} --port 0`
   const child = spawn('bash', ['-c', `exec ${line}`], {

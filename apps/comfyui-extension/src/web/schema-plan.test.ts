@@ -129,3 +129,54 @@ describe('inputNamesText', () => {
     expect(inputNamesText([])).toBe('')
   })
 })
+
+describe('fill from schema: an App Mode endpoint', () => {
+  // GET /schema of a worker serving io-helpers' fixtures/app-mode/subgraph-promoted.json
+  const body = {
+    inputs: [
+      {
+        name: 'image',
+        nodeId: '1',
+        type: 'IMAGE',
+        required: false,
+        source: 'app',
+        input: 'image',
+        default: 'example.png',
+      },
+      {
+        name: 'blur_radius',
+        nodeId: '5:2',
+        type: 'INT',
+        required: false,
+        source: 'app',
+        input: 'blur_radius',
+        default: 4,
+        description: 'Blur radius in pixels',
+      },
+      {
+        name: 'sigma',
+        nodeId: '5:2',
+        type: 'FLOAT',
+        required: false,
+        source: 'app',
+        input: 'sigma',
+        default: 1.5,
+      },
+    ],
+    outputs: [{ name: 'images', nodeId: '3', type: 'IMAGE', source: 'app' }],
+    transports: ['json', 'multipart'],
+  }
+
+  it('creates one typed socket per App Mode input, named as the schema names them', () => {
+    const schema = parseEndpointSchema(body)
+    expect(schema.outputs).toEqual([{ name: 'images', type: 'IMAGE' }])
+    const plan = planRemoteInputs(schema, [{ name: 'input_1_$remote_inputs_ag$', type: '*', linked: false }])
+    expect(plan.changes.map((c) => [c.slotName, c.create, c.label, c.type])).toEqual([
+      ['input_1_$remote_inputs_ag$', false, 'image (optional)', 'IMAGE'],
+      ['input_2_$remote_inputs_ag$', true, 'blur_radius (optional)', 'INT'],
+      ['input_3_$remote_inputs_ag$', true, 'sigma (optional)', 'FLOAT'],
+    ])
+    expect(inputNamesText(plan.inputNames)).toBe('image, blur_radius, sigma')
+    expect(plan.warnings).toEqual([])
+  })
+})

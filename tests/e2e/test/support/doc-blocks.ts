@@ -21,6 +21,7 @@ export interface DocBlock {
 export const DOC_FILES = [
   'README.md',
   'examples/README.md',
+  'docs/guides/app-mode.md',
   'docs/guides/comfyui.md',
   'docs/guides/mock-worker.md',
   'docs/guides/modal.md',
