@@ -17,13 +17,13 @@ import { createServer, request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { markMemory, median, memEnv, mib, ms, peakGrowth, startMockWorker } from './lib.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const repo = join(root, '..', '..')
 const WORKER_CLI = join(repo, 'apps', 'mock-worker', 'dist', 'cli.js')
-const FAKE_CLI = join(repo, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
+const FAKE_SERVER = join(repo, 'packages', 'io-helpers', 'dist', 'testing', 'server.js')
 const DRIVER = join(root, 'bench', 'real_path_driver.py')
 const PYTHON = process.env.PYTHON ?? 'python3'
 const REAL_URL = process.env.COMFY_REMOTE_BENCH_COMFYUI_URL
@@ -36,8 +36,14 @@ const HOPS = 4
 const sideFor = (mebibytes) => Math.round(Math.sqrt((mebibytes * 2 ** 20) / 12))
 const bytesOf = (side) => side * side * 3 * 4 + 128
 
+/** The fake ComfyUI in its own process, started like a real one with --max-upload-size 4096 (MB). */
 async function startFakeComfy() {
-  const child = spawn(process.execPath, [FAKE_CLI, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const script = `const { createFakeComfyUI } = await import(${JSON.stringify(pathToFileURL(FAKE_SERVER).href)})
+const fake = await createFakeComfyUI({ port: 0, host: '127.0.0.1', maxUploadSizeMb: 4096 })
+console.log(JSON.stringify({ url: fake.url }))`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const lines = createInterface({ input: child.stdout })
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('fake ComfyUI did not start within 20 s')), 20_000)
@@ -197,7 +203,7 @@ try {
 console.log(`### comfyui-extension: the real Remote API path (Python node -> bridge -> worker -> ComfyUI -> back)
 
 A Remote API call as the node makes it (\`comfy_remote.remote_call.run_remote\` in Python, persistent
-bridge) on a float32 IMAGE \`[1,S,S,3]\` -> mock worker \`--engine comfyui\` -> ${REAL_URL ? `a real ComfyUI (${REAL_URL})` : "the project's fake ComfyUI (packages/io-helpers testing server; its ImageInvert passes the image through)"} running
+bridge) on a float32 IMAGE \`[1,S,S,3]\` -> mock worker \`--engine comfyui\` -> ${REAL_URL ? `a real ComfyUI (${REAL_URL})` : "the project's fake ComfyUI (packages/io-helpers testing server, `--max-upload-size` 4096 MB; its ImageInvert passes the image through)"} running
 Remote Input -> ImageInvert -> Remote Output -> back into a decoded array; median of ${RUNS} (1 of the 1 GiB job).
 Local = ImageInvert (\`1 - image\`) on the same array in the same process. Overhead = Remote API - local.
 Relay = the same bytes through ${HOPS} plain \`node:http\` loopback hops, each read whole before it is forwarded

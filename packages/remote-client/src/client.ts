@@ -109,6 +109,7 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
           method: 'POST',
           url: url.href,
           body,
+          bodyLength: byteLength,
           headers: { 'content-type': contentType, accept: core.accept(caps), 'idempotency-key': key },
           retries: options.retry.retries,
           // a large body needs time to upload: 1 s per MiB on top (the call's timeout still bounds it)

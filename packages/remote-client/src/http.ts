@@ -10,6 +10,7 @@ import { createFetch } from 'ofetch'
 import type { RequestBody } from './body.js'
 import { codeForStatus, RemoteJobError } from './errors.js'
 import { readMultipartSpooled } from './multipart-stream.js'
+import { nodeUpload } from './node-upload.js'
 import type { ResolvedOptions } from './options.js'
 import type { OutputFiles } from './refs.js'
 import { backoffDelay, parseRetryAfter, RETRYABLE_STATUSES, sleep } from './retry.js'
@@ -18,10 +19,14 @@ import type { CallScope } from './scope.js'
 export { ACCEPT_MULTIPART }
 export const ACCEPT_JSON = 'application/json'
 
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string'
+
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'DELETE'
   url: string
   body?: RequestBody
+  /** Bytes of the body, when known. */
+  bodyLength?: number
   headers?: Record<string, string>
   /** Extra ms allowed for this request on top of requestTimeout (long-polls, ?wait=). */
   extraTime?: number
@@ -50,6 +55,8 @@ export interface RawInit {
   headers: Record<string, string>
   body?: string | ReadableStream<Uint8Array>
   signal: AbortSignal
+  /** Bytes of a streamed body, when known (sent as Content-Length). */
+  length?: number
 }
 
 export interface Http {
@@ -196,7 +203,18 @@ export function createHttp(options: ResolvedOptions): Http {
   const $fetch = options.fetch ? createFetch({ fetch: options.fetch }) : createFetch()
 
   function raw(url: string, init: RawInit): Promise<Response> {
-    return $fetch.raw(url, { ...init, responseType: 'stream', ignoreResponseError: true, retry: false })
+    const { length, ...rest } = init
+    // streamed bodies go through node:http in Node (backpressure: bounded memory), unless a fetch was given
+    if (init.body instanceof ReadableStream && options.fetch === undefined && isNode) {
+      return nodeUpload(url, {
+        method: init.method ?? 'POST',
+        headers: init.headers,
+        body: init.body,
+        signal: init.signal,
+        ...(length === undefined ? {} : { length }),
+      })
+    }
+    return $fetch.raw(url, { ...rest, responseType: 'stream', ignoreResponseError: true, retry: false })
   }
 
   /** The token only goes to the endpoint's own origin (a poll_url may point elsewhere). */
@@ -228,6 +246,7 @@ export function createHttp(options: ResolvedOptions): Http {
         ...(request.body === undefined
           ? {}
           : { body: typeof request.body === 'function' ? request.body() : request.body }),
+        ...(request.bodyLength === undefined ? {} : { length: request.bodyLength }),
         signal,
       })
       const stream = (response as Response & { _data?: ReadableStream<Uint8Array> })._data ?? response.body
