@@ -152,6 +152,17 @@ class FileHandoff:
 
         return {name: _walk(value, leaf) for name, value in outputs.items()}
 
+    def _release(self, ref):
+        """The node pack deletes a Remote Output file once read (best effort: older packs answer 404)."""
+        body = json.dumps({"files": [ref]}).encode("utf-8")
+        req = urllib.request.Request(self.base_url + "/comfy-remote/files/release", data=body, method="POST")
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                resp.read()
+        except OSError as err:
+            logger.debug("release of %s failed: %s", ref.get("filename"), err)
+
     def _get(self, ref):
         name, sub, type_ = ref.get("filename"), ref.get("subfolder"), ref.get("type")
         if sub != SUBFOLDER or type_ != "temp" or not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
@@ -174,7 +185,9 @@ class FileHandoff:
         query = urllib.parse.urlencode({"filename": name, "subfolder": sub, "type": type_})
         try:
             with urllib.request.urlopen(self.base_url + "/view?" + query, timeout=self.timeout) as resp:
-                return resp.read()
+                raw = resp.read()
+            self._release(ref)
+            return raw
         except urllib.error.HTTPError as err:
             raise HandoffError("COMFYUI_PROTOCOL", "ComfyUI answered GET /view of %s with HTTP %d: the Remote Output file is gone" % (name, err.code)) from err
         except OSError as err:

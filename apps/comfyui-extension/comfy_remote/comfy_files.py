@@ -178,6 +178,28 @@ class ComfyTempSink:
         self.written.clear()
 
 
+def release(refs: Any) -> int:
+    """Delete Remote Output files a worker has read (``POST /comfy-remote/files/release``).
+
+    Only our output files are touched: ``temp/comfy_remote/cr-out-*``; anything else is a ``BAD_FILE_REF``.
+    Files already gone count as released (the call is idempotent)."""
+
+    if not isinstance(refs, list):
+        raise CodecError("files must be a list of {filename, subfolder, type}", code="BAD_FILE_REF")
+    paths = []
+    for i, ref in enumerate(refs):
+        path = ref_path(ref, f"files[{i}]")
+        if ref.get("type") != "temp" or not str(ref.get("filename")).startswith("cr-out-"):
+            raise CodecError(f"files[{i}]: only Remote Output files (temp, cr-out-*) can be released", code="BAD_FILE_REF")
+        paths.append(path)
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    return len(paths)
+
+
 def prune(max_age: float = PRUNE_AGE, *, force: bool = False, now: float | None = None) -> int:
     """Delete our files (``cr-*``) older than ``max_age`` s in every ``<type>/comfy_remote``; at most once a minute."""
 
@@ -220,5 +242,6 @@ __all__ = [
     "is_comfy_ref",
     "prune",
     "read_comfy_ref",
+    "release",
     "ref_path",
 ]

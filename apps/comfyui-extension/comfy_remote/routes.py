@@ -6,6 +6,9 @@
   cleanBuild, forceRebuild, deploy, models, modelsSecret, volume}`` -> ``{"deployId"}`` at once; then websocket messages
   ``comfy-remote.deploy`` ``{deployId, event: log|progress|result|error, ...}``.
 
+- ``POST /comfy-remote/files/release`` ``{"files": [{filename, subfolder, type}]}`` -> ``{"released": n}``:
+  a worker deletes the Remote Output files (``temp/comfy_remote/cr-out-*``) it has read.
+
 Deploying runs ``modal`` on this machine, so it is refused for callers that are not on
 loopback unless ``COMFY_REMOTE_ALLOW_REMOTE_DEPLOY=1``.
 """
@@ -19,6 +22,7 @@ import threading
 import uuid
 from typing import Any
 
+from . import comfy_files
 from .bridge import call_bridge
 from .deploy import build_deploy_request
 from .errors import BadInputError, ComfyRemoteError
@@ -148,6 +152,18 @@ def register_routes(server: Any) -> bool:
         deploy_id = uuid.uuid4().hex
         threading.Thread(target=run_deploy_job, args=(deploy_id, bridge_request, server.send_sync), daemon=True).start()
         return web.json_response({"deployId": deploy_id})
+
+    @routes.post("/comfy-remote/files/release")
+    async def post_release(request: Any) -> Any:
+        try:
+            body = await request.json()
+            files = body.get("files") if isinstance(body, dict) else None
+            released = comfy_files.release(files)
+        except ValueError as exc:
+            return web.json_response({"error": {"code": "BAD_REQUEST", "message": f"body is not JSON: {exc}"}}, status=400)
+        except ComfyRemoteError as exc:
+            return web.json_response({"error": {"code": exc.code, "message": str(exc.args[0])}}, status=400)
+        return web.json_response({"released": released})
 
     server._comfy_remote_routes = True
     return True

@@ -59,7 +59,11 @@ def test_registers_once_and_only_with_a_server(web):
     assert register_routes(None) is False
     server = Server()
     assert register_routes(server) and register_routes(server)
-    assert set(server.routes.handlers) == {("GET", "/comfy-remote/schema"), ("POST", "/comfy-remote/deploy")}
+    assert set(server.routes.handlers) == {
+        ("GET", "/comfy-remote/schema"),
+        ("POST", "/comfy-remote/deploy"),
+        ("POST", "/comfy-remote/files/release"),
+    }
 
 
 def test_schema_route(web, fake_bridge, monkeypatch):
@@ -116,3 +120,30 @@ def test_deploy_body_models_and_volume():
     assert (req["models"], req["modelsSecret"], req["volume"]) == (["https://h/a.safetensors=checkpoints/a.safetensors"], None, "v")
     listed = deploy_request_from_body({"workflow": {"1": {}}, "models": ["https://h/a=loras/a.pt", ""], "modelsSecret": "hf"})
     assert (listed["models"], listed["modelsSecret"]) == (["https://h/a=loras/a.pt"], "hf")
+
+
+def test_release_route_deletes_only_remote_output_files(web, comfy):
+    import os
+
+    _flavour, rec, _nodes = comfy
+    folder = os.path.join(rec.folder_paths.get_temp_directory(), "comfy_remote")
+    os.makedirs(folder, exist_ok=True)
+    for name in ("cr-out-abc-1.npy", "cr-job-1.npy"):
+        with open(os.path.join(folder, name), "wb") as fh:
+            fh.write(b"x")
+    server = Server()
+    register_routes(server)
+    handler = server.routes.handlers[("POST", "/comfy-remote/files/release")]
+    ref = {"filename": "cr-out-abc-1.npy", "subfolder": "comfy_remote", "type": "temp"}
+    ok = asyncio.run(handler(Request(body={"files": [ref]})))
+    assert ok.status == 200 and ok.body == {"released": 1} and not os.path.exists(os.path.join(folder, ref["filename"]))
+    assert asyncio.run(handler(Request(body={"files": [ref]}))).body == {"released": 1}  # idempotent
+    for bad in (
+        {"filename": "cr-job-1.npy", "subfolder": "comfy_remote", "type": "temp"},  # an input, not an output
+        {"filename": "../x", "subfolder": "comfy_remote", "type": "temp"},
+        {"filename": "cr-out-abc-1.npy", "subfolder": "comfy_remote", "type": "output"},
+    ):
+        refused = asyncio.run(handler(Request(body={"files": [bad]})))
+        assert refused.status == 400 and refused.body["error"]["code"] == "BAD_FILE_REF"
+    assert os.path.exists(os.path.join(folder, "cr-job-1.npy"))
+    assert asyncio.run(handler(Request(body=ValueError("x")))).status == 400

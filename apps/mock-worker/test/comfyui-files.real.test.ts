@@ -72,7 +72,9 @@ describe('comfyui engine: values as files on the ComfyUI side', () => {
       expect(payloadOf(comfy, '1').length).toBeLessThan(300) // no base64 in the prompt
       expect(views(comfy)).toHaveLength(1)
       expect(views(comfy)[0]?.query).toMatchObject({ subfolder: 'comfy_remote', type: 'temp' })
-      // the Remote Input deleted the uploaded file after reading it
+      // the Remote Input deleted the uploaded file after reading it; the worker released the output file
+      expect(comfy.files().filter(([, s]) => s === 'comfy_remote')).toEqual([])
+      expect(comfy.requests.filter((r) => r.path === '/comfy-remote/files/release')).toHaveLength(1)
       expect(
         comfy
           .files()

@@ -157,6 +157,16 @@ describe('Remote Input / Output exchange values as files (format A)', () => {
         ),
     )
     expect(same(back.data as Uint8Array, data)).toBe(true)
+    // the worker releases the output file it read (node pack route); only cr-out-* temp files
+    const release = (files: unknown) =>
+      fetch(`${fake.url}/comfy-remote/files/release`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ files }),
+      })
+    expect((await release([{ ...ref, filename: '../x' }])).status).toBe(400)
+    expect(await (await release([ref])).json()).toEqual({ released: 1 })
+    expect(fake.files().some(([, , n]) => n === ref!.filename)).toBe(false)
     // the input file was read once and deleted
     expect(
       fake.files().some(([t, s, n]) => t === 'temp' && s === 'comfy_remote' && n === 'cr-job42-1.npy'),

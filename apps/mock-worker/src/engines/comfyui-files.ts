@@ -173,3 +173,27 @@ export async function readViewFile(
     clearTimeout(timer)
   }
 }
+
+/**
+ * Tell the node pack the Remote Output files were read (`POST /comfy-remote/files/release`), so they do
+ * not wait an hour in ComfyUI's temp folder. Best effort: an older pack (404) or an error changes nothing.
+ */
+export async function releaseViewFiles(
+  baseUrl: string,
+  refs: ComfyFileRef[],
+  timeoutMs: number,
+): Promise<void> {
+  const files = refs.filter((r) => r.type === 'temp' && r.filename.startsWith('cr-out-'))
+  if (files.length === 0) return
+  try {
+    const response = await fetch(`${baseUrl}/comfy-remote/files/release`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files }),
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    await response.body?.cancel()
+  } catch {
+    // the files are pruned after an hour anyway
+  }
+}

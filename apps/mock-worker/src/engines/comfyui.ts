@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
-import type { HandoffOptions, PlannedFile } from '@comfy-remote/io-helpers'
+import type { ComfyFileRef, HandoffOptions, PlannedFile } from '@comfy-remote/io-helpers'
 import {
   collectOutputs,
   fileRefsIn,
@@ -16,7 +16,7 @@ import { isFileBytes } from '../spool/file-bytes.js'
 import { materialize, withoutFiles } from '../spool/materialize.js'
 import type { ApiPrompt } from '../workflow.js'
 import { checkInputs, injectWithUploads, readOutputFiles } from './comfyui-app-mode.js'
-import { readViewFile, uploadFile, type ViewSink } from './comfyui-files.js'
+import { readViewFile, releaseViewFiles, uploadFile, type ViewSink } from './comfyui-files.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
 import { type ComfyMessage, ComfySocket } from './comfyui-socket.js'
@@ -146,14 +146,17 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
       options.viewSink ??
       ((ref, body) => ctx.spool.write(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), ref.filename))
     const out: Record<string, EncodedValue> = {}
+    const read: ComfyFileRef[] = []
     for (const [name, value] of Object.entries(values)) {
       out[name] =
         fileRefsIn(value).length === 0
           ? value
-          : ((await resolveFileRefs(value, (ref) =>
-              readViewFile(http.baseUrl, ref, options.timeoutMs, sink),
-            )) as EncodedValue)
+          : ((await resolveFileRefs(value, (ref) => {
+              read.push(ref)
+              return readViewFile(http.baseUrl, ref, options.timeoutMs, sink)
+            })) as EncodedValue)
     }
+    await releaseViewFiles(http.baseUrl, read, options.timeoutMs)
     return out
   }
 

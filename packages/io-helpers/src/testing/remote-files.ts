@@ -77,3 +77,32 @@ export function writeRemoteOutputFiles(files: FileStore, value: EncodedValue): E
     return { ...leaf, data: { file: { filename, subfolder: COMFY_REMOTE_SUBFOLDER, type: 'temp' } } }
   }) as EncodedValue
 }
+
+/**
+ * The node pack's `POST /comfy-remote/files/release` (comfy_remote/routes.py): delete Remote Output files
+ * (`temp/comfy_remote/cr-out-*`) a worker has read. Returns the status and JSON body to answer.
+ */
+export function releaseRemoteOutputFiles(files: FileStore, body: unknown): [number, unknown] {
+  const list = isRecord(body) ? body.files : undefined
+  if (!Array.isArray(list))
+    return [
+      400,
+      { error: { code: 'BAD_FILE_REF', message: 'files must be a list of {filename, subfolder, type}' } },
+    ]
+  for (const [i, ref] of list.entries()) {
+    const problem = comfyFileRefProblem(ref)
+    if (problem) return [400, { error: { code: 'BAD_FILE_REF', message: `files[${i}].${problem}` } }]
+    if (ref.type !== 'temp' || !String(ref.filename).startsWith('cr-out-'))
+      return [
+        400,
+        {
+          error: {
+            code: 'BAD_FILE_REF',
+            message: `files[${i}]: only Remote Output files (temp, cr-out-*) can be released`,
+          },
+        },
+      ]
+  }
+  for (const ref of list) files.delete('temp', COMFY_REMOTE_SUBFOLDER, String(ref.filename))
+  return [200, { released: list.length }]
+}

@@ -5,6 +5,7 @@ import { executePrompt } from './executor.js'
 import { readFixtureJson } from './fixtures.js'
 import type { RecordedRequest } from './http-util.js'
 import { sendEmpty, sendJson, sendText } from './http-util.js'
+import { releaseRemoteOutputFiles } from './remote-files.js'
 import type { FakeState } from './state.js'
 import { queueTuple } from './state.js'
 import { uploadImage, viewFile } from './upload-view.js'
@@ -138,5 +139,9 @@ export async function route(state: FakeState, req: RecordedRequest, res: ServerR
   }
   if (post && path === '/upload/image') return uploadImage(state.files, req, res)
   if (get && path === '/view') return viewFile(state.files, req, res)
+  if (post && path === '/comfy-remote/files/release') {
+    const [status, body] = releaseRemoteOutputFiles(state.files, req.body)
+    return sendJson(res, status, body)
+  }
   return sendText(res, 404, '404: Not Found')
 }
