@@ -2,7 +2,7 @@
 // compared as JSON values (key order never matters), binary data as base64.
 import { serializeJson } from '@comfy-remote/protocol'
 
-const TIME_KEYS = /(^|_)(created|started|finished|updated)(_at)?$|^elapsed/
+const TIME_KEYS = /(^|_)(created|started|finished|updated)(_at)?$|^elapsed|^timings$/
 
 /** Replaces the job id everywhere with `<job_id>` and drops timestamps, so two runs compare equal. */
 export function normalizeEnvelope(envelope: unknown): unknown {
