@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import { serializeJson } from '@comfy-remote/protocol'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { WireEnvelope } from './job.js'
-import { valuesBytes } from './job-bytes.js'
+import { valuesHeldBytes } from './job-bytes.js'
 import { hasFileBytes, materialize } from './spool/materialize.js'
 import { encodeMultipartStream } from './spool/multipart-response.js'
 import { parseMultipartStream, type StreamLimits } from './spool/multipart-stream.js'
@@ -78,7 +78,9 @@ export const JSON_CACHE_MAX_VALUE_BYTES = 256 * 1024
 
 /** True when the serialized JSON of this envelope may be cached for repeated polls. */
 export function jsonCacheable(envelope: WireEnvelope): boolean {
-  return envelope.outputs === undefined || valuesBytes(envelope.outputs) <= JSON_CACHE_MAX_VALUE_BYTES
+  if (envelope.outputs === undefined) return true
+  const held = valuesHeldBytes(envelope.outputs) // spooled outputs too: their JSON text would be in memory
+  return held.memory + held.disk <= JSON_CACHE_MAX_VALUE_BYTES
 }
 
 /**
