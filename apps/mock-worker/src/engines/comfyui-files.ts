@@ -26,6 +26,13 @@ function field(boundary: string, name: string, value: string): string {
   return `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`
 }
 
+/**
+ * ComfyUI answers an upload only after it has parsed the whole multipart body and copied the file
+ * (server.py: `await request.post()`, then `image.file.read()`), with no byte on the socket meanwhile.
+ * Once the body is sent, the idle timeout grows by the time that takes at this (slow) rate.
+ */
+const DIGEST_BYTES_PER_SECOND = 8 * 1024 * 1024
+
 /** Upload one planned file (multipart field `image`, `type`, `subfolder=comfy_remote`, `overwrite=true`). */
 export function uploadFile(baseUrl: string, file: PlannedFile, idleTimeoutMs: number): Promise<void> {
   const boundary = `comfyremote${randomBytes(12).toString('hex')}`
@@ -55,7 +62,12 @@ export function uploadFile(baseUrl: string, file: PlannedFile, idleTimeoutMs: nu
         'content-length': String(head.byteLength + file.size + tail.byteLength),
       },
     })
-    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no progress for ${idleTimeoutMs} ms`)))
+    let idleMs = idleTimeoutMs
+    req.setTimeout(idleTimeoutMs, () => req.destroy(new Error(`no progress for ${idleMs} ms`)))
+    req.once('finish', () => {
+      idleMs = idleTimeoutMs + Math.ceil((file.size / DIGEST_BYTES_PER_SECOND) * 1000)
+      req.setTimeout(idleMs)
+    })
     req.on('response', (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
