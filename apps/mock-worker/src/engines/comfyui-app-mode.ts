@@ -12,8 +12,6 @@ import { MockWorkerError } from '../errors.js'
 
 /** Subfolder of ComfyUI's input folder the worker uploads App Mode files into (fixed format A). */
 export const UPLOAD_SUBFOLDER = 'comfy_remote'
-/** Largest output file the worker reads back from ComfyUI's /view. */
-export const MAX_VIEW_BYTES = 1024 * 1024 * 1024
 
 function badRequest(error: unknown): never {
   if (isIoHelpersError(error)) {
@@ -92,53 +90,4 @@ export async function injectWithUploads(
   } catch (error) {
     return badRequest(error)
   }
-}
-
-/** GET /view of one output file, bounded by MAX_VIEW_BYTES. */
-async function viewFile(baseUrl: string, ref: ComfyFileRef, timeoutMs: number): Promise<Uint8Array> {
-  const query = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type })
-  const url = `${baseUrl}/view?${query}`
-  let response: Response
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
-  } catch (cause) {
-    throw new MockWorkerError(
-      'COMFYUI_UNAVAILABLE',
-      `Cannot read output file ${ref.filename} from ComfyUI (${(cause as Error).message}).`,
-      { cause },
-    )
-  }
-  if (!response.ok)
-    throw new MockWorkerError(
-      'COMFYUI_PROTOCOL',
-      `ComfyUI answered /view of output file ${ref.type}/${ref.subfolder}/${ref.filename} with HTTP ${response.status}.`,
-    )
-  const declared = Number(response.headers.get('content-length') ?? 0)
-  if (declared > MAX_VIEW_BYTES)
-    throw new MockWorkerError(
-      'PAYLOAD_TOO_LARGE',
-      `Output file ${ref.filename} is ${declared} bytes, over the worker's limit of ${MAX_VIEW_BYTES}.`,
-    )
-  const bytes = new Uint8Array(await response.arrayBuffer())
-  if (bytes.byteLength > MAX_VIEW_BYTES)
-    throw new MockWorkerError(
-      'PAYLOAD_TOO_LARGE',
-      `Output file ${ref.filename} is over ${MAX_VIEW_BYTES} bytes.`,
-    )
-  return bytes
-}
-
-/** Output values whose bytes are still in ComfyUI (App Mode output nodes' files) with their bytes read. */
-export async function readOutputFiles(
-  baseUrl: string,
-  prompt: ApiPrompt,
-  values: Record<string, EncodedValue>,
-  timeoutMs: number,
-): Promise<Record<string, EncodedValue>> {
-  const app = new Set(appModeOf(prompt).outputs.map((o) => o.name))
-  const out: Record<string, EncodedValue> = { ...values }
-  for (const [name, value] of Object.entries(values)) {
-    if (app.has(name)) out[name] = await resolveFileRefs(value, (ref) => viewFile(baseUrl, ref, timeoutMs))
-  }
-  return out
 }

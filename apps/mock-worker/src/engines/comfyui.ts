@@ -15,7 +15,7 @@ import type { RunContext } from '../job.js'
 import { isFileBytes } from '../spool/file-bytes.js'
 import { materialize, withoutFiles } from '../spool/materialize.js'
 import type { ApiPrompt } from '../workflow.js'
-import { checkInputs, injectWithUploads, readOutputFiles } from './comfyui-app-mode.js'
+import { checkInputs, injectWithUploads } from './comfyui-app-mode.js'
 import { readViewFile, releaseViewFiles, uploadFile, type ViewSink } from './comfyui-files.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
@@ -162,10 +162,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
 
   const settle = async (entry: HistoryEntry, ctx: RunContext): Promise<Record<string, EncodedValue>> => {
     if (entry.status?.status_str === 'success' || (entry.status === undefined && entry.outputs !== undefined))
-      return readFiles(
-        await readOutputFiles(http.baseUrl, context.prompt, outputsOf(entry), options.timeoutMs),
-        ctx,
-      )
+      return readFiles(outputsOf(entry), ctx)
     throw historyFailure(entry)
   }
 

@@ -5,6 +5,7 @@ import type { WorkerContext } from '../context.js'
 import type { WireEnvelope } from '../job.js'
 import { isTerminal } from '../job.js'
 import { isFileBytes } from '../spool/file-bytes.js'
+import { hasFileBytes, materialize } from '../spool/materialize.js'
 import { requireJob } from './jobs.js'
 import { zJobParams } from './schemas.js'
 
@@ -72,7 +73,9 @@ export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, st
  * says so with `values_omitted`; the client then reads them once with `GET /jobs/:id`.
  */
 function withoutLargeValues(env: WireEnvelope): WireEnvelope {
-  if (env.outputs === undefined || binaryBytes(env.outputs) <= SSE_VALUE_LIMIT) return env
+  if (env.outputs === undefined) return env
+  // small outputs spooled to disk (files read back from ComfyUI) are read in to travel as base64
+  if (binaryBytes(env.outputs) <= SSE_VALUE_LIMIT) return hasFileBytes(env) ? materialize(env) : env
   const { result: _result, outputs: _outputs, ...rest } = env
   return { ...rest, values_omitted: true } as WireEnvelope
 }
