@@ -1,12 +1,5 @@
-import type { ApiPrompt, AppModeUpload, ComfyFileRef } from '@comfy-remote/io-helpers'
-import {
-  appModeOf,
-  injectInputs,
-  isIoHelpersError,
-  pendingUploads,
-  resolveFileRefs,
-  uploadAppModeInputs,
-} from '@comfy-remote/io-helpers'
+import type { ApiPrompt, AppModeUpload } from '@comfy-remote/io-helpers'
+import { injectInputs, isIoHelpersError, pendingUploads, uploadAppModeInputs } from '@comfy-remote/io-helpers'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 
