@@ -130,8 +130,9 @@ class JobRunner:
         self.poll_interval = poll_interval
         self.use_websocket = use_websocket and _websocket is not None
 
-    def run(self, inputs, progress=None, cancelled=None, timeout=3600.0):
+    def run(self, inputs, progress=None, cancelled=None, timeout=3600.0, preview=None):
         progress = progress or (lambda p: None)
+        self._preview = PreviewGate(preview) if preview is not None else None
         cancelled = cancelled or (lambda: False)
         mapped = comfy_wire.map_inputs(self.prompt, inputs)
         mapped = self._upload_app_files(mapped)
@@ -281,15 +282,34 @@ class JobRunner:
             # skip_utf8_validation: websocket-client checks every text frame's UTF-8 in pure Python
             # (1.4 s of a 1024x1024 job measured); json.loads rejects bad text anyway.
             ws = _websocket.create_connection(self.client.ws_url(client_id), timeout=10, skip_utf8_validation=True)
+            # ask for type-4 preview frames, which name their node and prompt
+            ws.send(json.dumps({"type": "feature_flags", "data": {"supports_preview_metadata": True}}))
             ws.settimeout(self.poll_interval)
             return ws
         except Exception as exc:  # noqa: BLE001 - fall back to polling
             logger.warning("websocket unavailable (%s); polling /history", exc)
             return None
 
+    def _node(self, node):
+        """{node, class_type} of a prompt node id (per-node progress)."""
+        out = {"node": str(node)}
+        entry = self.prompt.get(str(node)) if isinstance(self.prompt, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("class_type"), str):
+            out["class_type"] = entry["class_type"]
+        return out
+
+    def _title(self, node):
+        entry = self.prompt.get(str(node)) if isinstance(self.prompt, dict) else None
+        meta = entry.get("_meta") if isinstance(entry, dict) else None
+        return (meta or {}).get("title") or (entry or {}).get("class_type") or "node %s" % node
+
     def _follow(self, ws, prompt_id, total, progress, cancelled, deadline):
         done_nodes = set()
+        current = None
+        gate = getattr(self, "_preview", None)
         while True:
+            if gate is not None:
+                gate.flush()
             if cancelled():
                 self.interrupt(prompt_id)
                 return "cancelled"
@@ -310,17 +330,24 @@ class JobRunner:
                 ws = None
                 continue
             if not isinstance(raw, str):
-                continue  # binary previews
+                frame = read_preview_frame(raw) if gate is not None else None
+                if frame is not None and frame[3] in (None, prompt_id):
+                    mime, image, node, _ = frame
+                    node = node or current
+                    gate.offer(dict(self._node(node) if node else {}, mime=mime, data=image))
+                continue
             msg = json.loads(raw)
             kind, data = msg.get("type"), msg.get("data") or {}
             if data.get("prompt_id") not in (None, prompt_id):
                 continue
             if kind == "progress":
-                node = data.get("node")
-                progress({"value": data.get("value", 0), "max": data.get("max", 1) or 1, "message": "node %s" % node})
+                node = data.get("node") or current
+                value, top = data.get("value", 0), data.get("max", 1) or 1
+                progress(dict(self._node(node) if node else {}, value=value, max=top, message="%s %s/%s" % (self._title(node), value, top)))
             elif kind == "executing" and data.get("node") is not None:
+                current = data["node"]
                 done_nodes.add(data["node"])
-                progress({"value": len(done_nodes) - 1, "max": max(total, 1), "message": "executing node %s" % data["node"]})
+                progress(dict(self._node(current), value=len(done_nodes) - 1, max=max(total, 1), message="executing node %s" % data["node"]))
             elif kind == "execution_cached":
                 done_nodes.update(data.get("nodes") or [])
             elif kind == "execution_error":
@@ -349,10 +376,55 @@ def _error_text(status_info):
     return "ComfyUI reported an error"
 
 
-def run_job(runner, inputs, progress, cancelled, timeout):
+def read_preview_frame(raw):
+    """(mime, image bytes, node or None, prompt_id or None) of a PREVIEW_IMAGE websocket frame: type 1
+    [u32 1][u32 format 1=JPEG 2=PNG][image], or type 4 [u32 4][u32 n][metadata JSON][image]; else None."""
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) < 8:
+        return None
+    kind, second = int.from_bytes(raw[0:4], "big"), int.from_bytes(raw[4:8], "big")
+    if kind == 1:
+        mime = {1: "image/jpeg", 2: "image/png"}.get(second)
+        return (mime, bytes(raw[8:]), None, None) if mime and len(raw) > 8 else None
+    if kind != 4 or 8 + second >= len(raw):
+        return None
+    try:
+        meta = json.loads(bytes(raw[8:8 + second]).decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(meta, dict):
+        return None
+    mime = meta.get("image_type") if isinstance(meta.get("image_type"), str) and meta["image_type"].startswith("image/") else "image/jpeg"
+    node = meta.get("display_node_id") or meta.get("node_id")
+    return mime, bytes(raw[8 + second:]), node if isinstance(node, str) else None, meta.get("prompt_id")
+
+
+class PreviewGate:
+    """At most one preview per ``interval`` seconds reaches ``publish``; newer ones replace a waiting one.
+    ``flush()`` (called as messages arrive) publishes the waiting one once its time has come."""
+
+    MAX_BYTES = 1024 * 1024
+
+    def __init__(self, publish, interval=0.25, clock=time.monotonic):
+        self.publish, self.interval, self.clock = publish, interval, clock
+        self.last, self.waiting = None, None
+
+    def offer(self, preview):
+        if not preview.get("data") or len(preview["data"]) > self.MAX_BYTES:
+            return
+        self.waiting = preview
+        self.flush()
+
+    def flush(self):
+        now = self.clock()
+        if self.waiting is not None and (self.last is None or now - self.last >= self.interval):
+            preview, self.waiting, self.last = self.waiting, None, now
+            self.publish(preview)
+
+
+def run_job(runner, inputs, progress, cancelled, timeout, preview=None):
     """Job result dict for the web app; never raises for job failures."""
     try:
-        return runner.run(inputs, progress, cancelled, timeout)
+        return runner.run(inputs, progress, cancelled, timeout, preview)
     except comfy_wire.WireError as exc:
         return {"status": "failed", "error": {"code": exc.code, "message": exc.message}}
     except JobFailed as exc:

@@ -5,6 +5,7 @@
   backend.poll(call_id) -> (done, result)         (FunctionCall.from_id(..).get(timeout=0))
   backend.cancel(call_id)                         (FunctionCall.cancel)
   backend.store: dict-like (get / item set)       (modal.Dict shared with the GPU workers)
+  backend.deliver_webhooks(job_id)                (optional; spawns the deliver_webhooks Function)
 FastAPI is imported inside ``build_app`` so ``modal deploy`` can import this module without it.
 """
 
@@ -17,6 +18,7 @@ import time
 import uuid
 
 import comfy_refs
+import comfy_webhooks
 import comfy_wire
 from comfy_wire import TERMINAL, WireError
 
@@ -71,6 +73,22 @@ def run_status(env):
     return 200
 
 
+def timings(record, timing, finished_at):
+    """`timings` of a finished job from its record (created), the runner's timing (started, startup,
+    finished) and when the web first saw it finished."""
+    timing = timing or {}
+    created = record.get("created", finished_at)
+    finished = timing.get("finished") or finished_at
+    started = timing.get("started") or finished
+    startup = float(timing.get("startup") or 0.0)
+    return {
+        "queue_seconds": round(max(0.0, started - created - startup), 3),
+        "startup_seconds": round(startup, 3),
+        "run_seconds": round(max(0.0, finished - started), 3),
+        "transfer_seconds": round(float(record.get("transfer") or 0.0) + float(timing.get("transfer") or 0.0), 3),
+    }
+
+
 class Jobs:
     """Job records in the shared store; every read returns a wire envelope."""
 
@@ -79,7 +97,24 @@ class Jobs:
         self.store = backend.store
         self.poll_interval = poll_interval
 
-    def create(self, inputs, idempotency_key=None, output_refs=False):
+    def envelope(self, job_id, refs=True):
+        """The job's envelope with `timings` (finished jobs) and `webhook` (jobs with a webhook); with
+        ``refs`` (and a request that asked for output_refs) large outputs as refs."""
+        env = self._envelope(job_id, refs)
+        extra = {}
+        if env["status"] in TERMINAL:
+            record = self.store.get("job:" + job_id) or {}
+            finished_at = record.get("finished_at")
+            if finished_at is None:
+                finished_at = time.time()
+                self.store["job:" + job_id] = dict(record, finished_at=finished_at)
+            extra["timings"] = timings(record, self.store.get("timing:" + job_id), finished_at)
+        hook = self.store.get("webhook:" + job_id)
+        if hook is not None:
+            extra["webhook"] = dict(hook["status"])
+        return dict(env, **extra) if extra else env
+
+    def create(self, inputs, idempotency_key=None, output_refs=False, transfer=0.0, webhooks=None, webhook=None):
         if idempotency_key:
             existing = self.store.get("idem:" + idempotency_key)
             if existing:
@@ -94,10 +129,15 @@ class Jobs:
         job_id = uuid.uuid4().hex
         self.store["progress:" + job_id] = {"value": 0, "max": 1, "message": "submitted"}
         call_id = self.backend.spawn(job_id, inputs)
-        record = {"call_id": call_id, "created": time.time()}
+        record = {"call_id": call_id, "created": time.time(), "transfer": round(transfer, 3)}
         if output_refs:
             record["output_refs"] = True  # large binary outputs are answered as refs
         self.store["job:" + job_id] = record
+        if webhook is not None and webhooks is not None:
+            webhooks.register(job_id, webhook)
+            deliver = getattr(self.backend, "deliver_webhooks", None)
+            if deliver is not None:
+                deliver(job_id)
         if idempotency_key:
             self.store["idem:" + idempotency_key] = {"job_id": job_id, "fingerprint": fingerprint(inputs)}
         return job_id
@@ -105,7 +145,7 @@ class Jobs:
     def exists(self, job_id):
         return self.store.get("job:" + job_id) is not None
 
-    def envelope(self, job_id, refs=True):
+    def _envelope(self, job_id, refs=True):
         """The job's envelope; with ``refs`` (and a request that asked for output_refs) large outputs as refs."""
         record = self.store.get("job:" + job_id)
         if record is None:
@@ -152,6 +192,34 @@ class Jobs:
         return env
 
 
+def make_webhooks(store, settings):
+    """The app's webhook set-up: secret COMFY_REMOTE_WEBHOOK_SECRET (from the auth Secret), default URL
+    COMFY_REMOTE_WEBHOOK_URL, COMFY_REMOTE_ALLOW_LOOPBACK_WEBHOOKS=1 for local development only."""
+    return comfy_webhooks.Webhooks(
+        store,
+        secret=os.environ.get(comfy_webhooks.SECRET_ENV) or None,
+        default_url=settings.get("webhook_url") or os.environ.get(comfy_webhooks.URL_ENV) or None,
+        allow_loopback=os.environ.get("COMFY_REMOTE_ALLOW_LOOPBACK_WEBHOOKS") == "1",
+        options=settings.get("webhook_options"),
+    )
+
+
+def webhook_body(env, event):
+    """The signed body of one event: the envelope as GET /jobs/:id answers it, large values left out."""
+    env = dict((k, v) for k, v in env.items() if k != "webhook")
+    env = comfy_webhooks.without_large_values(env, SSE_VALUE_LIMIT, comfy_wire.binary_size)
+    env["event"] = event
+    return json.dumps(comfy_wire.to_json_value(env), separators=(",", ":")).encode("utf-8")
+
+
+def deliver_webhooks(backend, job_id, settings):
+    """Body of the app's deliver_webhooks Function: follows the job and sends its events. State is in
+    the store, so it does not depend on the web container that took the request staying up."""
+    jobs = Jobs(backend, settings.get("poll_interval", 0.25))
+    webhooks = make_webhooks(backend.store, settings)
+    return comfy_webhooks.drive(webhooks, job_id, jobs.envelope, webhook_body, poll_seconds=jobs.poll_interval)
+
+
 def check_token(header, token):
     """Constant-time bearer token check."""
     if not header or not header.lower().startswith("bearer "):
@@ -166,6 +234,7 @@ def build_app(backend, prompt, contract, settings):
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     jobs = Jobs(backend, settings.get("poll_interval", 0.25))
+    webhooks = make_webhooks(backend.store, settings)
     wait_max = float(settings.get("wait_max_seconds", 120))
     max_bytes = int(settings.get("max_request_bytes", 256 * 1024 * 1024))
     ref_policy = comfy_refs.RefPolicy(
@@ -239,6 +308,7 @@ def build_app(backend, prompt, contract, settings):
         return dict(contract, protocol_version=PROTOCOL_VERSION, transports=TRANSPORTS, app=settings.get("app_name"))
 
     async def submit(request: Request):
+        started = time.monotonic()
         try:
             declared = int(request.headers.get("content-length") or 0)
             if declared > max_bytes:
@@ -277,7 +347,13 @@ def build_app(backend, prompt, contract, settings):
             await run_in_threadpool(comfy_refs.resolve_input_refs, inputs, ref_policy)  # refs -> bytes (SSRF-safe)
             wait = wait_param(request)
             key = request.headers.get("idempotency-key")
-            env = await run_in_threadpool(lambda: jobs.wait(jobs.create(inputs, key, output_refs is True), wait, lambda e: e["status"] in TERMINAL))
+            hook = webhooks.target(body)
+            transfer = time.monotonic() - started  # receiving and decoding the request
+
+            def create():
+                return jobs.create(inputs, key, output_refs is True, transfer, webhooks, hook)
+
+            env = await run_in_threadpool(lambda: jobs.wait(create(), wait, lambda e: e["status"] in TERMINAL))
             resp = reply(request, env, run_status(env))
             if resp.status_code == 202:
                 resp.headers["Location"] = env["poll_url"]
@@ -320,13 +396,37 @@ def build_app(backend, prompt, contract, settings):
     def cancel_job(job_id: str, request: Request):
         return reply(request, jobs.cancel(job_id))
 
+    @app.get("/jobs/{job_id}/preview")
+    def job_preview(job_id: str):
+        env = jobs.envelope(job_id)
+        found = backend.store.get("preview:" + job_id) if env["status"] not in TERMINAL else None
+        if found is None:
+            if env["status"] in TERMINAL:
+                why = "job %s has finished: previews exist only while it runs; read its outputs with GET /jobs/%s" % (job_id, job_id)
+            else:
+                why = "job %s has no preview yet (previews come from samplers while they run); try again in a moment" % job_id
+            raise WireError("NOT_FOUND", why, 404, {"job_id": job_id, "preview": False})
+        headers = {"Cache-Control": "no-store", "X-Preview-Seq": str(found.get("seq", 0))}
+        if found.get("node"):
+            headers["X-Preview-Node"] = str(found["node"])
+        if found.get("class_type"):
+            headers["X-Preview-Class"] = str(found["class_type"])
+        return Response(found["data"], media_type=found.get("mime", "image/jpeg"), headers=headers)
+
+    def preview_event(found):
+        data = dict((k, found[k]) for k in ("node", "class_type") if found.get(k))
+        data.update(mime=found.get("mime", "image/jpeg"), data=base64.b64encode(found["data"]).decode("ascii"))
+        return "event: preview\ndata: %s\n\n" % json.dumps(data, separators=(",", ":"))
+
     @app.get("/jobs/{job_id}/events")
-    def job_events(job_id: str):
+    def job_events(job_id: str, request: Request):
         jobs.envelope(job_id)  # 404 before streaming
         limit = float(settings.get("events_max_seconds", 3600))
+        previews = request.query_params.get("previews") in ("1", "true")
 
         def stream():
             last = None
+            seen_preview = None
             version = 0
             deadline = time.monotonic() + limit
             beat = time.monotonic() + SSE_HEARTBEAT_SECONDS
@@ -347,6 +447,10 @@ def build_app(backend, prompt, contract, settings):
                     yield ": keep-alive\n\n"  # keeps proxies from closing an idle stream
                 if env["status"] in TERMINAL:
                     return
+                found = backend.store.get("preview:" + job_id) if previews else None
+                if found is not None and found.get("seq") != seen_preview:
+                    seen_preview = found.get("seq")
+                    yield preview_event(found)
                 time.sleep(jobs.poll_interval)
 
         headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}

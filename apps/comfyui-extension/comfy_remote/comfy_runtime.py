@@ -54,6 +54,7 @@ class NodeReporter:
     def __init__(self, node_id: str | None, total: float = 100.0):
         self.node_id = node_id
         self.interrupt: BaseException | None = None
+        self.last: tuple[float, float] = (0.0, float(total))
         self.bar = None
         self.execution = None
         self.server = prompt_server()
@@ -73,9 +74,35 @@ class NodeReporter:
         except Exception:  # 0.3.64 has no execution API
             self.execution = None
 
+    def preview(self, mime: str, image: bytes) -> None:
+        """Show a remote preview on this node the way KSampler does: ProgressBar.update_absolute with a
+        (format, PIL image, max size) preview; ComfyUI sends it to the frontend (both versions)."""
+
+        if self.bar is None:
+            return
+        try:
+            import io as _io
+
+            from PIL import Image  # type: ignore[import-not-found]
+
+            picture = Image.open(_io.BytesIO(image))
+            picture.load()
+        except Exception as exc:  # noqa: BLE001 - a broken preview is skipped, never fatal
+            logger.debug("remote preview not decodable: %s", exc)
+            return
+        kind = "PNG" if mime == "image/png" else "JPEG"
+        try:
+            self.bar.update_absolute(self.last[0], self.last[1], (kind, picture.convert("RGB"), None))
+        except BaseException as exc:  # noqa: BLE001 - the hook raises the interrupt
+            if _is_interrupt(exc):
+                self.interrupt = exc
+            else:
+                logger.debug("preview update failed: %s", exc)
+
     def progress(self, value: float, maximum: float) -> None:
         maximum = maximum if maximum and maximum > 0 else 1.0
         value = max(0.0, min(float(value), float(maximum)))
+        self.last = (value, maximum)
         if self.bar is not None:
             try:
                 self.bar.update_absolute(value, maximum)

@@ -79,6 +79,13 @@ def remote_api_schema(io: Any) -> Any:
             optional=True,
             tooltip="Request names of the remote inputs in slot order (comma or newline separated); blank = input_1..N",
         ),
+        # last, so the widget values of workflows saved before it keep their positions
+        io.Boolean.Input(
+            "previews",
+            default=True,
+            optional=True,
+            tooltip="Show the remote run's live previews (sampler images) on this node; turn off on slow links",
+        ),
     ]
     return io.Schema(
         node_id=API_ID,

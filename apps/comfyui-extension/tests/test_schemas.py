@@ -35,7 +35,7 @@ ORIGINAL = {
 # new inputs, allowed only AFTER the original ones
 NEW_OPTIONAL = {
     "ComfyRemoteInput": ["payload"],
-    "ComfyRemoteNode": ["token", "allow_pickle", "input_names"],
+    "ComfyRemoteNode": ["token", "allow_pickle", "input_names", "previews"],
     "ComfyRemoteModalDeployment": ["models", "models_secret", "volume"],
 }
 

@@ -38,7 +38,12 @@ function createEngine(options: ResolvedOptions, context: EngineContext): Engine 
       historyPollMs: options.historyPollMs,
     })
   }
-  const echo = { steps: options.steps, stepMs: options.stepMs, failRate: options.failRate }
+  const echo = {
+    steps: options.steps,
+    stepMs: options.stepMs,
+    failRate: options.failRate,
+    previewSize: options.echoPreviewSize,
+  }
   return createEchoEngine(context, options.random === undefined ? echo : { ...echo, random: options.random })
 }
 

@@ -22,6 +22,7 @@ export class JobStore {
   readonly #queue: Job[] = []
   readonly #running = new Map<string, { abort: AbortController; done: Promise<void> }>()
   readonly #events = new JobEvents()
+  readonly #previews = new JobEvents()
   readonly #gone = new GoneJobs()
   /** Finished jobs in the order they finished (oldest first), for byte-budget eviction. */
   readonly #finished = new Set<Job>()
@@ -217,6 +218,11 @@ export class JobStore {
     this.#changed(job)
   }
 
+  /** Calls `listener` after every new preview of the job; returns the unsubscribe function. */
+  subscribePreviews(id: string, listener: () => void): () => void {
+    return this.#previews.subscribe(id, listener)
+  }
+
   /** Calls `listener` after every change of the job; returns the unsubscribe function. */
   subscribe(id: string, listener: () => void): () => void {
     return this.#events.subscribe(id, listener)
@@ -250,6 +256,7 @@ export class JobStore {
   close(): void {
     clearInterval(this.#sweep)
     this.#events.clear()
+    this.#previews.clear()
     for (const job of this.#jobs.values()) job.spool.disposeSync()
     if (this.#ownSpools) this.#spools.close()
   }
@@ -323,6 +330,7 @@ export class JobStore {
     job.startedAt = Date.now()
     const ctx = createRunContext(job, abort.signal, {
       changed: (j) => this.#changed(j),
+      previewed: (j) => this.#previews.notify(j.id),
       log: (j, msg) => this.#log(j, msg),
     })
     const run = this.#run(job, ctx)
@@ -370,6 +378,7 @@ export class JobStore {
     job.admitted = true
     job.finishedAt = Date.now()
     job.payload = undefined
+    job.preview = undefined // live only: the outputs are the result
     this.#activeBytes -= job.inputBytes
     job.inputBytes = 0
     const held = valuesHeldBytes(outputs)

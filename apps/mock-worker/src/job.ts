@@ -1,4 +1,5 @@
 import type { EncodedValue } from '@comfy-remote/protocol'
+import type { Preview, PreviewInput } from './previews.js'
 import { outputsAsRefs } from './refs/output-refs.js'
 import type { JobSpool } from './spool/spool.js'
 import type { WebhookStatus } from './webhooks/dispatcher.js'
@@ -9,6 +10,15 @@ export interface JobProgress {
   value: number
   max: number
   message?: string
+  /** The remote node the progress is about (per-node progress), and its class. */
+  node?: string
+  class_type?: string
+}
+
+/** The node a progress report is about. */
+export interface ProgressNode {
+  id: string
+  classType?: string
 }
 
 export interface JobError {
@@ -58,6 +68,8 @@ export interface Job {
   transferMs: number
   /** Cold start inside this job (engine start-up), ms. */
   startupMs: number
+  /** The latest live preview while the job runs (dropped when it finishes). */
+  preview?: Preview
   /** Delivery status of the job's latest webhook event, when it has a webhook. */
   webhook?: WebhookStatus
   /** The request asked for `output_refs`: large binary outputs are answered as refs. */
@@ -100,7 +112,9 @@ export interface RunContext {
   admitted(): void
   /** The job really started (e.g. ComfyUI sent execution_start). */
   running(): void
-  progress(value: number, max: number, message?: string): void
+  progress(value: number, max: number, message?: string, node?: ProgressNode): void
+  /** A live preview image (rate-limited and size-capped by the worker; newest wins). */
+  preview(preview: PreviewInput): void
 }
 
 export type Runner = (job: Job, ctx: RunContext) => Promise<Record<string, EncodedValue>>

@@ -23,6 +23,8 @@ export const zWorkerOptions = z.object({
   steps: z.number().int().min(1).max(10_000).default(5),
   stepMs: z.number().min(0).max(600_000).default(100),
   failRate: z.number().min(0).max(1).default(0),
+  /** Echo engine: side of the synthetic preview image in px (tests of slow clients use big ones). */
+  echoPreviewSize: z.number().int().min(1).max(1024).default(16),
   random: z.custom<() => number>((v) => typeof v === 'function').optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),
   maxQueue: z.number().int().min(0).default(1000),

@@ -84,6 +84,7 @@ export const REMOTE_NODES_OBJECT_INFO: Readonly<ObjectInfo> = Object.freeze({
         token: ['STRING', { default: '' }],
         allow_pickle: ['BOOLEAN', { default: false }],
         input_names: ['STRING', { default: '' }],
+        previews: ['BOOLEAN', { default: true }],
       },
     },
     ['*', '*'],

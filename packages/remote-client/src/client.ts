@@ -177,6 +177,7 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
           return report(next)
         },
         opts.outputFiles,
+        opts.onPreview,
       )
       return await resolveRefs(core, done, scope, opts.outputFiles)
     } catch (error) {

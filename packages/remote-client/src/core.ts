@@ -4,6 +4,7 @@ import { codeForStatus, RemoteJobError } from './errors.js'
 import { ACCEPT_JSON, ACCEPT_MULTIPART, createHttp, type Http, parseBody, readBody } from './http.js'
 import { joinUrl, type ResolvedOptions } from './options.js'
 import type { OutputFiles } from './refs.js'
+import { type PreviewInfo, readPreview } from './preview.js'
 import { CallScope } from './scope.js'
 import { parseSse } from './sse.js'
 
@@ -30,7 +31,11 @@ export interface Core {
     caps: Capabilities,
     spool?: OutputFiles,
   ): Promise<JobEnvelope>
-  events(jobId: string, scope: CallScope): AsyncGenerator<JobEnvelope>
+  events(
+    jobId: string,
+    scope: CallScope,
+    onPreview?: (preview: PreviewInfo) => void,
+  ): AsyncGenerator<JobEnvelope>
 }
 
 const HEALTH_TIMEOUT = 5_000
@@ -123,8 +128,14 @@ export function createCore(options: ResolvedOptions): Core {
     return parseEnvelope(reply.data, url)
   }
 
-  async function* events(jobId: string, callScope: CallScope): AsyncGenerator<JobEnvelope> {
-    const url = joinUrl(options.url, `jobs/${encodeURIComponent(jobId)}/events`)
+  async function* events(
+    jobId: string,
+    callScope: CallScope,
+    onPreview?: (preview: PreviewInfo) => void,
+  ): AsyncGenerator<JobEnvelope> {
+    const target = new URL(joinUrl(options.url, `jobs/${encodeURIComponent(jobId)}/events`))
+    if (onPreview) target.searchParams.set('previews', '1')
+    const url = target.href
     /** The call's own end (timeout, abort) wins over the network error it caused. */
     const broken = (how: string, cause: unknown) =>
       callScope.endError('events') ??
@@ -151,6 +162,15 @@ export function createCore(options: ResolvedOptions): Core {
     }
     try {
       for await (const event of parseSse(response._data, { idleMs: options.eventsIdleTimeout })) {
+        if (event.event === 'preview') {
+          const preview = onPreview && readPreview(event.data)
+          try {
+            if (preview) onPreview(preview)
+          } catch {
+            // the caller's hook failing must not end following the job
+          }
+          continue
+        }
         if (event.event === 'ping' || event.event === 'heartbeat') continue
         let data: unknown
         try {

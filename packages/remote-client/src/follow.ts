@@ -10,10 +10,27 @@ export interface ProgressInfo {
   value: number
   max: number
   message?: string
+  /** The remote node the progress is about (id) and its class, e.g. "3" / "KSampler". */
+  node?: string
+  classType?: string
+}
+
+/** A live preview image of the remote run (a sampler's intermediate image). */
+export interface PreviewInfo {
+  node?: string
+  classType?: string
+  /** image/jpeg or image/png */
+  mime: string
+  data: Uint8Array
 }
 
 export interface FollowHooks {
   onProgress?: (progress: ProgressInfo) => void
+  /**
+   * Live previews (server-sent events only: at most 4 per second, newest wins). Asking for them
+   * adds `?previews=1` to the event stream; without the hook none are sent.
+   */
+  onPreview?: (preview: PreviewInfo) => void
   /** Called when the status or the queue position changes. */
   onStatus?: (status: JobStatus, envelope: JobEnvelope) => void
 }
@@ -44,12 +61,17 @@ export function createReporter(hooks: FollowHooks): (env: JobEnvelope) => boolea
       (!last ||
         p.value !== last.value ||
         p.max !== last.max ||
+        (env.node !== undefined && env.node.id !== last.node) ||
         (env.message !== undefined && env.message !== last.message))
     if (p && fresh) {
       last =
         env.message === undefined
           ? { value: p.value, max: p.max }
           : { value: p.value, max: p.max, message: env.message }
+      if (env.node !== undefined) {
+        last.node = env.node.id
+        if (env.node.classType !== undefined) last.classType = env.node.classType
+      }
       changed = true
       hooks.onProgress?.(last)
     }
@@ -80,6 +102,7 @@ export async function follow(
   scope: CallScope,
   report: (env: JobEnvelope) => boolean,
   spool?: OutputFiles,
+  onPreview?: (preview: PreviewInfo) => void,
 ): Promise<JobEnvelope> {
   const { options } = core
   const state: FollowState = { env: first, sseBroken: false }
@@ -92,7 +115,7 @@ export async function follow(
       !state.sseBroken &&
       (options.follow === 'auto' || options.follow === 'events')
     if (useSse && env.jobId !== undefined) {
-      await followEvents(core, env.jobId, scope, report, state)
+      await followEvents(core, env.jobId, scope, report, state, onPreview)
       continue
     }
     const url =
@@ -155,9 +178,10 @@ async function followEvents(
   scope: CallScope,
   report: (env: JobEnvelope) => boolean,
   state: FollowState,
+  onPreview?: (preview: PreviewInfo) => void,
 ): Promise<void> {
   try {
-    for await (const env of core.events(jobId, scope)) {
+    for await (const env of core.events(jobId, scope, onPreview)) {
       const merged = {
         ...env,
         jobId: env.jobId ?? jobId,

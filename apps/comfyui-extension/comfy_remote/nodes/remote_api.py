@@ -11,7 +11,7 @@ from typing import Any
 from ..autogrow import collect_slots, parse_input_names, request_names
 from ..comfy_runtime import NodeReporter
 from ..errors import BadInputError, CancelledError
-from ..remote_call import RemoteResult, Reporter, run_remote
+from ..remote_call import RemoteResult, Reporter, run_remote, timings_text
 from ..schemas import remote_api_schema
 from .base import NodeBase, hidden_value, io, node_output
 
@@ -24,6 +24,7 @@ def call_remote_api(
     allow_pickle: bool = False,
     input_names: str | None = "",
     reporter: Reporter | None = None,
+    previews: bool | None = True,
     **slots: Any,
 ) -> RemoteResult:
     """The node's work without ComfyUI: slot kwargs (any autogrow flavour) -> request names -> bridge."""
@@ -43,6 +44,7 @@ def call_remote_api(
         timeout=timeout,
         poll_interval=interval,
         allow_pickle=bool(allow_pickle),
+        previews=previews is not False,
     )
 
 
@@ -60,6 +62,7 @@ class RemoteApiNode(NodeBase):
         token: str = "",
         allow_pickle: bool = False,
         input_names: str = "",
+        previews: bool = True,
         **slots: Any,
     ) -> Any:
         node_id = hidden_value(cls, "unique_id")
@@ -73,13 +76,16 @@ class RemoteApiNode(NodeBase):
                 allow_pickle,
                 input_names,
                 reporter=reporter,
+                previews=previews,
                 **slots,
             )
         except CancelledError:
             reporter.raise_interrupt()
             raise
         reporter.progress(1.0, 1.0)
-        reporter.text(f"done: {len(outcome.outputs)} output(s) {', '.join(outcome.outputs) or ''}".strip())
+        done = f"done: {len(outcome.outputs)} output(s) {', '.join(outcome.outputs) or ''}".strip()
+        spent = timings_text(outcome.timings)
+        reporter.text(f"{done} ({spent})" if spent else done)
         return node_output(outcome.result, outcome.outputs)
 
 

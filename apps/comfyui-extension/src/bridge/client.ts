@@ -1,4 +1,5 @@
 import type { JobEnvelope } from '@comfy-remote/protocol'
+import type { PreviewInfo } from '@comfy-remote/remote-client'
 import type { BridgeStatus } from './events.js'
 import type { WireValue } from './request.js'
 
@@ -10,7 +11,15 @@ export interface BridgeClient {
       signal: AbortSignal
       /** Outputs sent by reference are streamed into files in this folder. */
       outputFiles?: { dir: string }
-      onProgress(p: { value: number; max: number; message?: string | null }): void
+      onProgress(p: {
+        value: number
+        max: number
+        message?: string | null
+        node?: string
+        classType?: string
+      }): void
+      /** Live previews (asks the worker for them); leave it out to get none. */
+      onPreview?(p: PreviewInfo): void
       onStatus(s: { status: BridgeStatus; jobId: string | null; queuePosition: number | null }): void
     },
   ): Promise<JobEnvelope>
@@ -46,6 +55,7 @@ export async function openClient(opts: ClientOptions): Promise<BridgeClient> {
         signal: hooks.signal,
         ...(hooks.outputFiles ? { outputFiles: hooks.outputFiles } : {}),
         onProgress: (p) => hooks.onProgress(p),
+        ...(hooks.onPreview ? { onPreview: hooks.onPreview } : {}),
         onStatus: (status, env) =>
           hooks.onStatus({ status, jobId: env.jobId ?? null, queuePosition: env.queuePosition ?? null }),
       }),

@@ -5,7 +5,15 @@ export type BridgeStatus = 'pending' | 'running' | 'completed' | 'failed' | 'can
 /** One line of the bridge's NDJSON output (see README "Bridge contract"). */
 export type BridgeEvent =
   | { event: 'status'; status: BridgeStatus; jobId: string | null; queuePosition: number | null }
-  | { event: 'progress'; value: number; max: number; message: string | null }
+  | {
+      event: 'progress'
+      value: number
+      max: number
+      message: string | null
+      node?: string | null
+      classType?: string | null
+    }
+  | { event: 'preview'; node: string | null; classType: string | null; mime: string; data: string }
   | { event: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; message: string }
   | { event: 'error'; code: string; message: string }
   | ({ event: 'result' } & Record<string, unknown>)

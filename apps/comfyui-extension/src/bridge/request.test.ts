@@ -12,6 +12,7 @@ describe('parseRequest', () => {
       inputs: {},
       workDir: '/tmp/w',
       transport: 'auto',
+      previews: false,
     })
   })
 

@@ -19,6 +19,8 @@ export interface RunRequest {
   inputs: Record<string, WireValue>
   workDir: string
   transport: 'auto' | 'json'
+  /** Forward the remote run's live previews as `preview` events (default false). */
+  previews: boolean
 }
 
 export interface SchemaRequest {
@@ -171,6 +173,7 @@ export function parseRequestValue(raw: unknown): BridgeRequest {
         inputs: parseInputs(raw),
         workDir,
         transport,
+        previews: bool(raw, 'previews', false),
       }
     }
     case 'deploy': {

@@ -1,3 +1,4 @@
+import type { PreviewInfo } from '@comfy-remote/remote-client'
 import { openClient } from './client.js'
 import type { EventSink } from './events.js'
 import { loadInputValues, storeOutputValues } from './files.js'
@@ -13,11 +14,32 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
     signal,
     outputFiles: { dir: req.workDir },
     onProgress(p) {
-      const key = `${p.value}/${p.max}/${p.message ?? ''}`
+      const key = `${p.value}/${p.max}/${p.message ?? ''}/${p.node ?? ''}`
       if (key === last) return
       last = key
-      sink.emit({ event: 'progress', value: p.value, max: p.max, message: p.message ?? null })
+      sink.emit({
+        event: 'progress',
+        value: p.value,
+        max: p.max,
+        message: p.message ?? null,
+        node: p.node ?? null,
+        classType: p.classType ?? null,
+      })
     },
+    ...(req.previews
+      ? {
+          onPreview(p: PreviewInfo) {
+            const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64')
+            sink.emit({
+              event: 'preview',
+              node: p.node ?? null,
+              classType: p.classType ?? null,
+              mime: p.mime,
+              data,
+            })
+          },
+        }
+      : {}),
     onStatus(s) {
       const key = `${s.status}/${s.jobId ?? ''}/${s.queuePosition ?? ''}`
       if (key === lastStatus) return
@@ -29,7 +51,12 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
     sink.emit({ event: 'status', status: 'completed', jobId: envelope.jobId ?? null, queuePosition: null })
   }
   const stored = await storeOutputValues(envelope.outputs ?? {}, envelope.result, req.workDir)
-  sink.emit({ event: 'result', outputs: stored.outputs, result: stored.result })
+  sink.emit({
+    event: 'result',
+    outputs: stored.outputs,
+    result: stored.result,
+    timings: envelope.timings ?? null,
+  })
 }
 
 /** `schema`: the endpoint's `/schema` (inputs, outputs, transports). */

@@ -132,6 +132,8 @@ def install(flavour: str) -> ProgressRecorder:
             value = min(value, self.total)
             self.current = value
             rec.calls.append(("bar", value, total, self.node_id))
+            if preview is not None:  # (format, PIL image, max size) as latent_preview.py passes it
+                rec.calls.append(("preview", preview[0], preview[1].size, self.node_id))
             if rec.cancel_on_progress:
                 rec.interrupt = True
             throw_exception_if_processing_interrupted()  # like main.py's hook

@@ -1,3 +1,4 @@
+import type { ProgressNode } from '../job.js'
 import type { ApiPrompt } from '../workflow.js'
 import type { ComfyMessage } from './comfyui-socket.js'
 
@@ -5,6 +6,8 @@ export interface FoldedProgress {
   value: number
   max: number
   message?: string
+  /** The node running or reporting steps, with its class (per-node progress). */
+  node?: ProgressNode
 }
 
 const clamp01 = (n: number): number => (Number.isFinite(n) ? Math.min(1, Math.max(0, n)) : 0)
@@ -21,6 +24,7 @@ export class ProgressFolder {
   readonly #done = new Map<string, number>()
   #current: string | undefined
   #message: string | undefined
+  #node: string | undefined
 
   constructor(prompt: ApiPrompt) {
     this.#prompt = prompt
@@ -30,6 +34,23 @@ export class ProgressFolder {
   #set(node: string, fraction: number): void {
     const before = this.#done.get(node) ?? 0
     this.#done.set(node, Math.max(before, clamp01(fraction)))
+  }
+
+  #title(node: string): string {
+    const entry = this.#prompt[node]
+    return entry?._meta?.title ?? entry?.class_type ?? `node ${node}`
+  }
+
+  /** The node a progress report is about: id and class. */
+  node(id: string | undefined = this.#node): ProgressNode | undefined {
+    if (id === undefined) return undefined
+    const classType = this.#prompt[id]?.class_type
+    return classType === undefined ? { id } : { id, classType }
+  }
+
+  #steps(node: string, value: number, max: number): void {
+    this.#node = node
+    this.#message = `${this.#title(node)} ${value}/${max}`
   }
 
   #label(node: string): string {
@@ -49,7 +70,10 @@ export class ProgressFolder {
       case 'executing': {
         if (this.#current !== undefined) this.#set(this.#current, 1)
         this.#current = typeof data.node === 'string' ? data.node : undefined
-        if (this.#current !== undefined) this.#message = `running ${this.#label(this.#current)}`
+        if (this.#current !== undefined) {
+          this.#node = this.#current
+          this.#message = `running ${this.#label(this.#current)}`
+        }
         break
       }
       case 'executed':
@@ -61,7 +85,7 @@ export class ProgressFolder {
         const max = Number(data.max)
         if (node !== undefined && max > 0) {
           this.#set(node, value / max)
-          this.#message = `${this.#label(node)} ${value}/${max}`
+          this.#steps(node, value, max)
         }
         break
       }
@@ -69,8 +93,10 @@ export class ProgressFolder {
         const nodes = (data.nodes ?? {}) as Record<string, { value?: number; max?: number; state?: string }>
         for (const [node, state] of Object.entries(nodes)) {
           if (state.state === 'finished') this.#set(node, 1)
-          else if (typeof state.value === 'number' && typeof state.max === 'number' && state.max > 0)
+          else if (typeof state.value === 'number' && typeof state.max === 'number' && state.max > 0) {
             this.#set(node, state.value / state.max)
+            if (state.state === 'running' && state.max > 1) this.#steps(node, state.value, state.max)
+          }
         }
         break
       }
@@ -81,13 +107,21 @@ export class ProgressFolder {
         return undefined
     }
     const after = this.snapshot()
-    return after.value !== before.value || after.message !== before.message ? after : undefined
+    return after.value !== before.value ||
+      after.message !== before.message ||
+      after.node?.id !== before.node?.id
+      ? after
+      : undefined
   }
 
   snapshot(): FoldedProgress {
     let sum = 0
     for (const fraction of this.#done.values()) sum += fraction
     const value = Math.min(100, Math.floor((100 * sum) / this.#total))
-    return this.#message === undefined ? { value, max: 100 } : { value, max: 100, message: this.#message }
+    const out: FoldedProgress = { value, max: 100 }
+    if (this.#message !== undefined) out.message = this.#message
+    const node = this.node()
+    if (node !== undefined) out.node = node
+    return out
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import WebSocket from 'ws'
 import { MockWorkerError } from '../errors.js'
+import { readPreviewFrame } from './comfyui-preview-frame.js'
 
 /** A ComfyUI /ws message, plus `closed` (the socket went away) and `progress_text` (binary type 3). */
 export interface ComfyMessage {
@@ -58,6 +59,8 @@ export class ComfySocket {
       const ws = new WebSocket(this.#wsUrl, { handshakeTimeout: this.#timeoutMs })
       let opened = false
       ws.on('open', () => {
+        // Ask for type-4 preview frames, which name their prompt and node (ComfyUI >= 0.3.4x).
+        ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }))
         opened = true
         this.#ws = ws
         resolve()
@@ -87,6 +90,17 @@ export class ComfySocket {
 
   #onMessage(raw: Buffer, isBinary: boolean): void {
     if (isBinary) {
+      const preview = readPreviewFrame(raw)
+      if (preview !== undefined) {
+        const promptId = preview.promptId ?? this.#current
+        // Previews are live only: never buffered for a prompt nobody watches yet.
+        if (promptId !== undefined)
+          this.#handlers.get(promptId)?.({
+            type: 'preview',
+            data: { prompt_id: promptId, node: preview.node, mime: preview.mime, image: preview.image },
+          })
+        return
+      }
       // type 3 = progress text: [u32 type][u32 node id length][node id][utf-8 text]
       if (raw.length < 8 || raw.readUInt32BE(0) !== 3) return
       const len = raw.readUInt32BE(4)

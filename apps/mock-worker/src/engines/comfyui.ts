@@ -283,8 +283,19 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
             ctx.running()
             break
         }
+        if (message.type === 'preview') {
+          const node = folder.node(typeof message.data.node === 'string' ? message.data.node : undefined)
+          ctx.preview({
+            ...(node === undefined ? {} : { node: node.id }),
+            ...(node?.classType === undefined ? {} : { class_type: node.classType }),
+            mime: String(message.data.mime),
+            data: message.data.image as Uint8Array,
+          })
+          continue
+        }
         const progress = folder.apply(message)
-        if (progress !== undefined) ctx.progress(progress.value, progress.max, progress.message)
+        if (progress !== undefined)
+          ctx.progress(progress.value, progress.max, progress.message, progress.node)
       }
     } finally {
       unwatch()

@@ -1,8 +1,8 @@
 import { appModeOf, REMOTE_INPUT_CLASS } from '@comfy-remote/io-helpers'
-import type { EncodedValue } from '@comfy-remote/protocol'
+import { type EncodedValue, encodePng } from '@comfy-remote/protocol'
 import { MockWorkerError } from '../errors.js'
 import { resolveInputs } from '../inputs.js'
-import type { RunContext } from '../job.js'
+import type { ProgressNode, RunContext } from '../job.js'
 import { type ApiPrompt, linkSource } from '../workflow.js'
 import { checkInputs } from './comfyui-app-mode.js'
 import type { Engine, EngineContext } from './types.js'
@@ -16,6 +16,8 @@ export interface EchoOptions {
   failRate: number
   /** Random source in [0, 1), for tests. */
   random?: () => number
+  /** Side in pixels of the synthetic preview sent at each step (default 16; large ones are noise). */
+  previewSize?: number
 }
 
 /**
@@ -80,6 +82,34 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
+/** The node echo progress is reported for: the first (by id) that is not a Remote Input/Output. */
+function workNode(prompt: ApiPrompt): ProgressNode | undefined {
+  const ids = Object.keys(prompt).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+  const id = ids.find((key) => !prompt[key]?.class_type?.startsWith('ComfyRemote'))
+  if (id === undefined) return undefined
+  const classType = prompt[id]?.class_type
+  return classType === undefined ? { id } : { id, classType }
+}
+
+/**
+ * A small PNG that brightens with each step: the echo engine's stand-in for a sampler preview. Sides
+ * above 64 px are filled with noise (incompressible: tests of slow clients need big previews).
+ */
+export function syntheticPreview(step: number, steps: number, size = 16): Uint8Array {
+  const level = (step + 1) / steps
+  const data = new Float32Array(size * size * 3)
+  let seed = step + 1
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const i = (y * size + x) * 3
+      seed = (seed * 1103515245 + 12345) >>> 0
+      data[i] = size > 64 ? (seed >>> 8) / 0xffffff : level
+      data[i + 1] = size > 64 ? ((seed >>> 4) & 0xff) / 255 : x / (size - 1)
+      data[i + 2] = y / (size - 1)
+    }
+  return encodePng({ dtype: 'float32', shape: [1, size, size, 3], data }).bytes
+}
+
 /** Echo engine: each Remote Output returns the Remote Input upstream of it (App Mode: the uploaded file). */
 export function createEchoEngine(context: EngineContext, options: EchoOptions): Engine {
   const { prompt, contract } = context
@@ -102,6 +132,11 @@ export function createEchoEngine(context: EngineContext, options: EchoOptions): 
     sources.set(output.name, start === undefined ? undefined : findUpstreamInput(prompt, start))
   }
   const app = contract.inputs.some((i) => i.source === 'app')
+  const worker = workNode(prompt)
+  const previewNode =
+    worker === undefined
+      ? {}
+      : { node: worker.id, ...(worker.classType ? { class_type: worker.classType } : {}) }
   return {
     name: 'echo',
     prepare(inputs) {
@@ -123,7 +158,13 @@ export function createEchoEngine(context: EngineContext, options: EchoOptions): 
             `Injected failure at step ${step + 1} of ${steps} (--fail-rate ${options.failRate}).`,
           )
         }
-        ctx.progress(step + 1, steps, `step ${step + 1}/${steps}`)
+        const label = worker?.classType ?? 'step'
+        ctx.progress(step + 1, steps, `${label} ${step + 1}/${steps}`, worker)
+        ctx.preview({
+          ...previewNode,
+          mime: 'image/png',
+          data: syntheticPreview(step, steps, options.previewSize),
+        })
       }
       const outputs: Record<string, EncodedValue> = {}
       for (const output of contract.outputs) {

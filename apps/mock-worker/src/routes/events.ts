@@ -1,9 +1,11 @@
 import { serializeJson } from '@comfy-remote/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import type { WorkerContext } from '../context.js'
 import type { WireEnvelope } from '../job.js'
 import { isTerminal } from '../job.js'
+import type { Preview } from '../previews.js'
 import { isFileBytes } from '../spool/file-bytes.js'
 import { hasFileBytes, materialize } from '../spool/materialize.js'
 import { requireJob } from './jobs.js'
@@ -11,6 +13,32 @@ import { zJobParams } from './schemas.js'
 
 /** Binary output bytes above which SSE events leave the values out (read them with GET /jobs/:id). */
 export const SSE_VALUE_LIMIT = 256 * 1024
+
+/**
+ * Bytes an SSE stream may have queued for a client that does not read: beyond it the stream skips
+ * events and sends the newest state once the client catches up (envelopes carry the whole state,
+ * previews are newest-wins), so a slow client neither blocks the job nor grows memory.
+ */
+export const SSE_BACKLOG_BYTES = 256 * 1024
+
+const zEventsQuery = z.object({
+  previews: z
+    .enum(['1', 'true', '0', 'false'])
+    .optional()
+    .describe('1: also send `event: preview` events with live preview images (opt-in)'),
+})
+
+/** The SSE text of a preview event: `{node, class_type, mime, data}` with base64 image data. */
+export function previewEvent(preview: Preview): string {
+  const data: Record<string, unknown> = {}
+  if (preview.node !== undefined) data.node = preview.node
+  if (preview.class_type !== undefined) data.class_type = preview.class_type
+  data.mime = preview.mime
+  data.data = Buffer.from(preview.data.buffer, preview.data.byteOffset, preview.data.byteLength).toString(
+    'base64',
+  )
+  return `event: preview\ndata: ${JSON.stringify(data)}\n\n`
+}
 
 /** Open SSE streams, ended when the worker closes. */
 export type OpenStreams = Set<() => void>
@@ -26,8 +54,9 @@ export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, st
       schema: {
         summary: 'Job events (SSE)',
         description:
-          'text/event-stream: every envelope change as `data: <json>` (default event type), ending after the job ends.',
+          'text/event-stream: every envelope change as `data: <json>` (default event type), ending after the job ends. With `?previews=1` also `event: preview` events `{node, class_type, mime, data}` (at most 4 per second, newest wins).',
         params: zJobParams,
+        querystring: zEventsQuery,
       },
     },
     async (request, reply) => {
@@ -40,29 +69,49 @@ export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, st
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       })
+      const previews = request.query.previews === '1' || request.query.previews === 'true'
       let sent = -1
+      let sentPreview = job.preview === undefined ? 0 : -1
       let closed = false
+      const backlogged = (): boolean => res.writableLength > SSE_BACKLOG_BYTES
       const push = (): void => {
-        if (closed || job.version === sent) return
+        if (closed || job.version === sent || backlogged()) return
         sent = job.version
         res.write(`id: ${job.version}\ndata: ${serializeJson(withoutLargeValues(ctx.envelope(job)))}\n\n`)
         if (isTerminal(job.status)) end()
       }
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), ctx.heartbeatMs)
+      const pushPreview = (): void => {
+        const preview = job.preview
+        if (closed || !previews || preview === undefined || preview.seq === sentPreview || backlogged())
+          return
+        sentPreview = preview.seq
+        res.write(previewEvent(preview))
+      }
+      const heartbeat = setInterval(() => {
+        if (!backlogged()) res.write(': keep-alive\n\n')
+      }, ctx.heartbeatMs)
       heartbeat.unref()
       const unsubscribe = ctx.store.subscribe(job.id, push)
+      const unsubscribePreviews = previews ? ctx.store.subscribePreviews(job.id, pushPreview) : () => {}
       const end = (): void => {
         if (closed) return
         closed = true
         clearInterval(heartbeat)
         unsubscribe()
+        unsubscribePreviews()
         streams.delete(end)
         res.end()
       }
       streams.add(end)
       res.on('close', end)
+      // A client that caught up gets the newest state it missed.
+      res.on('drain', () => {
+        push()
+        pushPreview()
+      })
       res.write('retry: 1000\n\n')
       push()
+      pushPreview()
     },
   )
 }

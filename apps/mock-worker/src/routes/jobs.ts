@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { type WorkerContext, waitMs } from '../context.js'
 import { MockWorkerError } from '../errors.js'
@@ -68,6 +68,36 @@ export function registerJobRoutes(app: FastifyInstance, ctx: WorkerContext): voi
         key: job,
         version: job.version,
       })
+    },
+  )
+  typed.get(
+    '/jobs/:id/preview',
+    {
+      schema: {
+        summary: 'Latest live preview',
+        description:
+          'The newest preview image of a running job (JPEG or PNG bytes, `Content-Type` says which; `X-Preview-Node` / `X-Preview-Class` name the remote node). 404 before the first preview and once the job finished (its outputs are the result).',
+        params: zJobParams,
+        response: { 401: envelopeResponses[401], 404: envelopeResponses[404] },
+      },
+    },
+    async (request, reply) => {
+      const job = requireJob(ctx, request.params.id)
+      const preview = job.preview
+      if (preview === undefined)
+        throw new MockWorkerError(
+          'NOT_FOUND',
+          isTerminal(job.status)
+            ? `Job ${job.id} has finished: previews exist only while it runs; read its outputs with GET /jobs/${job.id}.`
+            : `Job ${job.id} has no preview yet (previews come from samplers while they run); try again in a moment.`,
+          { details: { job_id: job.id, preview: false } },
+        )
+      reply.header('cache-control', 'no-store')
+      reply.header('x-preview-seq', String(preview.seq))
+      if (preview.node !== undefined) reply.header('x-preview-node', preview.node)
+      if (preview.class_type !== undefined) reply.header('x-preview-class', preview.class_type)
+      const bytes = Buffer.from(preview.data.buffer, preview.data.byteOffset, preview.data.byteLength)
+      return (reply as FastifyReply).type(preview.mime).send(bytes)
     },
   )
   typed.delete(

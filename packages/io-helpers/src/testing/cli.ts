@@ -2,7 +2,7 @@
 import { createFakeComfyUI } from './server.js'
 
 const USAGE =
-  'usage: node dist/testing/cli.js [--port 0] [--host 127.0.0.1] [--delay-ms N] [--progress-steps N] [--step-delay-ms N] [--progress-text] [--cache]'
+  'usage: node dist/testing/cli.js [--port 0] [--host 127.0.0.1] [--delay-ms N] [--progress-steps N] [--step-delay-ms N] [--progress-text] [--step-previews] [--cache]'
 
 function parseArgs(argv: string[]): Record<string, string | true> {
   const out: Record<string, string | true> = {}
@@ -10,7 +10,8 @@ function parseArgs(argv: string[]): Record<string, string | true> {
     const arg = argv[i]!
     if (!arg.startsWith('--')) throw new Error(`unexpected argument "${arg}"; ${USAGE}`)
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined]
-    if (name === 'progress-text' || name === 'cache' || name === 'help') out[name] = true
+    if (name === 'progress-text' || name === 'step-previews' || name === 'cache' || name === 'help')
+      out[name] = true
     else {
       const value = inline ?? argv[++i]
       if (value === undefined) throw new Error(`--${name} needs a value; ${USAGE}`)
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     'progress-steps',
     'step-delay-ms',
     'progress-text',
+    'step-previews',
     'cache',
   ])
   for (const name of Object.keys(args))
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     progressSteps: int(args, 'progress-steps') ?? int(args, 'steps'),
     stepDelayMs: int(args, 'step-delay-ms'),
     progressText: args['progress-text'] === true,
+    stepPreviews: args['step-previews'] === true,
     cache: args.cache === true,
   })
   process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`)

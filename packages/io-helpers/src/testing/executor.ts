@@ -83,7 +83,8 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
         await sleep(opts.stepDelayMs)
         if (state.interruptRequested) throw new Interrupted()
         progressState(id, step, steps, 'running')
-        send('progress', { value: step, max: steps, prompt_id: promptId, node: id })
+        if (opts.stepPreviews) sendPreview(state, sid, { promptId, nodeId: id, index: step, count: steps })
+        else send('progress', { value: step, max: steps, prompt_id: promptId, node: id })
         if (opts.progressText) {
           state.hub.sendBinary(sid, () =>
             encodeBinaryFrame({ eventType: 3, nodeId: id, text: `step ${step}/${steps}` }),

@@ -28,6 +28,12 @@ export interface FakeComfyUIOptions {
   progressText?: boolean
   /** ComfyUI's `--max-upload-size` in MB (default 100): larger request bodies are answered 413. */
   maxUploadSizeMb?: number
+  /**
+   * Also send a sampler-like preview image per progress step, as ComfyUI's ProgressBar does: a type-4
+   * frame (before `progress`) to clients that announced supports_preview_metadata, else a type-1
+   * frame (after `progress`). The image is the recorded PNG of ws-preview.
+   */
+  stepPreviews?: boolean
   /** Base object_info (default: the recorded 0.3.64 one); the comfy-remote nodes are merged in. */
   objectInfo?: ObjectInfo
   /**
@@ -84,6 +90,7 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
       progressSteps: options.progressSteps ?? 0,
       stepDelayMs: options.stepDelayMs ?? 0,
       progressText: options.progressText ?? false,
+      stepPreviews: options.stepPreviews ?? false,
       failNode: options.failNode,
     },
     options.cache ?? false,

@@ -36,6 +36,8 @@ export interface ExecutionOptions {
   stepDelayMs: number
   /** Send a type-3 binary text frame ("step i/n") with each progress step. */
   progressText: boolean
+  /** Send a preview frame with each progress step (see FakeComfyUIOptions.stepPreviews). */
+  stepPreviews: boolean
   /** Return an exception message to make that node fail with `execution_error`. */
   failNode?: (nodeId: string, node: ApiNode) => string | undefined
 }

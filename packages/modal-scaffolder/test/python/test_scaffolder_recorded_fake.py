@@ -2,6 +2,7 @@
 speaking HTTP and /ws as recorded from ComfyUI 0.3.64): progress over the websocket, results from
 /history, cancel through /interrupt."""
 
+import base64
 import json
 import time
 
@@ -22,8 +23,10 @@ def test_runner_follows_ws_progress(modules, io_helpers_comfy):
     result = runner.run({"image": STR, "label": dict(STR, data="lbl")}, seen.append, lambda: False, timeout=30)
     assert result["status"] == "completed"
     assert result["outputs"] == {"image": STR, "label": dict(STR, data="lbl")}
-    steps = [p for p in seen if p["max"] == 3 and p["message"].startswith("node ")]
+    steps = [p for p in seen if p["max"] == 3 and p.get("node")]
     assert [p["value"] for p in steps][:3] == [1, 2, 3] or [p["value"] for p in steps][:3] == [0, 1, 2]
+    # per-node progress: the node, its class, and "<title> <step>/<steps>"
+    assert all(p.get("class_type") and p["message"].endswith(" %d/3" % p["value"]) for p in steps)
     assert seen[-1] == {"value": 1, "max": 1, "message": "completed"}
 
 
@@ -51,3 +54,40 @@ def test_web_app_submit_result_and_cancel(project, slow_io_helpers_comfy):
             done = c.get("/jobs/%s?wait=5" % done["job_id"], headers=AUTH_HEADER).json()
         assert done["status"] == "completed", done
         assert done["outputs"]["image"]["data"] == "second"
+
+
+def test_web_app_forwards_previews_and_per_node_progress(project):
+    """ComfyUI's PREVIEW_IMAGE frames (the fake sends the recorded PNG at every sampler step) reach SSE
+    clients that ask (?previews=1) and GET /jobs/:id/preview; finished envelopes carry timings."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from scaffolder_helpers import start_io_helpers_comfy, stop_process
+
+    if not project.joinpath("comfy_runner.py").is_file():
+        pytest.skip("no project")
+    proc, url = start_io_helpers_comfy("--progress-steps", "4", "--step-delay-ms", "300", "--step-previews")
+    try:
+        module = load_workflow(project, url)
+        if module.ComfyWorker._container().runner.use_websocket is False:
+            pytest.skip("no websocket-client here")
+        with TestClient(module.web.local()) as c:
+            job = c.post("/run", json={"inputs": {"image": STR}}, headers=AUTH_HEADER).json()
+            previews, progress = [], []
+            text = c.get("/jobs/%s/events?previews=1" % job["job_id"], headers=AUTH_HEADER).text
+            for block in text.split("\n\n"):
+                fields = dict(line.split(": ", 1) for line in block.split("\n") if ": " in line)
+                if "data" in fields:
+                    (previews if fields.get("event") == "preview" else progress).append(json.loads(fields["data"]))
+            assert previews, "no preview events"
+            for p in previews:
+                assert p["mime"] == "image/png" and p.get("node") and p.get("class_type")
+                assert base64.b64decode(p["data"])[:4] == b"\x89PNG"
+            assert any((e.get("progress") or {}).get("class_type") for e in progress)
+            final = progress[-1]
+            assert final["status"] == "completed" and set(final["timings"]) >= {"queue_seconds", "run_seconds"}
+            assert c.get("/jobs/%s/preview" % job["job_id"], headers=AUTH_HEADER).status_code == 404  # finished
+            plain = c.get("/jobs/%s/events" % job["job_id"], headers=AUTH_HEADER).text
+            assert "event: preview" not in plain
+    finally:
+        stop_process(proc)

@@ -3,10 +3,12 @@ import { parseArgs } from 'node:util'
 import type { EncodedValue, WorkflowSchema } from '@comfy-remote/protocol'
 import { createRemoteClient } from '../client.js'
 import { CliError, isCliError, isRemoteJobError } from '../errors.js'
+import type { PreviewInfo } from '../follow.js'
 import type { Transport } from '../options.js'
 import { checkInputs, loadInputs } from './inputs.js'
 import { DEFAULT_OUTPUT_LIMITS, prepareOutputDir, writeOutputs } from './outputs.js'
-import { createProgressView } from './progress.js'
+import { createPreviewWriter } from './previews.js'
+import { createProgressView, timingsLine } from './progress.js'
 import { USAGE } from './usage.js'
 
 export interface CliIo {
@@ -64,6 +66,7 @@ const OPTIONS = {
   webhook: { type: 'string' },
   'max-files': { type: 'string' },
   'max-decoded-mb': { type: 'string' },
+  previews: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -164,18 +167,24 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const outDir = await prepareOutputDir(values.out ?? '.')
   const view = createProgressView(values.quiet ? { write: () => true } : io.stderr)
+  const previews = values.previews === undefined ? undefined : createPreviewWriter(values.previews)
   let env: Awaited<ReturnType<typeof client.run>>
   try {
     env = await client.run(inputs, {
       onStatus: (s, e) => view.status(s, e),
       onProgress: (p) => view.progress(p),
       outputFiles: { dir: outDir, prefix: '' },
+      ...(previews ? { onPreview: (p: PreviewInfo) => previews.onPreview(p) } : {}),
       ...(values.webhook !== undefined ? { webhook: values.webhook } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
     })
   } finally {
     view.done()
+    const written = await previews?.close()
+    if (previews && !values.quiet)
+      io.stderr.write(`comfy-remote: ${written} previews in ${values.previews}\n`)
   }
+  if (env.timings && !values.quiet) io.stderr.write(`${timingsLine(env.timings)}\n`)
   const outputs: Record<string, EncodedValue> =
     env.outputs && Object.keys(env.outputs).length > 0
       ? env.outputs

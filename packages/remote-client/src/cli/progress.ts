@@ -1,4 +1,4 @@
-import type { JobEnvelope, JobStatus } from '@comfy-remote/protocol'
+import type { JobEnvelope, JobStatus, Timings } from '@comfy-remote/protocol'
 import type { ProgressInfo } from '../follow.js'
 
 export interface ProgressView {
@@ -20,6 +20,12 @@ const WIDTH = 24
 function clean(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+}
+
+/** `timings: queue 0.8 s, start-up 0 s, run 12.4 s, transfer 0.3 s` for the final line. */
+export function timingsLine(t: Timings): string {
+  const s = (n: number) => `${Number(n.toFixed(2))} s`
+  return `timings: queue ${s(t.queue_seconds)}, start-up ${s(t.startup_seconds)}, run ${s(t.run_seconds)}, transfer ${s(t.transfer_seconds)}`
 }
 
 export function bar(p: ProgressInfo): string {
@@ -49,7 +55,11 @@ export function createProgressView(out: Stream): ProgressView {
       else out.write(`status ${next}${jobId ? ` job=${jobId}` : ''}${queued}\n`)
     },
     progress(p) {
-      const message = p.message ? ` ${clean(p.message)}` : ''
+      const node =
+        p.node === undefined
+          ? ''
+          : ` (node ${clean(p.node)}${p.message || !p.classType ? '' : ` ${clean(p.classType)}`})`
+      const message = `${p.message ? ` ${clean(p.message)}` : ''}${node}`
       if (live) draw(`${status ?? 'running'} ${bar(p)}${message}`)
       else out.write(`progress ${p.value}/${p.max}${message}\n`)
     },

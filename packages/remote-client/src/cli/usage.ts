@@ -24,6 +24,8 @@ Options:
   --timeout <seconds>    overall time budget (default 300)
   --poll-interval <s>    delay between polls when the server gives none (default 1.5)
   --transport <t>        auto | json | multipart (default auto)
+  --previews <dir>       write live previews there while the job runs: latest.jpg (or .png), and
+                         preview-0001.jpg... (the newest 100 kept)
   --webhook <url>        also have the worker POST the finished job (signed, Standard Webhooks)
                          to this https:// receiver; the worker needs --webhook-secret
   --max-files <n>        most files one call writes (default 256); more outputs is OUTPUT_LIMIT,

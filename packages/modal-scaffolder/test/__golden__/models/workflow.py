@@ -48,7 +48,11 @@ VOLUME_NAME = "comfy-models"
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
 HERE = pathlib.Path(__file__).resolve().parent
+<<<<<<< HEAD
 RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "utils")
+=======
+RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
+>>>>>>> 1dc4f16 (events: live previews (SSE ?previews=1, GET /jobs/:id/preview), per-node progress, timings; Modal app webhooks (store-driven deliver_webhooks), previews, timings; remote-client onPreview, CLI --previews; Remote API node previews and timings)
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
 WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
 MODELS_DIR = COMFY_DIR + "/models"
@@ -256,6 +260,7 @@ class ComfyWorker:
         import comfy_runner
 
         self.process = None
+        began = time.time()
         url = os.environ.get("COMFY_REMOTE_COMFYUI_URL")  # an already running ComfyUI (tests, debugging)
         # Values cross to ComfyUI as files: in its temp folder when it runs here, else uploaded over HTTP
         # (COMFY_REMOTE_COMFYUI_TEMP_DIR names the temp folder of an external ComfyUI on this filesystem).
@@ -268,6 +273,7 @@ class ComfyWorker:
             )
             temp_dir = os.path.join(COMFY_DIR, "temp")
         self.runner = comfy_runner.JobRunner(url, load_prompt(), temp_dir=temp_dir)
+        self.startup = time.time() - began  # the cold start: reported by the first job of this container
 
     @modal.method()
     def run(self, job_id, inputs):
@@ -285,7 +291,21 @@ class ComfyWorker:
                 checked["value"] = bool(jobs_store.get("cancel:" + job_id))
             return checked["value"]
 
-        return comfy_runner.run_job(self.runner, inputs, progress, cancelled, JOB_TIMEOUT_SECONDS)
+        seq = {"n": 0}
+
+        def preview(value):  # at most 4 per second (comfy_runner.PreviewGate), newest wins
+            seq["n"] += 1
+            jobs_store["preview:" + job_id] = dict(value, seq=seq["n"])
+
+        timing = {"started": time.time(), "startup": getattr(self, "startup", 0.0)}
+        self.startup = 0.0
+        jobs_store["timing:" + job_id] = timing
+        try:
+            return comfy_runner.run_job(self.runner, inputs, progress, cancelled, JOB_TIMEOUT_SECONDS, preview)
+        finally:
+            jobs_store["timing:" + job_id] = dict(timing, finished=time.time())
+            if seq["n"]:
+                jobs_store.pop("preview:" + job_id)  # live only: the outputs are the result
 
     @modal.exit()
     def stop(self):
@@ -320,14 +340,12 @@ class ModalBackend:
     def cancel(self, call_id):
         modal.FunctionCall.from_id(call_id).cancel()
 
+    def deliver_webhooks(self, job_id):
+        deliver_webhooks.spawn(job_id)
 
-@app.function(image=web_image, secrets=web_secrets, timeout=WEB_TIMEOUT_SECONDS)
-@modal.concurrent(max_inputs=100)
-@modal.asgi_app(requires_proxy_auth=AUTH_MODE == "proxy")
-def web():
-    import comfy_web
 
-    settings = {
+def web_settings():
+    return {
         "app_name": APP_NAME,
         "auth_mode": AUTH_MODE,
         "token_env": TOKEN_ENV,
@@ -335,4 +353,21 @@ def web():
         "max_request_bytes": MAX_REQUEST_BYTES,
         "events_max_seconds": WEB_TIMEOUT_SECONDS - 60,
     }
-    return comfy_web.build_app(ModalBackend(), load_prompt(), CONTRACT, settings)
+
+
+# Sends a job's webhook events (Standard Webhooks) from its own container, driven by the job store: it
+# outlives the web container that took the request. Light CPU; runs while the job and its retries do.
+@app.function(image=web_image, secrets=web_secrets, timeout=min(JOB_TIMEOUT_SECONDS + STARTUP_TIMEOUT_SECONDS + 900, 86400))
+def deliver_webhooks(job_id):
+    import comfy_web
+
+    return comfy_web.deliver_webhooks(ModalBackend(), job_id, web_settings())
+
+
+@app.function(image=web_image, secrets=web_secrets, timeout=WEB_TIMEOUT_SECONDS)
+@modal.concurrent(max_inputs=100)
+@modal.asgi_app(requires_proxy_auth=AUTH_MODE == "proxy")
+def web():
+    import comfy_web
+
+    return comfy_web.build_app(ModalBackend(), load_prompt(), CONTRACT, web_settings())
