@@ -48,11 +48,7 @@ VOLUME_NAME = None
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
 HERE = pathlib.Path(__file__).resolve().parent
-<<<<<<< HEAD
-RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "utils")
-=======
-RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
->>>>>>> 1dc4f16 (events: live previews (SSE ?previews=1, GET /jobs/:id/preview), per-node progress, timings; Modal app webhooks (store-driven deliver_webhooks), previews, timings; remote-client onPreview, CLI --previews; Remote API node previews and timings)
+RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
 WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
 MODELS_DIR = COMFY_DIR + "/models"
