@@ -21,6 +21,7 @@ import uuid
 logger = logging.getLogger(__name__)
 
 FILE_MIN = 64 * 1024
+PART_BYTES = 64 * 1024 * 1024  # uploads above this go in parts (ComfyUI refuses bodies over --max-upload-size)
 SUBFOLDER = "comfy_remote"
 BINARY = ("npy", "png", "file")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
@@ -100,9 +101,19 @@ class FileHandoff:
             if raw is None:
                 return value
             count[0] += 1
-            name = "%s-%d.%s" % (prefix, count[0], _ext(value))
-            self._put(name, raw)
-            return dict(value, data={"file": {"filename": name, "subfolder": SUBFOLDER, "type": "temp"}})
+            size = memoryview(raw).nbytes
+            if self.temp_dir is not None or size <= PART_BYTES:
+                name = "%s-%d.%s" % (prefix, count[0], _ext(value))
+                self._put(name, raw)
+                return dict(value, data={"file": {"filename": name, "subfolder": SUBFOLDER, "type": "temp"}})
+            # over HTTP, in parts under ComfyUI's --max-upload-size (100 MiB by default); Remote Input joins them
+            refs = []
+            view = memoryview(raw)
+            for part, at in enumerate(range(0, size, PART_BYTES)):
+                name = "%s-%d-p%d.%s" % (prefix, count[0], part, _ext(value))
+                self._put(name, view[at:at + PART_BYTES])
+                refs.append({"filename": name, "subfolder": SUBFOLDER, "type": "temp"})
+            return dict(value, data={"files": refs})
 
         return {node: _walk(value, leaf) for node, value in mapped.items()}
 

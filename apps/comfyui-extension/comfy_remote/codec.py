@@ -29,7 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import CodecError, PickleRefusedError
-from .comfy_files import is_comfy_ref, read_comfy_ref
+from .comfy_files import is_comfy_ref, read_comfy_data
 from .files import FileSink, read_file_ref
 from .limits import DecodeBudget
 from .media import FileValue, ext_for, is_video, safe_filename, sniff_mime, video_from_bytes, video_source
@@ -230,7 +230,7 @@ def _bytes_of(data: Any, where: str, file_root: str | None, comfy_refs: bool = F
                 f"{where}.data is a ComfyUI file reference, which only a Remote Input reads; send the bytes",
                 code="BAD_FILE_REF",
             )
-        return read_comfy_ref(data["file"], where)
+        return read_comfy_data(data, where)
     if isinstance(data, str):
         return _b64decode(data, where)
     if isinstance(data, dict) and isinstance(data.get("file"), str):

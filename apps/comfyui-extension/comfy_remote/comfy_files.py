@@ -71,9 +71,39 @@ def file_min() -> int:
 
 
 def is_comfy_ref(data: Any) -> bool:
-    """True for ``{"file": {"filename", "subfolder", "type"}}`` (format A), not the bridge's ``{"file": path}``."""
+    """True for ``{"file": {"filename", "subfolder", "type"}}`` (format A), not the bridge's ``{"file": path}``,
+    and for ``{"files": [ref, ...]}`` (a value a worker uploaded in parts, under ComfyUI's upload size limit)."""
 
-    return isinstance(data, dict) and isinstance(data.get("file"), dict)
+    if not isinstance(data, dict):
+        return False
+    return isinstance(data.get("file"), dict) or (isinstance(data.get("files"), list) and len(data["files"]) > 0)
+
+
+def read_comfy_data(data: Any, where: str = "value") -> bytearray:
+    """Bytes of a format-A ``data``: one file, or the parts of ``files`` joined in order (each deleted after)."""
+
+    if isinstance(data.get("file"), dict):
+        return read_comfy_ref(data["file"], where)
+    refs = data["files"]
+    paths = [ref_path(ref, f"{where}.files[{i}]") for i, ref in enumerate(refs)]
+    try:
+        sizes = [os.stat(path).st_size for path in paths]
+    except FileNotFoundError as exc:
+        raise CodecError(
+            f"{where}.data.files: a part does not exist in {SUBFOLDER}: upload every part before queueing the prompt",
+            code="FILE_REF_MISSING",
+            cause=exc,
+        ) from exc
+    buf = bytearray(sum(sizes))
+    view = memoryview(buf)
+    at = 0
+    for i, (ref, size) in enumerate(zip(refs, sizes)):
+        part = read_comfy_ref(ref, f"{where}.files[{i}]")
+        if len(part) != size:
+            raise CodecError(f"{where}.data.files[{i}] changed while it was read", code="BAD_FILE_REF")
+        view[at : at + size] = part
+        at += size
+    return buf
 
 
 def ref_path(ref: Any, where: str) -> str:

@@ -234,3 +234,28 @@ def test_old_json_base64_payloads_keep_working(comfy):
     _flavour, _rec, nodes = comfy
     payload = json.dumps({"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(encode_npy(BIG)).decode()})
     assert as_np(_run(nodes, "RemoteInputNode", "3", key="image", payload=payload)[0]).tobytes() == BIG.tobytes()
+
+
+def test_a_value_uploaded_in_parts_is_joined_in_order_and_every_part_deleted(comfy):
+    # workers upload large values in parts under ComfyUI's --max-upload-size (100 MiB by default)
+    _flavour, rec, nodes = comfy
+    raw = encode_npy(BIG)
+    third = len(raw) // 3 + 1
+    parts = [raw[i : i + third] for i in range(0, len(raw), third)]
+    names = [f"cr-job2-1-p{i}.npy" for i in range(len(parts))]
+    paths = [_put(rec, "temp", name, part) for name, part in zip(names, parts)]
+    data = {"files": [_ref(name)["file"] for name in names]}
+    payload = json.dumps({"type": "IMAGE", "encoding": "npy", "data": data})
+    out = _run(nodes, "RemoteInputNode", "3", key="image", payload=payload)
+    assert as_np(out[0]).tobytes() == BIG.tobytes()
+    assert not any(os.path.exists(p) for p in paths)
+
+
+def test_a_missing_part_names_the_fix(comfy):
+    _flavour, rec, nodes = comfy
+    _put(rec, "temp", "cr-job3-1-p0.npy", b"\x93NUMPY")
+    data = {"files": [_ref("cr-job3-1-p0.npy")["file"], _ref("cr-job3-1-p1.npy")["file"]]}
+    payload = json.dumps({"type": "IMAGE", "encoding": "npy", "data": data})
+    with pytest.raises(CodecError) as info:
+        _run(nodes, "RemoteInputNode", "3", key="image", payload=payload)
+    assert info.value.code == "FILE_REF_MISSING"

@@ -36,6 +36,9 @@ function createEngine(options: ResolvedOptions, context: EngineContext): Engine 
       historyRetries: options.historyRetries,
       historyRetryMs: options.historyRetryMs,
       historyPollMs: options.historyPollMs,
+      ...(options.comfyuiUploadPartBytes === undefined
+        ? {}
+        : { uploadPartBytes: options.comfyuiUploadPartBytes }),
     })
   }
   const echo = {

@@ -94,6 +94,8 @@ export const zWorkerOptions = z.object({
   historyRetries: z.number().int().min(0).default(50),
   historyRetryMs: z.number().min(0).default(20),
   historyPollMs: z.number().min(10).default(1000),
+  /** comfyui engine: values above this many bytes are uploaded to ComfyUI in parts (default 64 MiB). */
+  comfyuiUploadPartBytes: z.number().int().min(1).optional(),
   /** Standard Webhooks signing secret `whsec_<base64>`; without it requests naming a webhook get 400. */
   webhookSecret: z.string().min(1).optional(),
   /** Default webhook URL for jobs whose request names none. */

@@ -12,10 +12,14 @@ afterEach(async () => {
   for (const item of opened.splice(0).reverse()) await item.close().catch(() => {})
 })
 
-async function setup(fakeOptions: Parameters<typeof createFakeComfyUI>[0] = {}) {
+async function setup(
+  fakeOptions: Parameters<typeof createFakeComfyUI>[0] = {},
+  workerOptions: { comfyuiUploadPartBytes?: number } = {},
+) {
   const comfy = await createFakeComfyUI(fakeOptions)
   opened.push(comfy)
   const started = await startWorker({
+    ...workerOptions,
     workflow: echoPrompt(),
     engine: 'comfyui',
     comfyuiUrl: comfy.url,
@@ -51,6 +55,33 @@ function image(h: number, w: number): Uint8Array {
 }
 
 describe('comfyui engine: values as files on the ComfyUI side', () => {
+  it('a value larger than ComfyUI accepts in one upload goes in parts that Remote Input joins', async () => {
+    // ComfyUI refuses request bodies over --max-upload-size (1 MB here; 100 MB by default)
+    const { comfy, client } = await setup({ maxUploadSizeMb: 1 }, { comfyuiUploadPartBytes: 512 * 1024 })
+    const npy = image(512, 512) // 3 MiB: three times the limit
+    const env = await client('multipart').run(
+      { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
+      { timeout: 20_000 },
+    )
+    expect(env.status).toBe('completed')
+    expect(same(bytesOf(env.outputs?.result?.data), npy)).toBe(true)
+    expect(uploads(comfy)).toHaveLength(Math.ceil(npy.byteLength / (512 * 1024)))
+    const sent = JSON.parse(payloadOf(comfy, '1')) as { data: { files: Array<{ filename: string }> } }
+    expect(sent.data.files.map((f) => f.filename)).toEqual(
+      sent.data.files.map((_, i) => expect.stringMatching(new RegExp(`-1-p${i}\\.npy$`))),
+    )
+    expect(comfy.files().filter(([, s]) => s === 'comfy_remote')).toEqual([]) // every part read and deleted
+  })
+
+  it('without parts the same value is refused by that ComfyUI with a 413 that names the fix', async () => {
+    const { client } = await setup({ maxUploadSizeMb: 1 }, { comfyuiUploadPartBytes: 8 * 1024 * 1024 })
+    const error = await client('multipart')
+      .run({ image: { type: 'IMAGE', encoding: 'npy', data: image(512, 512) } }, { timeout: 20_000 })
+      .catch((e: unknown) => e)
+    expect(isRemoteJobError(error)).toBe(true)
+    expect(JSON.stringify((error as { envelope?: unknown }).envelope)).toMatch(/max-upload-size/)
+  })
+
   for (const transport of ['multipart', 'json'] as const) {
     it(`a large IMAGE is uploaded, not inlined, and comes back through /view bit-exact (${transport} client)`, async () => {
       const { comfy, client } = await setup()

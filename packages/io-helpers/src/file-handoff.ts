@@ -10,6 +10,12 @@ import { isRecord } from './types.js'
 export const COMFY_REMOTE_SUBFOLDER = 'comfy_remote'
 /** Binary payloads of at least this many bytes go to ComfyUI as files, not base64 in the prompt. */
 export const FILE_HANDOFF_MIN_BYTES = 64 * 1024
+/**
+ * Larger payloads are uploaded in parts of at most this many bytes: ComfyUI refuses request bodies
+ * above its `--max-upload-size` (100 MiB by default), so one 192 MiB upload would get a 413. The value
+ * then carries `"data": {"files": [ref, ref, ...]}`, whose bytes are the parts' bytes in order.
+ */
+export const FILE_HANDOFF_PART_BYTES = 64 * 1024 * 1024
 /** Names we generate (and Remote Input accepts): `cr-<job>-<n>.<ext>`. */
 export const COMFY_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/
 /** Encodings whose `data` is the bytes of a file. */
@@ -27,6 +33,8 @@ export type ByteSource = Uint8Array | { readonly path: string; readonly size: nu
 export interface PlannedFile {
   ref: ComfyFileRef & { type: ComfyFileType }
   source: ByteSource
+  /** The file holds `size` bytes of `source` from byte `offset` on (a part of a larger value). */
+  offset: number
   size: number
 }
 
@@ -37,6 +45,8 @@ export interface HandoffOptions {
   type?: ComfyFileType
   /** Leaves of at least this many bytes become files (default 64 KiB). */
   minBytes?: number
+  /** Leaves above this many bytes are split into parts of at most this size (default 64 MiB). */
+  partBytes?: number
   /**
    * Bytes of a leaf's `data` when the worker holds it in its own form (e.g. a file-backed value);
    * return undefined to let the default (Uint8Array, base64 text) decide.
@@ -46,6 +56,16 @@ export interface HandoffOptions {
 
 export function isComfyFileRef(data: unknown): data is { file: ComfyFileRef } {
   return isRecord(data) && isRecord(data.file) && typeof data.file.filename === 'string'
+}
+
+/**
+ * The ComfyUI files a leaf's `data` names, in order: `{"file": ref}` (one file) or `{"files": [ref, ...]}`
+ * (a value uploaded in parts); undefined for any other data.
+ */
+export function comfyFileRefsOf(data: unknown): unknown[] | undefined {
+  if (isComfyFileRef(data)) return [data.file]
+  if (isRecord(data) && Array.isArray(data.files) && data.files.length > 0) return data.files
+  return undefined
 }
 
 /** Why `ref` is not a reference Remote Input would read, or undefined. */
@@ -108,7 +128,8 @@ export function extensionOf(value: Record<string, unknown>): string {
 /**
  * Decide, for every binary leaf of `value` (also inside object/list values), whether it goes to
  * ComfyUI inline (base64 in the prompt) or as a file. Returns a copy of the value whose large
- * leaves carry `{"file": ref}`, and the files to upload (or write) before queueing the prompt.
+ * leaves carry `{"file": ref}` (or `{"files": [ref, ...]}` when split into parts), and the files to
+ * upload (or write) before queueing the prompt.
  * The argument is not mutated; small leaves are left as they are.
  */
 export function planFileHandoff(
@@ -117,6 +138,7 @@ export function planFileHandoff(
   counter: { n: number } = { n: 0 },
 ): { value: EncodedValue; files: PlannedFile[] } {
   const minBytes = options.minBytes ?? FILE_HANDOFF_MIN_BYTES
+  const partBytes = Math.max(1, options.partBytes ?? FILE_HANDOFF_PART_BYTES)
   const type = options.type ?? 'temp'
   const prefix = options.prefix.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'cr'
   const files: PlannedFile[] = []
@@ -131,10 +153,25 @@ export function planFileHandoff(
     const source = options.bytesOf?.(node.data) ?? defaultBytes(node.data, minBytes)
     if (source === undefined || sourceSize(source) < minBytes) return node
     counter.n += 1
-    const filename = `${prefix}-${counter.n}.${extensionOf(node)}`.slice(0, 200)
-    const ref: PlannedFile['ref'] = { filename, subfolder: COMFY_REMOTE_SUBFOLDER, type }
-    files.push({ ref, source, size: sourceSize(source) })
-    return { ...node, data: { file: ref } }
+    const size = sourceSize(source)
+    const ext = extensionOf(node)
+    const stem = `${prefix}-${counter.n}`.slice(0, 180)
+    if (size <= partBytes) {
+      const ref: PlannedFile['ref'] = { filename: `${stem}.${ext}`, subfolder: COMFY_REMOTE_SUBFOLDER, type }
+      files.push({ ref, source, offset: 0, size })
+      return { ...node, data: { file: ref } }
+    }
+    const refs: PlannedFile['ref'][] = []
+    for (let offset = 0, part = 0; offset < size; offset += partBytes, part++) {
+      const ref: PlannedFile['ref'] = {
+        filename: `${stem}-p${part}.${ext}`,
+        subfolder: COMFY_REMOTE_SUBFOLDER,
+        type,
+      }
+      refs.push(ref)
+      files.push({ ref, source, offset, size: Math.min(partBytes, size - offset) })
+    }
+    return { ...node, data: { files: refs } }
   }
   return { value: walk(value) as EncodedValue, files }
 }

@@ -33,6 +33,7 @@ it('a large upload waits for ComfyUI to digest the body beyond the idle timeout'
   const file = {
     ref: { filename: 'cr-x-1.npy', subfolder: 'comfy_remote', type: 'temp' as const },
     source: new Uint8Array(size),
+    offset: 0,
     size,
   }
   await expect(uploadFile(url, file, 1_000)).resolves.toBeUndefined()
@@ -46,6 +47,7 @@ it('the idle timeout still ends an upload whose server never answers', async () 
   const file = {
     ref: { filename: 'cr-x-2.npy', subfolder: 'comfy_remote', type: 'temp' as const },
     source: new Uint8Array(1024),
+    offset: 0,
     size: 1024,
   }
   const error = await uploadFile(

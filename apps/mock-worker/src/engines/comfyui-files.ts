@@ -103,10 +103,13 @@ export function uploadFile(baseUrl: string, file: PlannedFile, idleTimeoutMs: nu
     })
     req.write(head)
     if (file.source instanceof Uint8Array) {
-      req.write(file.source)
+      req.write(file.source.subarray(file.offset, file.offset + file.size))
       req.end(tail)
     } else {
-      const stream = createReadStream(file.source.path)
+      const stream = createReadStream(file.source.path, {
+        start: file.offset,
+        end: file.offset + file.size - 1,
+      })
       stream.on('error', (cause) => req.destroy(cause))
       stream.on('end', () => req.end(tail))
       stream.pipe(req, { end: false })

@@ -38,6 +38,11 @@ export interface ComfyuiOptions {
    * smaller ones stay base64 in the prompt. Infinity turns the file handoff off.
    */
   fileMinBytes?: number
+  /**
+   * Larger values are uploaded in parts of at most this many bytes (default 64 MiB), under ComfyUI's
+   * `--max-upload-size` (100 MiB by default); Remote Input joins the parts.
+   */
+  uploadPartBytes?: number
   /** Where values read back with GET /view go (default: a file in the job's spool). */
   viewSink?: ViewSink
 }
@@ -170,6 +175,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     prefix,
     type: 'temp',
     minBytes: options.fileMinBytes ?? FILE_MIN_BYTES,
+    ...(options.uploadPartBytes === undefined ? {} : { partBytes: options.uploadPartBytes }),
     bytesOf: (data) => (isFileBytes(data) ? data : undefined),
   })
 

@@ -3,9 +3,9 @@ import {
   BINARY_ENCODINGS,
   COMFY_REMOTE_SUBFOLDER,
   comfyFileRefProblem,
+  comfyFileRefsOf,
   extensionOf,
   FILE_HANDOFF_MIN_BYTES,
-  isComfyFileRef,
 } from '../file-handoff.js'
 import type { EncodedValue } from '../types.js'
 import { isRecord } from '../types.js'
@@ -34,24 +34,32 @@ function walk(node: unknown, leaf: (value: Record<string, unknown>) => unknown):
  */
 export function resolveRemoteInputFiles(files: FileStore, value: EncodedValue, where: string): EncodedValue {
   return walk(value, (leaf) => {
-    if (!isComfyFileRef(leaf.data)) {
-      if (isRecord(leaf.data) && 'file' in leaf.data)
+    const refs = comfyFileRefsOf(leaf.data)
+    if (!refs) {
+      if (isRecord(leaf.data) && ('file' in leaf.data || 'files' in leaf.data))
         throw new RemoteFileError(
-          `[BAD_FILE_REF] ${where}.data.file must be an object {filename, subfolder, type}`,
+          `[BAD_FILE_REF] ${where}.data.file must be an object {filename, subfolder, type} (files: a list of them)`,
         )
       return leaf
     }
-    const ref = leaf.data.file
-    const problem = comfyFileRefProblem(ref)
-    if (problem) throw new RemoteFileError(`[BAD_FILE_REF] ${where}.data.file.${problem}`)
-    const file = files.get(ref.type, COMFY_REMOTE_SUBFOLDER, ref.filename)
-    if (!file) {
-      throw new RemoteFileError(
-        `[FILE_REF_MISSING] ${where}.data.file '${ref.filename}' does not exist in ${ref.type}/${COMFY_REMOTE_SUBFOLDER}: upload it before queueing the prompt (files are read once, then deleted)`,
-      )
+    const parts: Uint8Array[] = []
+    for (const ref of refs) {
+      const problem = comfyFileRefProblem(ref)
+      if (problem) throw new RemoteFileError(`[BAD_FILE_REF] ${where}.data.file.${problem}`)
+      const { type, filename } = ref as { type: string; filename: string }
+      const file = files.get(type, COMFY_REMOTE_SUBFOLDER, filename)
+      if (!file) {
+        throw new RemoteFileError(
+          `[FILE_REF_MISSING] ${where}.data.file '${filename}' does not exist in ${type}/${COMFY_REMOTE_SUBFOLDER}: upload it before queueing the prompt (files are read once, then deleted)`,
+        )
+      }
+      parts.push(file.bytes)
     }
-    files.delete(ref.type, COMFY_REMOTE_SUBFOLDER, ref.filename)
-    return { ...leaf, data: Buffer.from(file.bytes).toString('base64') }
+    for (const ref of refs) {
+      const { type, filename } = ref as { type: string; filename: string }
+      files.delete(type, COMFY_REMOTE_SUBFOLDER, filename)
+    }
+    return { ...leaf, data: Buffer.concat(parts).toString('base64') }
   }) as EncodedValue
 }
 

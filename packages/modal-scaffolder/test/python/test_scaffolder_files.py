@@ -99,3 +99,20 @@ def test_the_modal_hop_carries_bytes_both_ways(project, io_helpers_comfy):
         env = comfy_wire.decode_multipart(resp.content, resp.headers["content-type"])
     assert env["status"] == "completed"
     assert env["outputs"]["image"]["data"] == big
+
+
+def test_a_value_over_the_part_size_is_uploaded_in_parts(modules, io_helpers_comfy, monkeypatch):
+    """ComfyUI refuses bodies over --max-upload-size: larger values go in parts that Remote Input joins."""
+    _, runner_mod = modules
+    import comfy_files
+
+    monkeypatch.setattr(comfy_files, "PART_BYTES", 256 * 1024)
+    raw = _npy()["data"]
+    mapped = comfy_files.FileHandoff(io_helpers_comfy).put_inputs({"1": _npy()}, tag="parts")
+    refs = mapped["1"]["data"]["files"]
+    assert len(refs) == -(-len(raw) // (256 * 1024)) and len(refs) > 1
+    assert [r["filename"] for r in refs] == ["cr-parts-1-p%d.npy" % i for i in range(len(refs))]
+    runner = runner_mod.JobRunner(io_helpers_comfy, json.loads(PROMPT.read_text()), poll_interval=0.05, use_websocket=runner_mod._websocket is not None)
+    result = runner.run({"image": _npy()}, None, None, timeout=30)
+    assert result["status"] == "completed", result
+    assert result["outputs"]["image"]["data"] == BIG
