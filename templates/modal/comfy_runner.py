@@ -36,6 +36,8 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 logger = logging.getLogger(__name__)
 MAX_VIEW_BYTES = 1024 * 1024 * 1024  # largest App Mode output file read back from ComfyUI's /view
+DEBUG_ERRORS_ENV = "COMFY_REMOTE_DEBUG_ERRORS"  # "1": error details also carry ComfyUI's traceback and small inputs
+DETAIL_VALUE_LIMIT = 1024  # characters of one current_inputs value kept in debug details
 
 
 class JobFailed(Exception):
@@ -155,24 +157,25 @@ class JobRunner:
                     body,
                 )
             if status != 200 or not isinstance(body, dict) or "prompt_id" not in body:
-                err = body.get("error") if isinstance(body, dict) else None
-                msg = err.get("message") if isinstance(err, dict) else str(body)
-                raise JobFailed("COMFYUI_VALIDATION", "ComfyUI rejected the prompt: %s" % msg, body)
+                raise validation_failure(body)
             prompt_id = body["prompt_id"]
-            progress({"value": 0, "max": max(len(prompt), 1), "message": "queued"})
-            state = self._follow(ws, prompt_id, len(prompt), progress, cancelled, time.monotonic() + timeout)
+            if body.get("node_errors"):  # partially valid: ComfyUI would run only some outputs
+                self.interrupt(prompt_id)
+                lines = describe_node_errors(body["node_errors"])
+                raise JobFailed("COMFYUI_VALIDATION", "ComfyUI rejected part of the prompt: %s" % "; ".join(lines), {"node_errors": _trimmed(body["node_errors"])})
+            progress({"value": 0, "max": 100, "message": "queued"})
+            state = self._follow(ws, prompt_id, ProgressFolder(prompt), progress, cancelled, time.monotonic() + timeout)
             if state == "cancelled":
                 return {"status": "cancelled", "error": {"code": "CANCELLED", "message": "job cancelled"}}
             entry = self._history(prompt_id, time.monotonic() + 30.0)
             status_info = entry.get("status") or {}
             if status_info.get("status_str") == "error":
-                raise JobFailed("COMFYUI_EXECUTION", _error_text(status_info), status_info.get("messages"))
+                raise history_failure(status_info)
             try:
                 outputs = self._read_app_files(comfy_wire.collect_outputs(self.prompt, entry), entry)
                 outputs = self.files.read_outputs(outputs)  # Remote Output files (App Mode files are read above)
             except comfy_files.HandoffError as exc:
                 raise JobFailed(exc.code, exc.message) from exc
-            progress({"value": 1, "max": 1, "message": "completed"})
             return {"status": "completed", "outputs": outputs}
         except BaseException as exc:
             if not isinstance(exc, JobFailed):  # cancellation (modal InputCancellation) or a crash
@@ -303,8 +306,7 @@ class JobRunner:
         meta = entry.get("_meta") if isinstance(entry, dict) else None
         return (meta or {}).get("title") or (entry or {}).get("class_type") or "node %s" % node
 
-    def _follow(self, ws, prompt_id, total, progress, cancelled, deadline):
-        done_nodes = set()
+    def _follow(self, ws, prompt_id, folder, progress, cancelled, deadline):
         current = None
         gate = getattr(self, "_preview", None)
         while True:
@@ -340,18 +342,14 @@ class JobRunner:
             kind, data = msg.get("type"), msg.get("data") or {}
             if data.get("prompt_id") not in (None, prompt_id):
                 continue
-            if kind == "progress":
-                node = data.get("node") or current
-                value, top = data.get("value", 0), data.get("max", 1) or 1
-                progress(dict(self._node(node) if node else {}, value=value, max=top, message="%s %s/%s" % (self._title(node), value, top)))
-            elif kind == "executing" and data.get("node") is not None:
+            if kind == "executing" and data.get("node") is not None:
                 current = data["node"]
-                done_nodes.add(data["node"])
-                progress(dict(self._node(current), value=len(done_nodes) - 1, max=max(total, 1), message="executing node %s" % data["node"]))
-            elif kind == "execution_cached":
-                done_nodes.update(data.get("nodes") or [])
-            elif kind == "execution_error":
-                raise JobFailed("COMFYUI_EXECUTION", "%s: %s" % (data.get("exception_type"), data.get("exception_message")), data)
+            folded = folder.apply(kind, data)
+            if folded is not None:
+                node = data.get("node") if kind in ("progress", "executing") and isinstance(data.get("node"), str) else current
+                progress(dict(self._node(node), **folded) if node else folded)  # per-node: node, class_type
+            if kind == "execution_error":
+                raise execution_failure(data)
             elif kind == "execution_interrupted":
                 return "cancelled"
             elif kind == "execution_success" or (kind == "executing" and data.get("node") is None and "prompt_id" in data):
@@ -367,13 +365,126 @@ class JobRunner:
             time.sleep(0.05)
 
 
-def _error_text(status_info):
+class ProgressFolder:
+    """Folds the progress of every node of one prompt into one job progress, as the mock worker's comfyui
+    engine: each node is one unit (finished or cached = 1, running = its value/max), reported as 0..100;
+    the message names the running node and its step."""
+
+    def __init__(self, prompt):
+        self.prompt = prompt
+        self.total = max(1, len(prompt))
+        self.done = {}
+        self.current = None
+        self.message = None
+
+    def _set(self, node, fraction):
+        fraction = min(1.0, max(0.0, fraction)) if fraction == fraction else 0.0
+        self.done[node] = max(self.done.get(node, 0.0), fraction)
+
+    def _label(self, node):
+        entry = self.prompt.get(node) or {}
+        title = (entry.get("_meta") or {}).get("title") or entry.get("class_type")
+        return "%s (node %s)" % (title, node) if title else "node %s" % node
+
+    def apply(self, kind, data):
+        """One ws message; returns the new progress when it changed, else None."""
+        before = self.snapshot()
+        if kind == "execution_cached":
+            for node in data.get("nodes") or []:
+                self._set(str(node), 1.0)
+        elif kind == "executing":
+            if self.current is not None:
+                self._set(self.current, 1.0)
+            node = data.get("node")
+            self.current = node if isinstance(node, str) else None
+            if self.current is not None:
+                self.message = "running %s" % self._label(self.current)
+        elif kind == "executed":
+            if isinstance(data.get("node"), str):
+                self._set(data["node"], 1.0)
+        elif kind == "progress":
+            node = data.get("node") if isinstance(data.get("node"), str) else self.current
+            value, top = data.get("value"), data.get("max")
+            if node is not None and isinstance(value, (int, float)) and isinstance(top, (int, float)) and top > 0:
+                self._set(node, value / top)
+                self.message = "%s %s/%s" % (self._label(node), value, top)
+        elif kind == "progress_state":
+            for node, state in (data.get("nodes") or {}).items():
+                state = state or {}
+                if state.get("state") == "finished":
+                    self._set(node, 1.0)
+                elif isinstance(state.get("value"), (int, float)) and isinstance(state.get("max"), (int, float)) and state["max"] > 0:
+                    self._set(node, state["value"] / state["max"])
+        else:
+            return None
+        after = self.snapshot()
+        return after if after != before else None
+
+    def snapshot(self):
+        value = min(100, int(math.floor(100.0 * sum(self.done.values()) / self.total)))
+        return {"value": value, "max": 100, "message": self.message} if self.message is not None else {"value": value, "max": 100}
+
+
+def _debug_errors():
+    return os.environ.get(DEBUG_ERRORS_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _trimmed(value, limit=DETAIL_VALUE_LIMIT):
+    """A copy with every value whose JSON text is longer than ``limit`` replaced by a short note."""
+    text = json.dumps(value, default=str)
+    if len(text) <= limit:
+        return value
+    if isinstance(value, dict):
+        return {k: _trimmed(v, limit) for k, v in value.items()}
+    if isinstance(value, list) and len(value) <= 16:
+        return [_trimmed(v, limit) for v in value]
+    return "<%d characters left out>" % len(text)
+
+
+def execution_failure(data):
+    """COMFYUI_EXECUTION naming node id, class and the exception message; the traceback and the node's
+    inputs (which repeat the injected payload) only with COMFY_REMOTE_DEBUG_ERRORS=1, inputs trimmed."""
+    node = "node %s%s" % (data.get("node_id", "?"), " (%s)" % data["node_type"] if data.get("node_type") else "")
+    what = str(data.get("exception_message") or "unknown error").strip()
+    details = {k: data.get(k) for k in ("node_id", "node_type", "exception_type", "exception_message")}
+    if _debug_errors():
+        details["traceback"] = data.get("traceback")
+        details["current_inputs"] = _trimmed(data.get("current_inputs"))
+    return JobFailed("COMFYUI_EXECUTION", "ComfyUI failed at %s: %s" % (node, what), details)
+
+
+def history_failure(status_info):
     for event, data in status_info.get("messages") or []:
         if event == "execution_error":
-            return "%s: %s" % (data.get("exception_type"), data.get("exception_message"))
+            return execution_failure(data or {})
         if event == "execution_interrupted":
-            return "interrupted"
-    return "ComfyUI reported an error"
+            return JobFailed("CANCELLED", "The prompt was interrupted in ComfyUI.")
+    return JobFailed("COMFYUI_EXECUTION", 'ComfyUI ended the prompt with status "%s".' % status_info.get("status_str", "unknown"))
+
+
+def describe_node_errors(node_errors):
+    """One line per problem: node id, class, input name, ComfyUI's message and details (as the mock worker)."""
+    lines = []
+    for node_id, entry in (node_errors or {}).items():
+        entry = entry if isinstance(entry, dict) else {}
+        for err in entry.get("errors") or []:
+            inp = (err.get("extra_info") or {}).get("input_name")
+            where = "node %s%s%s" % (node_id, " (%s)" % entry["class_type"] if entry.get("class_type") else "", ' input "%s"' % inp if inp else "")
+            details = ": %s" % err["details"] if err.get("details") and err.get("details") != inp else ""
+            lines.append("%s: %s%s" % (where, err.get("message") or err.get("type") or "invalid", details))
+    return lines
+
+
+def validation_failure(body):
+    """COMFYUI_VALIDATION for a refused POST /prompt, naming node, input and reason."""
+    if not isinstance(body, dict):
+        return JobFailed("COMFYUI_VALIDATION", "ComfyUI rejected the prompt: %s" % str(body)[:500])
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    lines = describe_node_errors(body.get("node_errors"))
+    head = error.get("message") or "ComfyUI rejected the prompt"
+    extra = ": " + "; ".join(lines) if lines else (" (%s)" % error["details"] if error.get("details") else "")
+    details = {"type": error.get("type"), "node_errors": _trimmed(body.get("node_errors") or {})}
+    return JobFailed("COMFYUI_VALIDATION", "ComfyUI rejected the prompt: %s%s" % (head, extra), details)
 
 
 def read_preview_frame(raw):

@@ -126,7 +126,7 @@ class Jobs:
                         {"job_id": existing["job_id"]},
                     )
                 return existing["job_id"]
-        job_id = uuid.uuid4().hex
+        job_id = str(uuid.uuid4())
         self.store["progress:" + job_id] = {"value": 0, "max": 1, "message": "submitted"}
         call_id = self.backend.spawn(job_id, inputs)
         record = {"call_id": call_id, "created": time.time(), "transfer": round(transfer, 3)}
@@ -153,22 +153,23 @@ class Jobs:
         final = self.store.get("final:" + job_id)
         if final is not None:
             return final
+        last = self.store.get("progress:" + job_id)  # kept as last reported when the job ends
         if self.store.get("cancel:" + job_id):
-            env = comfy_wire.envelope(job_id, "cancelled", error={"code": "CANCELLED", "message": "job cancelled by the caller"})
+            env = comfy_wire.envelope(job_id, "cancelled", progress=last, error={"code": "CANCELLED", "message": "job cancelled by the caller"})
             self.store["final:" + job_id] = env
             return env
         try:
             done, result = self.backend.poll(record["call_id"])
         except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed job
-            env = comfy_wire.envelope(job_id, "failed", error={"code": "JOB_FAILED", "message": "worker error: %s" % exc})
+            env = comfy_wire.envelope(job_id, "failed", progress=last, error={"code": "JOB_FAILED", "message": "worker error: %s" % exc})
             self.store["final:" + job_id] = env
             return env
         if done:
             result = result or {}
             status = result.get("status", "failed")
-            env = comfy_wire.envelope(job_id, status, outputs=result.get("outputs"), error=result.get("error"))
+            env = comfy_wire.envelope(job_id, status, progress=last, outputs=result.get("outputs"), error=result.get("error"))
             return comfy_refs.envelope_with_refs(env, job_id) if refs and record.get("output_refs") else env
-        progress = self.store.get("progress:" + job_id) or {"value": 0, "max": 1}
+        progress = last or {"value": 0, "max": 1}
         status = "pending" if progress.get("message") in ("submitted", "queued") else "running"
         return comfy_wire.envelope(job_id, status, progress=progress, message=progress.get("message"))
 
@@ -301,7 +302,7 @@ def build_app(backend, prompt, contract, settings):
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "protocol_version": PROTOCOL_VERSION, "transports": TRANSPORTS, "auth": auth_mode}
+        return {"status": "ok", "protocol_version": PROTOCOL_VERSION, "engine": "modal", "transports": TRANSPORTS, "auth": auth_mode, "accepting": True}
 
     @app.get("/schema")
     def schema():
@@ -341,6 +342,7 @@ def build_app(backend, prompt, contract, settings):
                 body = comfy_wire.loads_bounded(text)
             inputs = comfy_wire.normalize_inputs(body)
             comfy_wire.map_inputs(prompt, inputs)  # reject unknown/missing names before spawning
+            comfy_wire.check_types(contract, inputs)  # an INT is not an IMAGE
             output_refs = body.get("output_refs", body.get("outputRefs")) if isinstance(body, dict) else None
             if output_refs is not None and not isinstance(output_refs, bool):
                 raise WireError("BAD_REQUEST", "output_refs: must be true or false")

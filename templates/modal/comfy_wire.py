@@ -18,6 +18,8 @@ import comfy_app_mode
 REMOTE_INPUT = "ComfyRemoteInput"
 REMOTE_OUTPUT = "ComfyRemoteOutput"
 BINARY_ENCODINGS = ("npy", "png", "file")
+ENCODINGS = ("json", "npy", "png", "object", "list", "base64+pickle", "identity", "file")
+RETRY_AFTER_SECONDS = 1.0  # the poll delay unfinished envelopes advertise (as the mock worker)
 TERMINAL = ("completed", "failed", "cancelled")
 _INPUT_N = re.compile(r"^input_([1-9][0-9]*)$")
 
@@ -99,9 +101,47 @@ def _check_value(value, field):
         value = dict(value, encoding="identity", data=value["value"])
     if "encoding" not in value or ("data" not in value and "ref" not in value):
         raise WireError("BAD_REQUEST", "%s: an encoded value needs 'encoding' and 'data'" % field)
-    if value["encoding"] == "base64+pickle":
-        raise WireError("PICKLE_REFUSED", "%s: base64+pickle values are refused by this worker; send json, npy or png" % field)
+    encoding = value["encoding"]
+    if encoding not in ENCODINGS:
+        raise WireError("UNKNOWN_ENCODING", "%s.encoding: unknown encoding %r; use one of %s" % (field, encoding, ", ".join(ENCODINGS)))
+    if encoding == "base64+pickle":
+        raise WireError("PICKLE_REFUSED", "%s: base64+pickle values are refused (unpickling runs code); send npy, png or json encodings" % field)
+    if encoding == "object" and isinstance(value.get("data"), dict):
+        for key, inner in value["data"].items():
+            _check_value(inner, "%s.data.%s" % (field, key))
+    if encoding == "list" and isinstance(value.get("data"), list):
+        for i, inner in enumerate(value["data"]):
+            _check_value(inner, "%s.data[%d]" % (field, i))
     return value
+
+
+_SIMPLE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def type_problem(want, value):
+    """Why ``value`` cannot feed an input of type ``want`` (None when it can); as the mock worker."""
+    if not isinstance(want, str) or not _SIMPLE_TYPE.match(want):
+        return None  # '*', lists of types, combos: anything goes
+    got = value.get("type", value.get("comfy_type", "*"))
+    if isinstance(got, str) and _SIMPLE_TYPE.match(got) and got != want and not (want == "FLOAT" and got == "INT"):
+        return "a %s value cannot feed this %s input; send a %s" % (got, want, want)
+    return None
+
+
+def check_types(contract_body, inputs):
+    """BAD_REQUEST naming every input whose value does not fit the type of the Remote Input it feeds."""
+    declared = (contract_body or {}).get("inputs") or []
+    problems = []
+    for name, value in inputs.items():
+        match = _INPUT_N.match(name)
+        spec = next((i for i in declared if i.get("name") == name), None)
+        if spec is None and match and int(match.group(1)) <= len(declared):
+            spec = declared[int(match.group(1)) - 1]
+        problem = type_problem(spec.get("type"), value) if spec else None
+        if problem:
+            problems.append("inputs.%s: %s" % (name, problem))
+    if problems:
+        raise WireError("BAD_REQUEST", "; ".join(problems), details={"problems": problems})
 
 
 def normalize_inputs(body):
@@ -217,10 +257,21 @@ def contract(prompt, types=None):
 
 
 def envelope(job_id, status, progress=None, outputs=None, error=None, message=None):
+    """A job envelope; progress is kept as last reported (full when completed), ``message`` repeats the
+    error's message on failed/cancelled jobs, unfinished jobs carry ``retry_after`` (as the mock worker)."""
     env = {"status": status, "job_id": job_id, "poll_url": "/jobs/%s" % job_id}
-    env["progress"] = progress or {"value": 1 if status == "completed" else 0, "max": 1}
+    progress = dict(progress) if progress else {"value": 0, "max": 1}
+    if status == "completed":
+        progress = {"value": progress["max"], "max": progress["max"]}
+    env["progress"] = progress
+    if error is not None:
+        message = error.get("message") or message
+    elif message is None:
+        message = progress.get("message")
     if message:
         env["message"] = message
+    if status not in TERMINAL:
+        env["retry_after"] = RETRY_AFTER_SECONDS
     if outputs is not None:
         env["outputs"] = outputs
         if outputs:
@@ -231,7 +282,7 @@ def envelope(job_id, status, progress=None, outputs=None, error=None, message=No
 
 
 def error_envelope(code, message, details=None, job_id=None):
-    env = {"status": "failed", "progress": {"value": 0, "max": 1}, "error": {"code": code, "message": message}}
+    env = {"status": "failed", "progress": {"value": 0, "max": 1}, "message": message, "error": {"code": code, "message": message}}
     if job_id:
         env["job_id"] = job_id
     if details is not None:

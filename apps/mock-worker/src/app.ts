@@ -178,6 +178,8 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     retryAfterSeconds: options.retryAfterSeconds,
     heartbeatMs: options.heartbeatMs,
     refPolicy,
+    auth: options.token === undefined ? 'none' : 'token',
+    allowPickle: options.allowPickle,
   })
   const streams: OpenStreams = new Set()
   registerRunRoutes(app, ctx)

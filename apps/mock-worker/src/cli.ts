@@ -20,6 +20,8 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
   --port <n>              port (default 8787; 0 = any free port)
   --token <secret>        require "Authorization: Bearer <secret>" on every route but /health
                           (also from COMFY_REMOTE_TOKEN)
+  --allow-pickle          accept base64+pickle inputs and pass them on undecoded (original callers;
+                          the ComfyUI behind must opt in to decode them); default: 400 PICKLE_REFUSED
   --steps <n>             echo: progress steps per job (default 5)
   --step-ms <n>           echo: ms per step (default 100)
   --fail-rate <0..1>      echo: share of jobs that fail with INJECTED_FAILURE (default 0)
@@ -69,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
       'allow-origin': { type: 'string', multiple: true },
       port: { type: 'string' },
       token: { type: 'string' },
+      'allow-pickle': { type: 'boolean' },
       steps: { type: 'string' },
       'step-ms': { type: 'string' },
       'fail-rate': { type: 'string' },
@@ -128,6 +131,7 @@ async function main(argv: string[]): Promise<void> {
   set('objectInfo', loaded.objectInfo)
   set('allowOrigins', values['allow-origin'])
   set('token', values.token ?? (process.env.COMFY_REMOTE_TOKEN || undefined))
+  set('allowPickle', values['allow-pickle'])
   set('steps', num('steps', values.steps))
   set('stepMs', num('step-ms', values['step-ms']))
   set('failRate', num('fail-rate', values['fail-rate']))

@@ -26,6 +26,10 @@ export interface WorkerContext {
   dispatcher: WebhookDispatcher | undefined
   /** What inputs given by `ref` may fetch. */
   refPolicy: RefPolicy
+  /** `token` when every route but /health needs a bearer token, else `none`. */
+  auth: 'token' | 'none'
+  /** `base64+pickle` inputs are passed on (else refused with PICKLE_REFUSED). */
+  allowPickle: boolean
   envelope(job: Job): WireEnvelope
 }
 

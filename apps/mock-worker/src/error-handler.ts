@@ -41,7 +41,9 @@ export function registerErrorHandler(app: FastifyInstance, limits: ErrorHandlerL
     if (isMockWorkerError(error)) return send(error.statusCode, error.code, error.message, error.details)
     if (isProtocolError(error)) {
       const field = error.field === undefined ? undefined : { field: error.field }
-      return send(400, error.code === 'PICKLE_REFUSED' ? error.code : 'BAD_REQUEST', error.message, field)
+      const code =
+        error.code === 'PICKLE_REFUSED' || error.code === 'UNKNOWN_ENCODING' ? error.code : 'BAD_REQUEST'
+      return send(400, code, error.message, field)
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const context = error.validationContext ?? 'request'

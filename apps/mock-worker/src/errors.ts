@@ -5,6 +5,7 @@
 
 export type MockWorkerErrorCode =
   | 'BAD_REQUEST'
+  | 'PICKLE_REFUSED'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN_ORIGIN'
   | 'FORBIDDEN_HOST'
@@ -34,6 +35,7 @@ export type MockWorkerErrorCode =
 
 const HTTP_STATUS: Record<MockWorkerErrorCode, number> = {
   BAD_REQUEST: 400,
+  PICKLE_REFUSED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN_ORIGIN: 403,
   FORBIDDEN_HOST: 403,

@@ -16,6 +16,8 @@ export const zWorkerOptions = z.object({
   engine: z.enum(['echo', 'comfyui']).default('echo'),
   comfyuiUrl: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8188'),
   token: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Accept `base64+pickle` inputs and hand them on undecoded (the receiving ComfyUI decides); default: 400 PICKLE_REFUSED. */
+  allowPickle: z.boolean().default(false),
   host: z.string().min(1).default('127.0.0.1'),
   /** Web page origins allowed to call the worker (browsers send `Origin`); others get 403. */
   allowOrigins: z.array(z.string().min(1)).default([]),

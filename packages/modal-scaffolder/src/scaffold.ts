@@ -18,7 +18,7 @@ import {
 import { DEFAULTS, TORCH_PRESET_IDS, type TorchPresetId } from './presets.js'
 import { assertWritable, MARKER_FILE, MARKER_TOOL, readMarker, removeProjectDir } from './project-dir.js'
 import { renderTemplates } from './render.js'
-import { describeContract, loadPrompt } from './workflow-input.js'
+import { describeContract, loadPrompt, shippedObjectInfo } from './workflow-input.js'
 
 export const PACKAGE_VERSION = '0.1.0'
 
@@ -204,7 +204,8 @@ export async function scaffoldModalProject(options: ScaffoldOptions): Promise<Sc
   const templatesDir = requireTemplates(options.templatesDir ?? assets.templatesDir)
   const nodePackDir = requireNodePack(options.nodePackDir ?? assets.nodePackDir)
   const { prompt, objectInfo } = await loadPrompt(options.workflow, options.objectInfo)
-  const config = buildConfig(options, describeContract(prompt, objectInfo), previousNonce(dir))
+  const typing = objectInfo ?? (await shippedObjectInfo())
+  const config = buildConfig(options, describeContract(prompt, typing), previousNonce(dir))
 
   if (options.cleanBuild) await removeProjectDir(root, dir)
   assertWritable(dir, options.overwrite === true || options.cleanBuild === true)

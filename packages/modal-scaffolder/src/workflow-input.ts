@@ -1,8 +1,22 @@
 import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import type { ApiPrompt, ObjectInfo, UiWorkflow } from '@comfy-remote/io-helpers'
 import { describeWorkflow, isUiWorkflow, parseApiPrompt, toApiPrompt } from '@comfy-remote/io-helpers'
 import type { Contract } from './config.js'
 import { ModalScaffolderError } from './errors.js'
+
+/**
+ * The object_info shipped with @comfy-remote/io-helpers (ComfyUI 0.3.64, core nodes): types the contract
+ * of an API prompt scaffolded without --object-info, as the mock worker does (IMAGE, not `*`).
+ */
+export async function shippedObjectInfo(): Promise<ObjectInfo | undefined> {
+  try {
+    const url = import.meta.resolve('@comfy-remote/io-helpers/fixtures/comfyui-0.3.64/object_info.json')
+    return JSON.parse(await readFile(fileURLToPath(url), 'utf8')) as ObjectInfo
+  } catch {
+    return undefined // types stay `*`; the app works the same
+  }
+}
 
 async function readJson(source: unknown, field: string): Promise<unknown> {
   if (typeof source !== 'string') return source

@@ -127,7 +127,7 @@ describe.runIf(canRun)('generated web app on a real port', () => {
     const submit = await fetch(`${base}/run`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ inputs: { image: { type: 'STRING', encoding: 'json', data: 'x' } } }),
+      body: JSON.stringify({ inputs: { image: { type: '*', encoding: 'json', data: 'x' } } }),
     })
     expect(submit.status).toBe(202)
     const job = parseEnvelope(await submit.json())

@@ -72,12 +72,14 @@ export function registerEventRoutes(app: FastifyInstance, ctx: WorkerContext, st
       const previews = request.query.previews === '1' || request.query.previews === 'true'
       let sent = -1
       let sentPreview = job.preview === undefined ? 0 : -1
+      let eventId = 0 // SSE ids count the events of this stream: 1, 2, 3, ...
       let closed = false
       const backlogged = (): boolean => res.writableLength > SSE_BACKLOG_BYTES
       const push = (): void => {
         if (closed || job.version === sent || backlogged()) return
         sent = job.version
-        res.write(`id: ${job.version}\ndata: ${serializeJson(withoutLargeValues(ctx.envelope(job)))}\n\n`)
+        eventId += 1
+        res.write(`id: ${eventId}\ndata: ${serializeJson(withoutLargeValues(ctx.envelope(job)))}\n\n`)
         if (isTerminal(job.status)) end()
       }
       const pushPreview = (): void => {

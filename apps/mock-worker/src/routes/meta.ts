@@ -2,12 +2,20 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { WorkerContext } from '../context.js'
 import { TRANSPORTS } from '../transport.js'
+
+/** The wire protocol version /health and /schema report (docs/protocol.md is v1). */
+export const PROTOCOL_VERSION = 1
+
 import { envelopeResponses, zHealth, zWorkflowSchema } from './schemas.js'
 
 /** GET /schema (the workflow's contract) and GET /health. */
 export function registerMetaRoutes(app: FastifyInstance, ctx: WorkerContext): void {
   const typed = app.withTypeProvider<ZodTypeProvider>()
-  const schemaText = JSON.stringify({ ...ctx.contract, transports: [...TRANSPORTS] })
+  const schemaText = JSON.stringify({
+    ...ctx.contract,
+    transports: [...TRANSPORTS],
+    protocol_version: PROTOCOL_VERSION,
+  })
   typed.get(
     '/schema',
     {
@@ -34,8 +42,10 @@ export function registerMetaRoutes(app: FastifyInstance, ctx: WorkerContext): vo
       const engine = await ctx.engine.health()
       const body: Record<string, unknown> = {
         status: engine.ok ? 'ok' : 'degraded',
+        protocol_version: PROTOCOL_VERSION,
         engine: ctx.engine.name,
         transports: [...TRANSPORTS],
+        auth: ctx.auth,
         accepting: ctx.store.accepting,
         jobs: ctx.store.stats,
       }

@@ -6,6 +6,7 @@ import type { z } from 'zod'
 import { type WorkerContext, waitMs } from '../context.js'
 import { MockWorkerError } from '../errors.js'
 import { fingerprint } from '../fingerprint.js'
+import { checkInputs } from '../input-checks.js'
 import { isTerminal, type Job, jobPollUrl } from '../job.js'
 import { valuesBytes } from '../job-bytes.js'
 import { collectRefInputs } from '../refs/input-refs.js'
@@ -49,6 +50,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
     if (job === undefined) {
       ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
+      checkInputs(ctx.contract, inputs, ctx.allowPickle)
       const refs = collectRefInputs(inputs, ctx.refPolicy)
       const prepared: PreparedJob = { prepared: await ctx.engine.prepare(inputs), refs }
       // the request's spooled parts now belong to the job (deleted with it); refused: with the response

@@ -19,8 +19,10 @@ export const zRunHeaders = z.looseObject({
 
 export const zHealth = z.object({
   status: z.enum(['ok', 'degraded']),
+  protocol_version: z.literal(1),
   engine: z.enum(['echo', 'comfyui']),
   transports: z.array(z.string()),
+  auth: z.enum(['token', 'none']).describe('token: every route but /health needs a bearer token'),
   accepting: z.boolean(),
   jobs: z.object({
     jobs: z.number(),

@@ -95,7 +95,11 @@ export async function executePrompt(state: FakeState, item: QueueItem): Promise<
       await sleep(opts.nodeDelayMs)
       const failure = opts.failNode?.(id, node)
       if (failure !== undefined) {
-        throw new NodeFailure({ exception_message: failure, exception_type: 'RuntimeError', traceback: [] })
+        throw new NodeFailure(
+          typeof failure === 'string'
+            ? { exception_message: failure, exception_type: 'RuntimeError', traceback: [] }
+            : failure,
+        )
       }
       const output = state.objectInfo[node.class_type]?.output?.[0]
       const result: NodeResult = runNode({

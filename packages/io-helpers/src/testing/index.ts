@@ -12,6 +12,7 @@ export {
 export type { FakeReply, RecordedRequest } from './http-util.js'
 export { executionOrder } from './order.js'
 export { pyJsonDumps } from './py-json.js'
+export type { RecordedFailure } from './recordings.js'
 export type { FakeComfyUI, FakeComfyUIOptions } from './server.js'
 export { createFakeComfyUI } from './server.js'
 export type { HistoryRecord, QueueItem } from './state.js'

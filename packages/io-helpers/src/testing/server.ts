@@ -9,6 +9,7 @@ import type { ApiNode, ObjectInfo } from '../types.js'
 import { recordedObjectInfo } from './fixtures.js'
 import type { FakeReply, RecordedRequest } from './http-util.js'
 import { BodyTooLarge, parseBody, readBody, sendReply, sendText } from './http-util.js'
+import type { RecordedFailure } from './recordings.js'
 import { route } from './routes.js'
 import type { HistoryRecord, QueueItem } from './state.js'
 import { FakeState } from './state.js'
@@ -41,8 +42,11 @@ export interface FakeComfyUIOptions {
    * upstream are unchanged is not run again; cached output nodes replay `executed`.
    */
   cache?: boolean
-  /** Return an exception message to make a node fail with `execution_error`. */
-  failNode?: (nodeId: string, node: ApiNode) => string | undefined
+  /**
+   * Return an exception message (or the full `execution_error` fields, traceback included) to make a
+   * node fail with `execution_error`.
+   */
+  failNode?: (nodeId: string, node: ApiNode) => string | RecordedFailure | undefined
   /**
    * Called for every request before the fake handles it. Return a reply to answer with it, `'destroy'`
    * to cut the connection, `'hang'` to never answer, or undefined to let the fake answer.

@@ -1,6 +1,7 @@
 import type { ApiNode, ApiPrompt, ObjectInfo } from '../types.js'
 import type { CachedNode } from './cache.js'
 import { FileStore } from './files.js'
+import type { RecordedFailure } from './recordings.js'
 import { WsHub } from './ws-hub.js'
 
 /** A queued prompt: `[number, prompt_id, prompt, extra_data, outputs_to_execute]` on the wire. */
@@ -39,7 +40,7 @@ export interface ExecutionOptions {
   /** Send a preview frame with each progress step (see FakeComfyUIOptions.stepPreviews). */
   stepPreviews: boolean
   /** Return an exception message to make that node fail with `execution_error`. */
-  failNode?: (nodeId: string, node: ApiNode) => string | undefined
+  failNode?: (nodeId: string, node: ApiNode) => string | RecordedFailure | undefined
 }
 
 /** Everything the fake ComfyUI holds in memory. */

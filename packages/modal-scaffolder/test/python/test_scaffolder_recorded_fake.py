@@ -11,7 +11,7 @@ import pytest
 from scaffolder_fixtures import io_helpers_comfy, modules, project, slow_io_helpers_comfy  # noqa: F401 - pytest fixtures
 from scaffolder_helpers import AUTH_HEADER, PROMPT, load_workflow
 
-STR = {"type": "STRING", "encoding": "json", "data": "hello"}
+STR = {"type": "*", "encoding": "json", "data": "hello"}  # untyped: the image input is IMAGE
 
 
 def test_runner_follows_ws_progress(modules, io_helpers_comfy):
@@ -23,11 +23,20 @@ def test_runner_follows_ws_progress(modules, io_helpers_comfy):
     result = runner.run({"image": STR, "label": dict(STR, data="lbl")}, seen.append, lambda: False, timeout=30)
     assert result["status"] == "completed"
     assert result["outputs"] == {"image": STR, "label": dict(STR, data="lbl")}
-    steps = [p for p in seen if p["max"] == 3 and p.get("node")]
-    assert [p["value"] for p in steps][:3] == [1, 2, 3] or [p["value"] for p in steps][:3] == [0, 1, 2]
-    # per-node progress: the node, its class, and "<title> <step>/<steps>"
-    assert all(p.get("class_type") and p["message"].endswith(" %d/3" % p["value"]) for p in steps)
-    assert seen[-1] == {"value": 1, "max": 1, "message": "completed"}
+    # one job progress of 0..100 (each node one unit, as the mock worker folds it), never going back,
+    # naming the running node and its step
+    assert all(p["max"] == 100 for p in seen)
+    values = [p["value"] for p in seen]
+    assert values == sorted(values) and 0 < values[-1] <= 100
+    steps = dict.fromkeys(p["message"] for p in seen if p.get("message", "").startswith("Invert Image (node 2) "))
+    assert list(steps)[:3] == [
+        "Invert Image (node 2) 1/3",
+        "Invert Image (node 2) 2/3",
+        "Invert Image (node 2) 3/3",
+    ]
+    # per-node progress: the node and its class ride along
+    assert all(p.get("class_type") for p in seen if p.get("node"))
+    assert any(p.get("node") == "2" and p.get("class_type") == "ImageInvert" for p in seen)
 
 
 def test_runner_polls_history_without_websocket(modules, io_helpers_comfy):

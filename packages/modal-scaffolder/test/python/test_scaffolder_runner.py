@@ -21,7 +21,7 @@ def test_runs_a_job_and_cleans_up(modules, fake_comfy):
     assert json.loads(sent["prompt"]["1"]["inputs"]["payload"]) == STR
     assert sent["client_id"]
     assert list(fake_comfy.prompts) == fake_comfy.deleted  # history entry deleted
-    assert seen[-1]["message"] == "completed"
+    assert seen == [{"value": 0, "max": 100, "message": "queued"}]  # polling /history: no node progress
 
 
 def test_cancel_interrupts_comfyui(modules, slow_fake_comfy):
@@ -69,7 +69,7 @@ def test_rejected_prompt_is_a_validation_failure(modules, fake_comfy):
     result = runner_mod.run_job(runner, {"image": STR}, None, None, 20)
     assert result["status"] == "failed" and result["error"]["code"] == "COMFYUI_VALIDATION"
     assert "NotANode does not exist" in result["error"]["message"]
-    assert result["error"]["details"]["error"]["type"] == "invalid_prompt"
+    assert result["error"]["details"]["type"] == "invalid_prompt"
 
 
 class _Cancelled(BaseException):
@@ -135,3 +135,25 @@ def test_a_prompt_comfyui_refuses_as_too_large_is_payload_too_large(modules):
         assert "max_request_bytes" in result["error"]["message"]
     finally:
         server.shutdown()
+
+
+def test_execution_error_names_the_node_and_leaks_nothing_unless_debugging(modules, monkeypatch):
+    """The message names node id, class and the exception; details carry ComfyUI's traceback (server
+    paths) and the node's inputs (which repeat the whole injected payload) only with the debug option."""
+    _, runner_mod = modules
+    data = {
+        "node_id": "2",
+        "node_type": "ImageInvert",
+        "exception_type": "AttributeError",
+        "exception_message": "'str' object has no attribute 'shape'\n",
+        "traceback": ['  File "/srv/ComfyUI/execution.py", line 496, in execute\n'],
+        "current_inputs": {"image": ["x" * 100_000], "flag": [True]},
+    }
+    monkeypatch.delenv(runner_mod.DEBUG_ERRORS_ENV, raising=False)
+    quiet = runner_mod.execution_failure(data)
+    assert quiet.message == "ComfyUI failed at node 2 (ImageInvert): 'str' object has no attribute 'shape'"
+    assert quiet.details == {k: data[k] for k in ("node_id", "node_type", "exception_type", "exception_message")}
+    monkeypatch.setenv(runner_mod.DEBUG_ERRORS_ENV, "1")
+    loud = runner_mod.execution_failure(data)
+    assert loud.details["traceback"] == data["traceback"]
+    assert loud.details["current_inputs"] == {"image": ["<100002 characters left out>"], "flag": [True]}

@@ -15,7 +15,7 @@ from scaffolder_fixtures import fake_comfy, modules, open_project, project, slow
 from scaffolder_helpers import TOKEN, load_workflow  # noqa: E402
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
-STR = {"type": "STRING", "encoding": "json", "data": "hello"}
+STR = {"type": "*", "encoding": "json", "data": "hello"}  # untyped: the image input is IMAGE, a STRING would be refused
 NPY = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" + b" " * 10 + b"\n\x00\x00\x80?"
 IMG = {"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(NPY).decode()}
 
@@ -68,7 +68,7 @@ def test_submit_with_wait_returns_the_result(client, fake_comfy):
 
 
 def test_submit_then_poll_original_list_form_on_root(client):
-    body = {"node": {"id": "5"}, "inputs": [{"name": "input_1", "comfy_type": "STRING", "encoding": "identity", "data": "x"}], "input_order": ["input_1"]}
+    body = {"node": {"id": "5"}, "inputs": [{"name": "input_1", "comfy_type": "*", "encoding": "identity", "data": "x"}], "input_order": ["input_1"]}
     resp = client.post("/", json=body, headers=AUTH)
     assert resp.status_code in (200, 202)
     env = wait_done(client, resp.json()["job_id"])
@@ -103,7 +103,7 @@ def test_idempotency_key_gives_the_same_job(client):
 
 def test_idempotency_key_compares_full_inputs_not_sizes(client):
     headers = dict(AUTH, **{"Idempotency-Key": "same-size"})
-    cat = {"type": "STRING", "encoding": "json", "data": "cat"}
+    cat = {"type": "*", "encoding": "json", "data": "cat"}
     first = client.post("/run", json={"inputs": {"image": cat}}, headers=headers)
     assert first.status_code in (200, 202)
     dog = dict(cat, data="dog")

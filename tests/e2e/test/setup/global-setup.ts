@@ -24,6 +24,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
             engine,
           ]
           if (engine === 'comfyui') args.push('--comfyui-url', workers.fake!)
+          // original-callers.test.ts sends the original's base64+pickle values: the echo workers opt in
+          // (pass them on undecoded); by default a worker refuses them (tests/contract checks that)
+          else args.push('--allow-pickle')
           workers[`${engine}/${name}`] = (await startServer(bins.mockWorker, args)).url
         }),
       ),

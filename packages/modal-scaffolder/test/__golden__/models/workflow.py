@@ -40,7 +40,7 @@ MIN_CONTAINERS = 0
 MAX_CONTAINERS = 1
 SCALEDOWN_WINDOW_SECONDS = 300
 MAX_REQUEST_BYTES = 268435456
-CONTRACT = {"inputs": [{"name": "image", "nodeId": "1", "type": "*", "required": True}, {"name": "label", "nodeId": "10", "type": "*", "required": False, "default": "default label"}], "outputs": [{"name": "image", "nodeId": "3", "type": "*"}, {"name": "label", "nodeId": "11", "type": "*"}]}
+CONTRACT = {"inputs": [{"name": "image", "nodeId": "1", "type": "IMAGE", "required": True}, {"name": "label", "nodeId": "10", "type": "*", "required": False, "default": "default label"}], "outputs": [{"name": "image", "nodeId": "3", "type": "IMAGE"}, {"name": "label", "nodeId": "11", "type": "*"}]}
 MODELS = [{"url": "https://huggingface.co/stable-diffusion-v1-5/stable-diffusion-v1-5/resolve/main/v1-5-pruned-emaonly.safetensors?download=true", "path": "checkpoints/v1-5.safetensors"}, {"url": "https://example.com/files/detail.safetensors", "path": "loras/sd15/detail.safetensors", "sha256": "abababababababababababababababababababababababababababababababab"}]
 MODELS_SECRET_NAME = "hf-token"
 VOLUME_NAME = "comfy-models"
