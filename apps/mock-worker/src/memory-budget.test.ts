@@ -123,8 +123,9 @@ describe('memory budget of finished results (maxStoredBytes)', () => {
 
 // issue 14 defect 1: json / identity / list values counted 0 bytes and queued inputs had no budget.
 describe('worker memory budget bypass (issue 14 defect 1)', () => {
+  // untyped (`*`): the `image` input is IMAGE, and a STRING would be refused before any budget applies
   const jsonValue = (chars: number, fill = 'x'): EncodedValue => ({
-    type: 'STRING',
+    type: '*',
     encoding: 'json',
     data: fill.repeat(chars),
   })
