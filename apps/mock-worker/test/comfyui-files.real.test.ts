@@ -21,6 +21,9 @@ async function setup(
   const started = await startWorker({
     ...workerOptions,
     workflow: echoPrompt(),
+    // untyped contract: these tests send AUDIO/VIDEO through the `image` input (it feeds ImageInvert, so
+    // typed by object_info it is IMAGE and those values would be refused as the wrong type)
+    objectInfo: {},
     engine: 'comfyui',
     comfyuiUrl: comfy.url,
     port: 0,

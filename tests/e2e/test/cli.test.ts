@@ -57,7 +57,7 @@ describe('comfy-remote CLI against the mock worker', () => {
       out,
     ]
     const result = await runNode(bins.remoteClient, args)
-    expect(result.code).toBe(0)
+    expect(result.code, result.stderr).toBe(0)
     const files = readdirSync(out).sort()
     expect(files.map((f) => f.replace(/\.[a-z]+$/, ''))).toEqual(['caption', 'mask', 'width'])
     expect(files).toContain('caption.json')
