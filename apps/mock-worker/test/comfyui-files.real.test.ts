@@ -76,6 +76,30 @@ describe('comfyui engine: values as files on the ComfyUI side', () => {
     expect(comfy.files().filter(([, s]) => s === 'comfy_remote')).toEqual([]) // every part read and deleted
   })
 
+  it('a PNG bomb or a lying npy header is a 400 naming the input, before anything reaches ComfyUI', async () => {
+    const { comfy, url } = await setup()
+    const bomb = new Uint8Array(64)
+    bomb.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+    new DataView(bomb.buffer).setUint32(16, 30000)
+    new DataView(bomb.buffer).setUint32(20, 30000)
+    const npy = image(64, 64)
+    for (const value of [
+      { type: 'IMAGE', encoding: 'png', data: Buffer.from(bomb).toString('base64') },
+      { type: 'IMAGE', encoding: 'npy', data: Buffer.from(npy.subarray(0, 1000)).toString('base64') },
+    ]) {
+      const response = await fetch(`${url}/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: { image: value } }),
+      })
+      expect(response.status).toBe(400)
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(
+        /^inputs\.image: /,
+      )
+    }
+    expect(comfy.requests.filter((r) => r.path === '/prompt' || r.path === '/upload/image')).toEqual([])
+  })
+
   it('without parts the same value is refused by that ComfyUI with a 413 that names the fix', async () => {
     const { client } = await setup({ maxUploadSizeMb: 1 }, { comfyuiUploadPartBytes: 8 * 1024 * 1024 })
     const error = await client('multipart')

@@ -38,10 +38,10 @@ export {
   type MultipartPiece,
   type MultipartPieces,
 } from './multipart-encode.js'
-export { decodeNpy, encodeNpy, type NdArray } from './npy.js'
+export { decodeNpy, encodeNpy, type NdArray, type NpyLayout, readNpyLayout } from './npy.js'
 export { DTYPES, type TypedArray } from './npy-dtypes.js'
 export { NPY_MAX_HEADER_BYTES } from './npy-header.js'
-export { decodePng, encodePng, PNG_MAX_PIXELS } from './png.js'
+export { checkPngHead, decodePng, encodePng, PNG_MAX_PIXELS } from './png.js'
 export { toResultValue } from './result.js'
 export { parseEncodedValue, parseRunRequest } from './run-request.js'
 export * from './schemas.js'

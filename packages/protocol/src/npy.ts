@@ -45,28 +45,38 @@ function dtypeOf(descr: string): string {
   return dtype
 }
 
+/** What the header of a .npy file says: dtype, shape, where the data starts and how long it is. */
+export interface NpyLayout {
+  dtype: string
+  shape: number[]
+  dataStart: number
+  byteLength: number
+}
+
 /**
- * Decodes a NumPy .npy file (versions 1-3, little-endian, C order). The returned data is a view into
- * `bytes` when the payload is aligned for its element type, else a copy.
+ * Reads and checks the header of a .npy file from its first bytes (`head`, at least the header; the
+ * first 64 KiB + 12 bytes always suffice) given the file's total size, without touching the data:
+ * the same coded errors as decodeNpy (NPY_BAD_HEADER, NPY_TRUNCATED, ...). Lets a server refuse a
+ * broken or lying header when a request arrives, before any decoding.
  */
-export function decodeNpy(bytes: Uint8Array): NdArray {
-  if (!(bytes instanceof Uint8Array))
+export function readNpyLayout(head: Uint8Array, totalSize: number): NpyLayout {
+  if (!(head instanceof Uint8Array))
     throw err('NPY_BAD_HEADER', 'decodeNpy expects the .npy file bytes (Uint8Array).')
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+  if (head.length < 10 || MAGIC.some((b, i) => head[i] !== b)) {
     throw err(
       'NPY_BAD_HEADER',
       'Not a .npy file (magic \\x93NUMPY missing); send the bytes written by numpy.save.',
     )
   }
-  const major = bytes[6] ?? 0
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const major = head[6] ?? 0
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
   let headerLen: number
   let start: number
   if (major === 1) {
     headerLen = view.getUint16(8, true)
     start = 10
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw err('NPY_TRUNCATED', 'The .npy header is truncated.')
+    if (head.length < 12) throw err('NPY_TRUNCATED', 'The .npy header is truncated.')
     headerLen = view.getUint32(8, true)
     start = 12
   } else {
@@ -79,31 +89,42 @@ export function decodeNpy(bytes: Uint8Array): NdArray {
     )
   }
   const dataStart = start + headerLen
-  if (dataStart > bytes.length) throw err('NPY_TRUNCATED', 'The .npy header is truncated.')
+  if (dataStart > head.length || dataStart > totalSize)
+    throw err('NPY_TRUNCATED', 'The .npy header is truncated.')
   const decoder = new TextDecoder(major === 3 ? 'utf-8' : 'latin1')
-  const header = parseNpyHeader(decoder.decode(bytes.subarray(start, dataStart)))
+  const header = parseNpyHeader(decoder.decode(head.subarray(start, dataStart)))
   const dtype = dtypeOf(header.descr)
   const info = DTYPES[dtype]!
-  const count = sizeOf(header.shape)
   if (header.fortran && header.shape.filter((d) => d > 1).length > 1) {
     throw err(
       'NPY_FORTRAN_ORDER',
       'Fortran-order npy is not supported; save a C-order array (np.ascontiguousarray).',
     )
   }
-  const byteLength = count * info.size
-  if (!Number.isSafeInteger(byteLength) || dataStart + byteLength > bytes.length) {
+  const byteLength = sizeOf(header.shape) * info.size
+  if (!Number.isSafeInteger(byteLength) || dataStart + byteLength > totalSize) {
     throw err(
       'NPY_TRUNCATED',
-      `The .npy data is truncated: shape ${JSON.stringify(header.shape)} needs ${byteLength} bytes, got ${bytes.length - dataStart}.`,
+      `The .npy data is truncated: shape ${JSON.stringify(header.shape)} needs ${byteLength} bytes, got ${totalSize - dataStart}.`,
     )
   }
+  return { dtype, shape: header.shape, dataStart, byteLength }
+}
+
+/**
+ * Decodes a NumPy .npy file (versions 1-3, little-endian, C order). The returned data is a view into
+ * `bytes` when the payload is aligned for its element type, else a copy.
+ */
+export function decodeNpy(bytes: Uint8Array): NdArray {
+  const { dtype, shape, dataStart, byteLength } = readNpyLayout(bytes, bytes?.length ?? 0)
+  const info = DTYPES[dtype]!
+  const count = byteLength / info.size
   const offset = bytes.byteOffset + dataStart
   const data =
     offset % info.size === 0
       ? new info.ctor(bytes.buffer, offset, count)
       : new info.ctor(bytes.slice(dataStart, dataStart + byteLength).buffer, 0, count)
-  return { dtype, shape: header.shape, data }
+  return { dtype, shape, data }
 }
 
 function headerText(descr: string, shape: readonly number[]): string {

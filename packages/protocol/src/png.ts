@@ -59,6 +59,17 @@ export function encodePng(
 /** Largest PNG (width * height) decodePng accepts: 8192 x 8192. */
 export const PNG_MAX_PIXELS = 8192 * 8192
 
+/**
+ * Checks a PNG's dimensions from its first 24 bytes (the IHDR chunk), before anything is inflated:
+ * PNG_INVALID for a missing signature or more than PNG_MAX_PIXELS pixels (a decompression bomb).
+ */
+export function checkPngHead(head: Uint8Array): void {
+  const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+  if (head.length < 24 || SIGNATURE.some((b, i) => head[i] !== b))
+    throw err('The value is not a readable PNG file; send PNG bytes (base64 in JSON).')
+  checkSize(head)
+}
+
 function checkSize(bytes: Uint8Array): void {
   if (bytes.length < 24) return
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -10,6 +10,7 @@ import {
   resolveFileRefs,
 } from '@comfy-remote/io-helpers'
 import type { EncodedValue } from '@comfy-remote/protocol'
+import { checkBinaryHeads } from '../binary-heads.js'
 import { MockWorkerError } from '../errors.js'
 import type { RunContext } from '../job.js'
 import { isFileBytes } from '../spool/file-bytes.js'
@@ -312,6 +313,8 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
   return {
     name: 'comfyui',
     prepare(inputs) {
+      // ComfyUI's Remote Input decodes every npy/png: a broken header or a PNG bomb is a 400 now
+      checkBinaryHeads(inputs)
       // Check the request now without reading spooled files or base64-ing large leaves (they become
       // file refs): queued jobs hold no extra bytes; the job plans its files when it starts.
       const light = withoutFiles(inputs) as Record<string, EncodedValue>
