@@ -15,7 +15,11 @@ import comfy_v3
 import pytest
 from conftest import PACK_DIR
 
-ROUTES = [("GET", "/comfy-remote/schema"), ("POST", "/comfy-remote/deploy")]
+ROUTES = [
+    ("GET", "/comfy-remote/schema"),
+    ("POST", "/comfy-remote/deploy"),
+    ("POST", "/comfy-remote/files/release"),
+]
 NODE_IDS = {"ComfyRemoteInput", "ComfyRemoteOutput", "ComfyRemoteNode", "ComfyRemoteModalDeployment", "ComfyRemoteSelectOutput"}
 
 

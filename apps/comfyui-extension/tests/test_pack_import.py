@@ -49,7 +49,11 @@ def test_pack_registers_with_comfy_entrypoint_and_routes(flavour, monkeypatch):
             "ComfyRemoteNode",
             "ComfyRemoteModalDeployment",
         }
-        assert added == [("GET", "/comfy-remote/schema"), ("POST", "/comfy-remote/deploy")]
+        assert added == [
+            ("GET", "/comfy-remote/schema"),
+            ("POST", "/comfy-remote/deploy"),
+            ("POST", "/comfy-remote/files/release"),
+        ]
         assert rec.calls == []
     finally:
         comfy_v3.uninstall()
