@@ -1,5 +1,11 @@
 import { closeSync, openSync, readSync } from 'node:fs'
-import { checkPngHead, type EncodedValue, ProtocolError, readNpyLayout } from '@comfy-remote/protocol'
+import {
+  base64ByteLength,
+  checkPngHead,
+  type EncodedValue,
+  ProtocolError,
+  readNpyLayout,
+} from '@comfy-remote/protocol'
 import { isFileBytes } from './spool/file-bytes.js'
 
 /** Enough bytes for any .npy header we accept (64 KiB + the preamble) and for a PNG's IHDR. */
@@ -10,9 +16,8 @@ function headOf(data: unknown): { head: Uint8Array; size: number } | undefined {
   if (data instanceof Uint8Array) return { head: data.subarray(0, HEAD_BYTES), size: data.byteLength }
   if (typeof data === 'string') {
     const chars = Math.ceil(HEAD_BYTES / 3) * 4
-    const pad = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0
     const head = new Uint8Array(Buffer.from(data.slice(0, chars), 'base64'))
-    return { head, size: Math.floor((data.length * 3) / 4) - pad }
+    return { head, size: base64ByteLength(data) }
   }
   if (isFileBytes(data)) {
     const head = new Uint8Array(Math.min(HEAD_BYTES, data.size))

@@ -1,3 +1,4 @@
+import { base64ByteLength } from '@comfy-remote/protocol'
 import type { ComfyFileRef } from './app-mode-collect.js'
 import type { EncodedValue } from './types.js'
 import { isRecord } from './types.js'
@@ -84,14 +85,9 @@ function sourceSize(source: ByteSource): number {
   return source instanceof Uint8Array ? source.byteLength : source.size
 }
 
-function base64Size(text: string): number {
-  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
-  return Math.floor((text.length * 3) / 4) - pad
-}
-
 function defaultBytes(data: unknown, minBytes: number): ByteSource | undefined {
   if (data instanceof Uint8Array) return data
-  if (typeof data === 'string' && base64Size(data) >= minBytes) {
+  if (typeof data === 'string' && base64ByteLength(data) >= minBytes) {
     const buf = Buffer.from(data, 'base64')
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
   }

@@ -59,6 +59,15 @@ function invalid(cause: unknown): ProtocolError {
   )
 }
 
+/**
+ * The number of bytes base64 `text` stands for, from its length and padding alone (no validation):
+ * what size checks and budgets count before (or instead of) decoding.
+ */
+export function base64ByteLength(text: string): number {
+  const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  return Math.floor((text.length * 3) / 4) - pad
+}
+
 /** Bytes that `text` (no whitespace) holds if every character is base64: -1 when its length cannot be. */
 function decodedLength(text: string): number {
   let end = text.length

@@ -1,4 +1,4 @@
-export { base64ToBytes, bytesToBase64 } from './base64.js'
+export { base64ByteLength, base64ToBytes, bytesToBase64 } from './base64.js'
 export { parseEnvelope, toWireEnvelope } from './envelope.js'
 export {
   isProtocolError,

@@ -1,4 +1,4 @@
-import type { EncodedValue } from '@comfy-remote/protocol'
+import { base64ByteLength, type EncodedValue } from '@comfy-remote/protocol'
 import { isFileBytes } from '../spool/file-bytes.js'
 
 /** Binary outputs larger than this go out as refs when the caller asked (`output_refs: true`). */
@@ -15,10 +15,7 @@ export function payloadSize(value: unknown): number | undefined {
   const data = value.data
   if (data instanceof Uint8Array) return data.byteLength
   if (isFileBytes(data)) return data.size
-  if (typeof data === 'string') {
-    const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0
-    return Math.floor((data.length * 3) / 4) - padding
-  }
+  if (typeof data === 'string') return base64ByteLength(data)
   return undefined
 }
 
