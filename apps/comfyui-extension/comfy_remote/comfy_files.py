@@ -10,6 +10,9 @@ name, a known type, the real path inside that folder), reads the bytes and delet
 the file. ``ComfyTempSink`` is what Remote Output writes large values with: files in
 ``<temp>/comfy_remote/`` whose reference the worker reads back through ``/view``.
 ``prune`` removes our files older than an hour (left behind by failed runs).
+``shared_folder`` and ``check_probe`` let a worker on the same machine prove it sees
+``<temp>/comfy_remote`` as ComfyUI does; it then writes and takes files there itself
+instead of ``/upload/image`` and ``/view`` (no HTTP copy of the bytes).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import uuid
 from typing import Any
 
 from .errors import CodecError
+from .files import load_file
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,8 @@ TYPES = ("input", "temp", "output")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 FILE_MIN = 64 * 1024  # binary payloads from this size travel as files (format A)
 MIN_ENV = "COMFY_REMOTE_FILE_MIN"
+PROBE_RE = re.compile(r"^cr-probe-[0-9a-f]{16,64}$")
+PROBE_MAX_BYTES = 256
 PRUNE_AGE = 3600.0
 PRUNE_EVERY = 60.0
 _prune_lock = threading.Lock()
@@ -79,7 +85,7 @@ def is_comfy_ref(data: Any) -> bool:
     return isinstance(data.get("file"), dict) or (isinstance(data.get("files"), list) and len(data["files"]) > 0)
 
 
-def read_comfy_data(data: Any, where: str = "value") -> bytearray:
+def read_comfy_data(data: Any, where: str = "value") -> bytearray | memoryview:
     """Bytes of a format-A ``data``: one file, or the parts of ``files`` joined in order (each deleted after)."""
 
     if isinstance(data.get("file"), dict):
@@ -138,15 +144,14 @@ def ref_path(ref: Any, where: str) -> str:
     return path
 
 
-def read_comfy_ref(ref: Any, where: str = "value", *, delete: bool = True) -> bytearray:
-    """Bytes of a format-A file (a writable buffer); the file is deleted after reading (the worker made it)."""
+def read_comfy_ref(ref: Any, where: str = "value", *, delete: bool = True) -> bytearray | memoryview:
+    """Bytes of a format-A file (a writable buffer, mapped where possible); the file is deleted after
+    reading (the worker made it)."""
 
     path = ref_path(ref, where)
     try:
         with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            buf = bytearray(size)
-            got = fh.readinto(buf)
+            buf = load_file(fh)
     except FileNotFoundError as exc:
         raise CodecError(
             f"{where}.data.file {ref.get('filename')!r} does not exist in {ref.get('type')}/{SUBFOLDER}: upload it "
@@ -161,7 +166,7 @@ def read_comfy_ref(ref: Any, where: str = "value", *, delete: bool = True) -> by
             os.unlink(path)
         except OSError as exc:
             logger.warning("comfy-remote: could not delete %s after reading it: %s", path, exc)
-    return buf if got == size else buf[:got]
+    return buf
 
 
 class ComfyTempSink:
@@ -206,6 +211,42 @@ class ComfyTempSink:
             except OSError:
                 pass
         self.written.clear()
+
+
+def shared_folder() -> str | None:
+    """The real path of ``<temp>/comfy_remote`` (created if missing), or None outside ComfyUI."""
+
+    root = folder_of("temp")
+    if root is None:
+        return None
+    folder = os.path.realpath(os.path.join(root, SUBFOLDER))
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+def check_probe(filename: Any, token: Any) -> bool:
+    """True when ``<temp>/comfy_remote/<filename>`` holds exactly ``token``: the worker that wrote it shares
+    this filesystem (and ComfyUI can read what it writes). The probe file is deleted either way."""
+
+    if not isinstance(filename, str) or not PROBE_RE.match(filename):
+        raise CodecError("filename must be cr-probe-<16 to 64 hex digits>", code="BAD_FILE_REF")
+    if not isinstance(token, str) or not 16 <= len(token) <= PROBE_MAX_BYTES:
+        raise CodecError(f"token must be a string of 16 to {PROBE_MAX_BYTES} characters", code="BAD_FILE_REF")
+    folder = shared_folder()
+    if folder is None:
+        return False
+    path = os.path.join(folder, filename)
+    try:
+        with open(path, "rb") as fh:
+            seen = fh.read(PROBE_MAX_BYTES + 1)
+    except OSError:
+        return False
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return seen == token.encode("utf-8")
 
 
 def release(refs: Any) -> int:
@@ -267,6 +308,7 @@ __all__ = [
     "SUBFOLDER",
     "TYPES",
     "ComfyTempSink",
+    "check_probe",
     "file_min",
     "folder_of",
     "is_comfy_ref",
@@ -274,4 +316,5 @@ __all__ = [
     "read_comfy_ref",
     "release",
     "ref_path",
+    "shared_folder",
 ]

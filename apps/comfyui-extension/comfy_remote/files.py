@@ -8,10 +8,13 @@ refuses paths outside the work dir.
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import shutil
 import tempfile
+
+from typing import Any
 
 from .errors import CodecError
 
@@ -63,7 +66,27 @@ class WorkDir:
         self.close()
 
 
-def read_file_ref(path: str, root: str | None, where: str = "value") -> bytearray:
+def load_file(fh: Any) -> bytearray | memoryview:
+    """The whole of an open file as a WRITABLE buffer, without copying it where possible.
+
+    On POSIX a private memory map: pages come from the page cache as they are touched and writes stay
+    private, so a 48 MiB tensor is usable at once instead of after a ~50 ms copy, and the file may be
+    deleted right after (the map keeps it). Elsewhere, or for an empty file, it is read into a bytearray.
+    Only for files nobody truncates later (ours: work dir, spool, comfy_remote folders).
+    """
+
+    size = os.fstat(fh.fileno()).st_size
+    if size > 0 and os.name == "posix":
+        try:
+            return memoryview(mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_COPY))
+        except (OSError, ValueError):
+            pass
+    buf = bytearray(size)
+    got = fh.readinto(buf)
+    return buf if got == size else buf[:got]
+
+
+def read_file_ref(path: str, root: str | None, where: str = "value") -> bytearray | memoryview:
     """Bytes of a ``{"file": path}`` reference (a writable buffer); the path must be inside ``root``."""
 
     if root is None:
@@ -74,12 +97,9 @@ def read_file_ref(path: str, root: str | None, where: str = "value") -> bytearra
         raise CodecError(f"{where}.data file {path!r} is outside the work dir {real_root!r}; refused")
     try:
         with open(real, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            buf = bytearray(size)
-            got = fh.readinto(buf)
-            return buf if got == size else buf[:got]
+            return load_file(fh)
     except OSError as exc:
         raise CodecError(f"{where}.data file {path!r} cannot be read: {exc}", cause=exc) from exc
 
 
-__all__ = ["INLINE_LIMIT", "FileSink", "WorkDir", "read_file_ref"]
+__all__ = ["INLINE_LIMIT", "FileSink", "WorkDir", "load_file", "read_file_ref"]

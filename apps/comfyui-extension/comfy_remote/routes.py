@@ -8,6 +8,10 @@
 
 - ``POST /comfy-remote/files/release`` ``{"files": [{filename, subfolder, type}]}`` -> ``{"released": n}``:
   a worker deletes the Remote Output files (``temp/comfy_remote/cr-out-*``) it has read.
+- ``GET /comfy-remote/files/folder`` -> ``{"folder": "<real path of temp/comfy_remote>"}`` and
+  ``POST /comfy-remote/files/probe`` ``{"filename": "cr-probe-<hex>", "token"}`` -> ``{"shared": bool}``:
+  a worker on the same machine writes the probe file there; when ComfyUI reads the same token, the
+  worker places input files and takes Remote Output files in that folder itself (no upload, no /view).
 
 Deploying runs ``modal`` on this machine, so it is refused for callers that are not on
 loopback unless ``COMFY_REMOTE_ALLOW_REMOTE_DEPLOY=1``.
@@ -164,6 +168,26 @@ def register_routes(server: Any) -> bool:
         except ComfyRemoteError as exc:
             return web.json_response({"error": {"code": exc.code, "message": str(exc.args[0])}}, status=400)
         return web.json_response({"released": released})
+
+    @routes.get("/comfy-remote/files/folder")
+    async def get_folder(request: Any) -> Any:
+        folder = comfy_files.shared_folder()
+        if folder is None:
+            return web.json_response({"error": {"code": "NOT_FOUND", "message": "ComfyUI's temp folder is unknown"}}, status=404)
+        return web.json_response({"folder": folder})
+
+    @routes.post("/comfy-remote/files/probe")
+    async def post_probe(request: Any) -> Any:
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+            shared = comfy_files.check_probe(body.get("filename"), body.get("token"))
+        except ValueError as exc:
+            return web.json_response({"error": {"code": "BAD_REQUEST", "message": f"body is not a JSON object: {exc}"}}, status=400)
+        except ComfyRemoteError as exc:
+            return web.json_response({"error": {"code": exc.code, "message": str(exc.args[0])}}, status=400)
+        return web.json_response({"shared": shared})
 
     server._comfy_remote_routes = True
     return True

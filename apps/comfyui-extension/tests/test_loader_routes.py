@@ -19,6 +19,8 @@ ROUTES = [
     ("GET", "/comfy-remote/schema"),
     ("POST", "/comfy-remote/deploy"),
     ("POST", "/comfy-remote/files/release"),
+    ("GET", "/comfy-remote/files/folder"),
+    ("POST", "/comfy-remote/files/probe"),
 ]
 NODE_IDS = {"ComfyRemoteInput", "ComfyRemoteOutput", "ComfyRemoteNode", "ComfyRemoteModalDeployment", "ComfyRemoteSelectOutput"}
 

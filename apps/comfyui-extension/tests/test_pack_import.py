@@ -53,6 +53,8 @@ def test_pack_registers_with_comfy_entrypoint_and_routes(flavour, monkeypatch):
             ("GET", "/comfy-remote/schema"),
             ("POST", "/comfy-remote/deploy"),
             ("POST", "/comfy-remote/files/release"),
+            ("GET", "/comfy-remote/files/folder"),
+            ("POST", "/comfy-remote/files/probe"),
         ]
         assert rec.calls == []
     finally:

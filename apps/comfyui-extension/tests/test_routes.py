@@ -63,6 +63,8 @@ def test_registers_once_and_only_with_a_server(web):
         ("GET", "/comfy-remote/schema"),
         ("POST", "/comfy-remote/deploy"),
         ("POST", "/comfy-remote/files/release"),
+        ("GET", "/comfy-remote/files/folder"),
+        ("POST", "/comfy-remote/files/probe"),
     }
 
 
@@ -147,3 +149,32 @@ def test_release_route_deletes_only_remote_output_files(web, comfy):
         assert refused.status == 400 and refused.body["error"]["code"] == "BAD_FILE_REF"
     assert os.path.exists(os.path.join(folder, "cr-job-1.npy"))
     assert asyncio.run(handler(Request(body=ValueError("x")))).status == 400
+
+
+def test_folder_and_probe_routes_prove_a_shared_filesystem(web, comfy):
+    import os
+    import secrets
+
+    _flavour, rec, _nodes = comfy
+    server = Server()
+    register_routes(server)
+    folder_body = asyncio.run(server.routes.handlers[("GET", "/comfy-remote/files/folder")](Request())).body
+    folder = folder_body["folder"]
+    assert folder == os.path.realpath(os.path.join(rec.folder_paths.get_temp_directory(), "comfy_remote"))
+    assert os.path.isdir(folder)
+    probe = server.routes.handlers[("POST", "/comfy-remote/files/probe")]
+    name, token = f"cr-probe-{secrets.token_hex(8)}", secrets.token_hex(16)
+    with open(os.path.join(folder, name), "w") as fh:
+        fh.write(token)
+    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": True}
+    assert not os.path.exists(os.path.join(folder, name))  # the probe file is consumed
+    # a worker on another machine: no such file, or other contents -> not shared
+    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": False}
+    with open(os.path.join(folder, name), "w") as fh:
+        fh.write("someone else's bytes")
+    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": False}
+    assert not os.path.exists(os.path.join(folder, name))
+    for bad in ({"filename": "../etc/passwd", "token": token}, {"filename": "cr-out-1.npy", "token": token}, {"filename": name, "token": "short"}):
+        refused = asyncio.run(probe(Request(body=bad)))
+        assert refused.status == 400 and refused.body["error"]["code"] == "BAD_FILE_REF"
+    assert asyncio.run(probe(Request(body=[1]))).status == 400

@@ -39,6 +39,7 @@ function createEngine(options: ResolvedOptions, context: EngineContext): Engine 
       ...(options.comfyuiUploadPartBytes === undefined
         ? {}
         : { uploadPartBytes: options.comfyuiUploadPartBytes }),
+      fileTransfer: options.comfyuiFileTransfer,
     })
   }
   const echo = {
@@ -135,7 +136,11 @@ export async function buildApp(input: WorkerOptions): Promise<FastifyInstance> {
     })
     await app.register(swaggerUi, { routePrefix: '/docs' })
   }
-  const engine = createEngine(options, { prompt: workflow.prompt, contract: workflow.contract })
+  const engine = createEngine(options, {
+    prompt: workflow.prompt,
+    contract: workflow.contract,
+    log: { info: (message) => app.log.info(message) },
+  })
   const refPolicy: RefPolicy = {
     allowPrivate: options.allowPrivateRefs,
     allowHttp: options.allowHttpRefs,

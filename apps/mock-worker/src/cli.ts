@@ -15,6 +15,10 @@ Usage: comfy-remote-mock --workflow <prompt.json | ui-workflow.json> [options]
                           (default: the ComfyUI 0.3.64 object_info shipped with io-helpers)
   --engine echo|comfyui   echo: inputs come back as outputs; comfyui: run on a ComfyUI server (default echo)
   --comfyui-url <url>     ComfyUI server for --engine comfyui (default http://127.0.0.1:8188)
+  --comfyui-file-transfer auto|http
+                          comfyui: how large values reach ComfyUI. auto (default): linked into its
+                          temp/comfy_remote folder when ComfyUI proves it shares this machine's files,
+                          else HTTP; http: always POST /upload/image and GET /view
   --host <host>           interface to bind (default 127.0.0.1; others need --token)
   --allow-origin <url>    a web page origin allowed to call the worker (repeatable; others get 403)
   --port <n>              port (default 8787; 0 = any free port)
@@ -67,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
       'object-info': { type: 'string' },
       engine: { type: 'string' },
       'comfyui-url': { type: 'string' },
+      'comfyui-file-transfer': { type: 'string' },
       host: { type: 'string' },
       'allow-origin': { type: 'string', multiple: true },
       port: { type: 'string' },
@@ -107,6 +112,9 @@ async function main(argv: string[]): Promise<void> {
   if (engine !== 'echo' && engine !== 'comfyui')
     throw new Error(`--engine must be echo or comfyui, got ${JSON.stringify(engine)}.`)
   const comfyuiUrl = values['comfyui-url'] ?? 'http://127.0.0.1:8188'
+  const fileTransfer = values['comfyui-file-transfer']
+  if (fileTransfer !== undefined && fileTransfer !== 'auto' && fileTransfer !== 'http')
+    throw new Error(`--comfyui-file-transfer must be auto or http, got ${JSON.stringify(fileTransfer)}.`)
   const loadOptions: LoadWorkflowOptions = {
     onFallback: (reason) =>
       process.stderr.write(
@@ -132,6 +140,7 @@ async function main(argv: string[]): Promise<void> {
   set('allowOrigins', values['allow-origin'])
   set('token', values.token ?? (process.env.COMFY_REMOTE_TOKEN || undefined))
   set('allowPickle', values['allow-pickle'])
+  set('comfyuiFileTransfer', fileTransfer)
   set('steps', num('steps', values.steps))
   set('stepMs', num('step-ms', values['step-ms']))
   set('failRate', num('fail-rate', values['fail-rate']))

@@ -1,7 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { bytesToBase64 } from '@comfy-remote/protocol'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fingerprint } from './fingerprint.js'
+import { FileBytes } from './spool/file-bytes.js'
+import { SpoolRoot } from './spool/spool.js'
 
 describe('fingerprint', () => {
   it('is the same for bytes and their base64 form (JSON vs multipart retries)', () => {
@@ -43,5 +49,35 @@ describe('fingerprint compares full inputs', () => {
     const left = { l: { type: 'LATENT', encoding: 'object' as const, data: { x, y } } }
     const right = { l: { type: 'LATENT', encoding: 'object' as const, data: { y, x } } }
     expect(fingerprint(left)).toBe(fingerprint(right))
+  })
+})
+
+describe('fingerprint of spooled payloads', () => {
+  it('is the same for bytes in memory, a spooled file (digest taken while writing) and a file read back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-fp-'))
+    const root = new SpoolRoot(dir)
+    try {
+      const bytes = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 255)
+      const spool = root.create()
+      const spooled = await spool.write(
+        Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]),
+        'p',
+        [],
+      )
+      expect(spooled.sha256).toMatch(/^[0-9a-f]{64}$/)
+      const plain = join(dir, 'plain.bin')
+      writeFileSync(plain, bytes)
+      const value = (data: unknown) => ({ image: { type: 'IMAGE', encoding: 'npy' as const, data } }) as never
+      const inMemory = fingerprint(value(bytes))
+      expect(fingerprint(value(spooled))).toBe(inMemory)
+      expect(fingerprint(value(new FileBytes(plain, bytes.byteLength)))).toBe(inMemory)
+      const other = bytes.slice()
+      other[0] = (other[0] ?? 0) ^ 1
+      writeFileSync(plain, other)
+      expect(fingerprint(value(new FileBytes(plain, other.byteLength)))).not.toBe(inMemory)
+    } finally {
+      root.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -5,9 +5,10 @@ import { type FileBytes, isFileBytes } from './spool/file-bytes.js'
 
 const BINARY = new Set(['npy', 'png', 'file'])
 
-/** Hashes a spooled file as its bytes (same fingerprint as the bytes in memory), 1 MiB at a time. */
-function feedFile(hash: Hash, file: FileBytes): void {
-  hash.update(`b${file.size}:`)
+/** SHA-256 of a spooled file's bytes: the one computed while it was spooled, else read 1 MiB at a time. */
+function fileDigest(file: FileBytes): string {
+  if (file.sha256 !== undefined) return file.sha256
+  const hash = createHash('sha256')
   const buffer = Buffer.allocUnsafe(1024 * 1024)
   const fd = openSync(file.path, 'r')
   try {
@@ -16,17 +17,22 @@ function feedFile(hash: Hash, file: FileBytes): void {
   } finally {
     closeSync(fd)
   }
+  return hash.digest('hex')
+}
+
+/** A payload enters the fingerprint as its size and SHA-256, whether it is in memory or spooled. */
+function feedBytes(hash: Hash, size: number, sha256: string): void {
+  hash.update(`b${size}:${sha256};`)
 }
 
 /** Feeds one value into the hash: metadata as canonical JSON, payload bytes as bytes. */
 function feed(hash: Hash, value: unknown): void {
   if (isFileBytes(value)) {
-    feedFile(hash, value)
+    feedBytes(hash, value.size, fileDigest(value))
     return
   }
   if (value instanceof Uint8Array) {
-    hash.update(`b${value.byteLength}:`)
-    hash.update(value)
+    feedBytes(hash, value.byteLength, createHash('sha256').update(value).digest('hex'))
     return
   }
   if (Array.isArray(value)) {

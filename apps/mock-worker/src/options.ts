@@ -98,6 +98,11 @@ export const zWorkerOptions = z.object({
   historyPollMs: z.number().min(10).default(1000),
   /** comfyui engine: values above this many bytes are uploaded to ComfyUI in parts (default 64 MiB). */
   comfyuiUploadPartBytes: z.number().int().min(1).optional(),
+  /**
+   * comfyui engine: `auto` places and takes files in ComfyUI's temp/comfy_remote folder directly when
+   * the node pack proves both share it (same machine), else HTTP; `http` always uploads and views.
+   */
+  comfyuiFileTransfer: z.enum(['auto', 'http']).default('auto'),
   /** Standard Webhooks signing secret `whsec_<base64>`; without it requests naming a webhook get 400. */
   webhookSecret: z.string().min(1).optional(),
   /** Default webhook URL for jobs whose request names none. */

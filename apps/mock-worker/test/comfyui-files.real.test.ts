@@ -1,5 +1,8 @@
 // Real-port suite: the file handoff between the comfyui engine and (fake) ComfyUI (docs/protocol.md
 // "Values in files"): large inputs are uploaded, Remote Output files are read back with /view.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createFakeComfyUI, type FakeComfyUI } from '@comfy-remote/io-helpers/testing'
 import { base64ToBytes, type EncodedValue, encodeNpy } from '@comfy-remote/protocol'
 import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
@@ -14,7 +17,7 @@ afterEach(async () => {
 
 async function setup(
   fakeOptions: Parameters<typeof createFakeComfyUI>[0] = {},
-  workerOptions: { comfyuiUploadPartBytes?: number } = {},
+  workerOptions: { comfyuiUploadPartBytes?: number; comfyuiFileTransfer?: 'auto' | 'http' } = {},
 ) {
   const comfy = await createFakeComfyUI(fakeOptions)
   opened.push(comfy)
@@ -209,5 +212,71 @@ describe('comfyui engine: values as files on the ComfyUI side', () => {
     const env = (error as { envelope?: { error?: { code: string; message: string } } }).envelope
     expect(env?.error?.code).toBe('PAYLOAD_TOO_LARGE')
     expect(env?.error?.message).toContain('--max-upload-size')
+  })
+})
+
+describe('comfyui engine: ComfyUI on the same machine (shared temp/comfy_remote folder)', () => {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-shared-'))
+    dirs.push(dir)
+    return dir
+  }
+  const probes = (comfy: FakeComfyUI) => comfy.requests.filter((r) => r.path === '/comfy-remote/files/probe')
+
+  for (const transport of ['multipart', 'json'] as const) {
+    it(`files are linked into the folder and taken back from it: no upload, no /view (${transport})`, async () => {
+      const dir = tempDir()
+      const { comfy, client } = await setup({ tempDir: dir, maxUploadSizeMb: 1 })
+      const npy = image(512, 512) // 3 MiB: over this ComfyUI's upload limit, yet one file, no parts
+      for (let i = 0; i < 2; i++) {
+        const env = await client(transport).run(
+          { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
+          { timeout: 20_000 },
+        )
+        expect(env.status).toBe('completed')
+        expect(same(bytesOf(env.outputs?.result?.data), npy)).toBe(true)
+      }
+      expect(uploads(comfy)).toEqual([])
+      expect(views(comfy)).toEqual([])
+      expect(probes(comfy)).toHaveLength(1) // probed once, remembered
+      const sent = JSON.parse(payloadOf(comfy, '1')) as { data: { file: { filename: string } } }
+      expect(sent.data.file.filename).toMatch(/^cr-[0-9a-f-]+-1\.npy$/)
+      expect(readdirSync(join(dir, 'comfy_remote'))).toEqual([]) // inputs read, outputs taken, probe gone
+    })
+  }
+
+  it('a folder the worker cannot prove it shares (another machine) means HTTP, and works', async () => {
+    const dir = tempDir()
+    const elsewhere = join(tempDir(), 'comfy_remote') // what a remote ComfyUI's path looks like here
+    mkdirSync(elsewhere)
+    const { comfy, client } = await setup({
+      tempDir: dir,
+      onRequest: (r) =>
+        r.path === '/comfy-remote/files/folder' ? { status: 200, body: { folder: elsewhere } } : undefined,
+    })
+    const npy = image(256, 256)
+    const env = await client('multipart').run(
+      { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
+      { timeout: 20_000 },
+    )
+    expect(same(bytesOf(env.outputs?.result?.data), npy)).toBe(true)
+    expect(uploads(comfy)).toHaveLength(1)
+    expect(views(comfy)).toHaveLength(1)
+    expect(readdirSync(elsewhere)).toEqual([]) // the probe file is removed
+  })
+
+  it('--comfyui-file-transfer http never probes', async () => {
+    const { comfy, client } = await setup({ tempDir: tempDir() }, { comfyuiFileTransfer: 'http' })
+    const env = await client('multipart').run(
+      { image: { type: 'IMAGE', encoding: 'npy', data: image(256, 256) } },
+      { timeout: 20_000 },
+    )
+    expect(env.status).toBe('completed')
+    expect(uploads(comfy)).toHaveLength(1)
+    expect(comfy.requests.filter((r) => r.path.startsWith('/comfy-remote/files/f'))).toEqual([])
   })
 })

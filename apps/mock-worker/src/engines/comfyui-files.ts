@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { ComfyFileRef, PlannedFile } from '@comfy-remote/io-helpers'
 import { MockWorkerError } from '../errors.js'
+import { FILE_CHUNK_BYTES } from '../spool/file-bytes.js'
 
 /*
  * The file handoff with ComfyUI (docs/protocol.md "Values in files"): large input values are uploaded
@@ -107,6 +108,7 @@ export function uploadFile(baseUrl: string, file: PlannedFile, idleTimeoutMs: nu
       req.end(tail)
     } else {
       const stream = createReadStream(file.source.path, {
+        highWaterMark: FILE_CHUNK_BYTES,
         start: file.offset,
         end: file.offset + file.size - 1,
       })

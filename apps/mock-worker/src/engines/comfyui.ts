@@ -20,6 +20,7 @@ import { checkInputs, injectWithUploads } from './comfyui-app-mode.js'
 import { readViewFile, releaseViewFiles, uploadFile, type ViewSink } from './comfyui-files.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
+import { placeFile, probeSharedFolder, takeFile } from './comfyui-shared-folder.js'
 import { type ComfyMessage, ComfySocket } from './comfyui-socket.js'
 import type { Engine, EngineContext } from './types.js'
 
@@ -46,6 +47,12 @@ export interface ComfyuiOptions {
   uploadPartBytes?: number
   /** Where values read back with GET /view go (default: a file in the job's spool). */
   viewSink?: ViewSink
+  /**
+   * `auto` (default): when ComfyUI runs on this machine and the node pack proves it reads what this
+   * worker writes into its `<temp>/comfy_remote` folder, files are placed and taken there directly
+   * (hard links, no HTTP copy); otherwise, and with `http`, through `/upload/image` and `/view`.
+   */
+  fileTransfer?: 'auto' | 'http'
 }
 
 /** What `prepare` hands to `run`: the prompt with file refs and the files to upload first. */
@@ -117,6 +124,24 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
   const socket = new ComfySocket(options.url, options.timeoutMs)
   const cancelWaitMs = options.cancelWaitMs ?? 10_000
 
+  // The shared folder, probed once (again after it failed us: ComfyUI restarted, folder removed...).
+  let folderProbe: Promise<string | undefined> | undefined
+  const sharedFolder = (): Promise<string | undefined> => {
+    if (options.fileTransfer === 'http' || options.viewSink !== undefined) return Promise.resolve(undefined)
+    folderProbe ??= probeSharedFolder(http.baseUrl, options.timeoutMs).then((folder) => {
+      context.log?.info(
+        folder === undefined
+          ? 'ComfyUI files go through /upload/image and /view'
+          : `ComfyUI shares ${folder} with this worker: files are linked there, not uploaded`,
+      )
+      return folder
+    })
+    return folderProbe
+  }
+  const forgetFolder = (): void => {
+    folderProbe = undefined
+  }
+
   const outputsOf = (entry: HistoryEntry): Record<string, EncodedValue> => {
     try {
       return collectOutputs(context.prompt, entry as never) as Record<string, EncodedValue>
@@ -151,16 +176,23 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     const sink: ViewSink =
       options.viewSink ??
       ((ref, body) => ctx.spool.write(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), ref.filename))
+    const folder = await sharedFolder()
+    const take = async (ref: ComfyFileRef): Promise<unknown> => {
+      if (folder !== undefined) {
+        const taken = await takeFile(folder, ref, ctx.spool).catch(() => {
+          forgetFolder()
+          return undefined
+        })
+        if (taken !== undefined) return taken
+      }
+      read.push(ref)
+      return readViewFile(http.baseUrl, ref, options.timeoutMs, sink)
+    }
     const out: Record<string, EncodedValue> = {}
     const read: ComfyFileRef[] = []
     for (const [name, value] of Object.entries(values)) {
       out[name] =
-        fileRefsIn(value).length === 0
-          ? value
-          : ((await resolveFileRefs(value, (ref) => {
-              read.push(ref)
-              return readViewFile(http.baseUrl, ref, options.timeoutMs, sink)
-            })) as EncodedValue)
+        fileRefsIn(value).length === 0 ? value : ((await resolveFileRefs(value, take)) as EncodedValue)
     }
     await releaseViewFiles(http.baseUrl, read, options.timeoutMs)
     return out
@@ -172,11 +204,16 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     throw historyFailure(entry)
   }
 
-  const handoff = (prefix: string): HandoffOptions => ({
+  // Parts keep each upload under ComfyUI's --max-upload-size; a shared folder has no such limit.
+  const handoff = (prefix: string, shared = false): HandoffOptions => ({
     prefix,
     type: 'temp',
     minBytes: options.fileMinBytes ?? FILE_MIN_BYTES,
-    ...(options.uploadPartBytes === undefined ? {} : { partBytes: options.uploadPartBytes }),
+    ...(shared
+      ? { partBytes: Number.MAX_SAFE_INTEGER }
+      : options.uploadPartBytes === undefined
+        ? {}
+        : { partBytes: options.uploadPartBytes }),
     bytesOf: (data) => (isFileBytes(data) ? data : undefined),
   })
 
@@ -185,6 +222,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
    * upload (format A), the rest travel inline; App Mode upload widgets get their files uploaded.
    */
   const plan = async (inputs: Record<string, EncodedValue>, ctx: RunContext): Promise<Prepared> => {
+    const shared = (await sharedFolder()) !== undefined
     const appUploads = new Set(pendingUploads(context.prompt, inputs))
     const counter = { n: 0 }
     const files: PlannedFile[] = []
@@ -194,7 +232,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
         planned[name] = materialize(value) // App Mode upload widgets load the bytes as an image/audio/video
         continue
       }
-      const p = planFileHandoff(value, handoff(`cr-${ctx.jobId}`), counter)
+      const p = planFileHandoff(value, handoff(`cr-${ctx.jobId}`, shared), counter)
       planned[name] = materialize(p.value) // small spooled leaves travel inline
       files.push(...p.files)
     }
@@ -231,8 +269,17 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
 
   const run = async ({ prompt, files }: Prepared, ctx: RunContext): Promise<Record<string, EncodedValue>> => {
     await socket.ensure()
+    const shared = files.length > 0 ? await sharedFolder() : undefined
     for (const file of files) {
       if (ctx.signal.aborted) throw new MockWorkerError('CANCELLED', 'The job was cancelled.')
+      if (shared !== undefined) {
+        const placed = await placeFile(shared, file).then(
+          () => true,
+          () => false,
+        )
+        if (placed) continue
+        forgetFolder()
+      }
       await uploadFile(http.baseUrl, file, options.timeoutMs)
     }
     const accepted = await http.postPrompt(prompt, socket.clientId)

@@ -24,4 +24,6 @@ export interface Engine {
 export interface EngineContext {
   prompt: ApiPrompt
   contract: WorkflowContract
+  /** The server's logger (pino), for what an operator should see once (e.g. how files reach ComfyUI). */
+  log?: { info(message: string): void }
 }

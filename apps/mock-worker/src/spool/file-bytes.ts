@@ -1,4 +1,8 @@
 import { createReadStream, readFileSync } from 'node:fs'
+
+/** Read streams of spooled files use 1 MiB chunks: with the 64 KiB default a 48 MiB file takes 3x longer. */
+export const FILE_CHUNK_BYTES = 1024 * 1024
+
 import type { Readable } from 'node:stream'
 
 /**
@@ -11,10 +15,13 @@ export class FileBytes {
   readonly path: string
   /** Size in bytes. */
   readonly size: number
+  /** SHA-256 (hex) of the bytes when it was computed while they were written (Idempotency-Key checks). */
+  readonly sha256: string | undefined
 
-  constructor(path: string, size: number) {
+  constructor(path: string, size: number, sha256?: string) {
     this.path = path
     this.size = size
+    this.sha256 = sha256
   }
 
   get byteLength(): number {
@@ -23,7 +30,7 @@ export class FileBytes {
 
   /** A stream of the bytes, or of `start..end` (inclusive, as HTTP ranges) of them. */
   stream(start?: number, end?: number): Readable {
-    const range: { start?: number; end?: number } = {}
+    const range: { start?: number; end?: number; highWaterMark: number } = { highWaterMark: FILE_CHUNK_BYTES }
     if (start !== undefined) range.start = start
     if (end !== undefined) range.end = end
     return createReadStream(this.path, range)

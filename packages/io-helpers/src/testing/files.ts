@@ -1,37 +1,84 @@
 import { createHash } from 'node:crypto'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 
 export interface StoredFile {
   bytes: Uint8Array
   mtime: Date
 }
 
-/** In-memory stand-in for ComfyUI's input/output/temp folders. */
+const SHARED_SUBFOLDER = 'comfy_remote'
+
+/**
+ * In-memory stand-in for ComfyUI's input/output/temp folders. With `tempDir`, `temp/comfy_remote` is a
+ * real folder (`<tempDir>/comfy_remote`), as a ComfyUI on the worker's machine has it: a worker may then
+ * place and take files there itself (the node pack's /comfy-remote/files/folder and probe routes).
+ */
 export class FileStore {
   private readonly files = new Map<string, StoredFile>()
+  /** The real `temp/comfy_remote` folder, when the store has one. */
+  readonly sharedFolder: string | undefined
+
+  constructor(tempDir?: string) {
+    if (tempDir !== undefined) {
+      this.sharedFolder = join(tempDir, SHARED_SUBFOLDER)
+      mkdirSync(this.sharedFolder, { recursive: true })
+    }
+  }
+
+  /** The real path of a file kept on disk (temp/comfy_remote with a tempDir), else undefined. */
+  private diskPath(type: string, subfolder: string, name: string): string | undefined {
+    if (this.sharedFolder === undefined || type !== 'temp' || subfolder !== SHARED_SUBFOLDER) return undefined
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(name)) return undefined
+    return join(this.sharedFolder, name)
+  }
 
   private key(type: string, subfolder: string, name: string): string {
     return `${type}/${subfolder}/${name}`
   }
 
   get(type: string, subfolder: string, name: string): StoredFile | undefined {
+    const disk = this.diskPath(type, subfolder, name)
+    if (disk !== undefined) {
+      try {
+        return { bytes: new Uint8Array(readFileSync(disk)), mtime: statSync(disk).mtime }
+      } catch {
+        return undefined
+      }
+    }
     return this.files.get(this.key(type, subfolder, name))
   }
 
   put(type: string, subfolder: string, name: string, bytes: Uint8Array): void {
-    this.files.set(this.key(type, subfolder, name), { bytes, mtime: new Date() })
+    const disk = this.diskPath(type, subfolder, name)
+    if (disk !== undefined) writeFileSync(disk, bytes)
+    else this.files.set(this.key(type, subfolder, name), { bytes, mtime: new Date() })
   }
 
   delete(type: string, subfolder: string, name: string): boolean {
-    return this.files.delete(this.key(type, subfolder, name))
+    const disk = this.diskPath(type, subfolder, name)
+    if (disk === undefined) return this.files.delete(this.key(type, subfolder, name))
+    const existed = this.get(type, subfolder, name) !== undefined
+    rmSync(disk, { force: true })
+    return existed
   }
 
   /** Every stored file as `[type, subfolder, name]` (tests look for left-overs). */
   list(): Array<[string, string, string]> {
-    return [...this.files.keys()].map((key) => {
+    const inMemory = [...this.files.keys()].map((key): [string, string, string] => {
       const [type, ...rest] = key.split('/')
       const name = rest.pop() ?? ''
       return [type ?? '', rest.join('/'), name]
     })
+    const onDisk =
+      this.sharedFolder === undefined
+        ? []
+        : readdirSync(this.sharedFolder).map((name): [string, string, string] => [
+            'temp',
+            SHARED_SUBFOLDER,
+            name,
+          ])
+    return [...inMemory, ...onDisk]
   }
 
   /** An input file as LoadImage names it: `name` or `subfolder/name`. */

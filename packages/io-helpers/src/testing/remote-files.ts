@@ -114,3 +114,30 @@ export function releaseRemoteOutputFiles(files: FileStore, body: unknown): [numb
   for (const ref of list) files.delete('temp', COMFY_REMOTE_SUBFOLDER, String(ref.filename))
   return [200, { released: list.length }]
 }
+
+/**
+ * The node pack's `GET /comfy-remote/files/folder` and `POST /comfy-remote/files/probe`
+ * (comfy_remote/comfy_files.py shared_folder / check_probe): where temp/comfy_remote is, and whether a
+ * probe file a worker wrote there holds its token (then it shares the folder). 404 without a disk folder.
+ */
+export function sharedFolderRoute(files: FileStore, post: boolean, body: unknown): [number, unknown] {
+  const folder = files.sharedFolder
+  if (folder === undefined)
+    return [404, { error: { code: 'NOT_FOUND', message: "ComfyUI's temp folder is unknown" } }]
+  if (!post) return [200, { folder }]
+  const filename = isRecord(body) ? body.filename : undefined
+  const token = isRecord(body) ? body.token : undefined
+  if (typeof filename !== 'string' || !/^cr-probe-[0-9a-f]{16,64}$/.test(filename))
+    return [
+      400,
+      { error: { code: 'BAD_FILE_REF', message: 'filename must be cr-probe-<16 to 64 hex digits>' } },
+    ]
+  if (typeof token !== 'string' || token.length < 16 || token.length > 256)
+    return [
+      400,
+      { error: { code: 'BAD_FILE_REF', message: 'token must be a string of 16 to 256 characters' } },
+    ]
+  const seen = files.get('temp', COMFY_REMOTE_SUBFOLDER, filename)
+  files.delete('temp', COMFY_REMOTE_SUBFOLDER, filename)
+  return [200, { shared: seen !== undefined && Buffer.from(seen.bytes).toString('utf8') === token }]
+}

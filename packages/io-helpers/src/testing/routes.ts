@@ -5,7 +5,7 @@ import { executePrompt } from './executor.js'
 import { readFixtureJson } from './fixtures.js'
 import type { RecordedRequest } from './http-util.js'
 import { sendEmpty, sendJson, sendText } from './http-util.js'
-import { releaseRemoteOutputFiles } from './remote-files.js'
+import { releaseRemoteOutputFiles, sharedFolderRoute } from './remote-files.js'
 import type { FakeState } from './state.js'
 import { queueTuple } from './state.js'
 import { uploadImage, viewFile } from './upload-view.js'
@@ -141,6 +141,10 @@ export async function route(state: FakeState, req: RecordedRequest, res: ServerR
   if (get && path === '/view') return viewFile(state.files, req, res)
   if (post && path === '/comfy-remote/files/release') {
     const [status, body] = releaseRemoteOutputFiles(state.files, req.body)
+    return sendJson(res, status, body)
+  }
+  if ((get && path === '/comfy-remote/files/folder') || (post && path === '/comfy-remote/files/probe')) {
+    const [status, body] = sharedFolderRoute(state.files, post, req.body)
     return sendJson(res, status, body)
   }
   return sendText(res, 404, '404: Not Found')

@@ -35,6 +35,13 @@ export interface FakeComfyUIOptions {
    * frame (after `progress`). The image is the recorded PNG of ws-preview.
    */
   stepPreviews?: boolean
+  /**
+   * A real folder standing for ComfyUI's temp folder: `temp/comfy_remote` files live on disk there and
+   * the node pack's `GET /comfy-remote/files/folder` / `POST /comfy-remote/files/probe` answer, so a
+   * worker on this machine links files instead of uploading them. Without it those routes answer 404
+   * and every file goes through /upload/image and /view.
+   */
+  tempDir?: string
   /** Base object_info (default: the recorded 0.3.64 one); the comfy-remote nodes are merged in. */
   objectInfo?: ObjectInfo
   /**
@@ -98,6 +105,7 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
       failNode: options.failNode,
     },
     options.cache ?? false,
+    options.tempDir,
   )
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()

@@ -46,7 +46,7 @@ export interface ExecutionOptions {
 /** Everything the fake ComfyUI holds in memory. */
 export class FakeState {
   readonly hub = new WsHub()
-  readonly files = new FileStore()
+  readonly files: FileStore
   readonly history = new Map<string, HistoryRecord>()
   readonly pending: QueueItem[] = []
   /** Results by input signature when caching is on (like ComfyUI's default cache). */
@@ -60,8 +60,10 @@ export class FakeState {
     readonly objectInfo: ObjectInfo,
     readonly execution: ExecutionOptions,
     cache = false,
+    tempDir?: string,
   ) {
     this.cache = cache ? new Map() : undefined
+    this.files = new FileStore(tempDir)
   }
 
   nextFileNumber(): number {

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { copyFile, link, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { basename, isAbsolute, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { ComfyFileRef, PlannedFile } from '@comfy-remote/io-helpers'
+import { FILE_CHUNK_BYTES, type FileBytes, isFileBytes } from '../spool/file-bytes.js'
+import type { JobSpool } from '../spool/spool.js'
+
+/*
+ * The file handoff without HTTP, for a worker on the same machine as ComfyUI (docs/protocol.md "Values
+ * in files"). The node pack names its `<temp>/comfy_remote` folder (`GET /comfy-remote/files/folder`);
+ * the worker writes a probe file with a random token there and asks the pack to read it back
+ * (`POST /comfy-remote/files/probe`). Only when ComfyUI sees that exact token do both processes share
+ * the folder: inputs are then hard-linked (or copied) into it instead of `POST /upload/image`, and
+ * Remote Output files are linked into the job's spool instead of `GET /view`. Any doubt means HTTP.
+ */
+
+const SUBFOLDER = 'comfy_remote'
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/
+
+async function json(url: string, init: RequestInit, timeoutMs: number): Promise<unknown> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+  if (!response.ok) {
+    await response.body?.cancel()
+    return undefined
+  }
+  return response.json()
+}
+
+/**
+ * The real path of ComfyUI's `<temp>/comfy_remote` when this process can write files there that ComfyUI
+ * reads (proved with a probe file), else undefined: another machine or container, another user, an old
+ * node pack (404), or ComfyUI without the pack.
+ */
+export async function probeSharedFolder(baseUrl: string, timeoutMs: number): Promise<string | undefined> {
+  let probe: string | undefined
+  try {
+    const answer = (await json(`${baseUrl}/comfy-remote/files/folder`, {}, timeoutMs)) as
+      | { folder?: unknown }
+      | undefined
+    const folder = answer?.folder
+    if (typeof folder !== 'string' || !isAbsolute(folder) || basename(folder) !== SUBFOLDER) return undefined
+    const filename = `cr-probe-${randomBytes(16).toString('hex')}`
+    const token = randomBytes(24).toString('hex')
+    probe = join(folder, filename)
+    await writeFile(probe, token, { flag: 'wx', mode: 0o600 })
+    const verdict = (await json(
+      `${baseUrl}/comfy-remote/files/probe`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename, token }),
+      },
+      timeoutMs,
+    )) as { shared?: unknown } | undefined
+    return verdict?.shared === true ? folder : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (probe !== undefined) await rm(probe, { force: true }).catch(() => {})
+  }
+}
+
+/** Hard link when possible (no copy at all), else a kernel copy. */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to)
+  } catch {
+    await copyFile(from, to)
+  }
+}
+
+/**
+ * Put one planned input file into the shared folder under its generated name (never over an existing
+ * file). Remote Input reads it and deletes its name; the spool keeps its own.
+ */
+export async function placeFile(folder: string, file: PlannedFile): Promise<void> {
+  if (!NAME.test(file.ref.filename)) throw new Error(`not a generated file name: ${file.ref.filename}`)
+  const target = join(folder, file.ref.filename)
+  const source = file.source
+  if (source instanceof Uint8Array) {
+    await writeFile(target, source.subarray(file.offset, file.offset + file.size), {
+      flag: 'wx',
+      mode: 0o600,
+    })
+    return
+  }
+  const spooled = source as FileBytes
+  if (isFileBytes(spooled) && file.offset === 0 && file.size === spooled.size) {
+    await linkOrCopy(spooled.path, target)
+    return
+  }
+  try {
+    await pipeline(
+      createReadStream(spooled.path, {
+        start: file.offset,
+        end: file.offset + file.size - 1,
+        highWaterMark: FILE_CHUNK_BYTES,
+      }),
+      createWriteStream(target, { flags: 'wx', mode: 0o600 }),
+    )
+  } catch (error) {
+    await rm(target, { force: true })
+    throw error
+  }
+}
+
+/**
+ * Move a Remote Output file (temp/comfy_remote) into the job's spool: linked (no copy), its name in
+ * ComfyUI's folder removed. Undefined when the reference is not one we can take from the folder.
+ */
+export async function takeFile(
+  folder: string,
+  ref: ComfyFileRef,
+  spool: JobSpool,
+): Promise<FileBytes | undefined> {
+  if (ref.type !== 'temp' || ref.subfolder !== SUBFOLDER || !NAME.test(ref.filename)) return undefined
+  const from = join(folder, ref.filename)
+  const to = spool.newPath(ref.filename)
+  await linkOrCopy(from, to)
+  const { size } = await stat(to)
+  await unlink(from).catch(() => {})
+  return spool.adopt(to, size)
+}
