@@ -75,18 +75,24 @@ def run_status(env):
 
 def timings(record, timing, finished_at):
     """`timings` of a finished job from its record (created), the runner's timing (started, startup,
-    finished) and when the web first saw it finished."""
+    finished; cold: this job started the container, restored: from a memory snapshot, None without
+    snapshots) and when the web first saw it finished."""
     timing = timing or {}
     created = record.get("created", finished_at)
     finished = timing.get("finished") or finished_at
     started = timing.get("started") or finished
     startup = float(timing.get("startup") or 0.0)
-    return {
+    out = {
         "queue_seconds": round(max(0.0, started - created - startup), 3),
         "startup_seconds": round(startup, 3),
         "run_seconds": round(max(0.0, finished - started), 3),
         "transfer_seconds": round(float(record.get("transfer") or 0.0) + float(timing.get("transfer") or 0.0), 3),
     }
+    if "cold" in timing:
+        out["cold_start"] = bool(timing["cold"])
+        if timing["cold"] and timing.get("restored") is not None:
+            out["restored_from_snapshot"] = bool(timing["restored"])
+    return out
 
 
 class Jobs:

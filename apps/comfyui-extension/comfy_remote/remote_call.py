@@ -61,7 +61,8 @@ class RemoteResult:
 
 
 def timings_text(timings: dict[str, Any] | None) -> str:
-    """`queue 0.8 s, start-up 0 s, run 12.4 s, transfer 0.3 s` (empty without timings)."""
+    """`queue 0.8 s, start-up 0 s, run 12.4 s, transfer 0.3 s` (empty without timings); a cold start says so:
+    `start-up 3.1 s (cold start, restored from snapshot)`."""
 
     if not isinstance(timings, dict):
         return ""
@@ -70,6 +71,8 @@ def timings_text(timings: dict[str, Any] | None) -> str:
         value = timings.get(key)
         if isinstance(value, (int, float)):
             parts.append(f"{label} {round(float(value), 2):g} s")
+            if key == "startup_seconds" and timings.get("cold_start") is True:
+                parts[-1] += " (cold start, restored from snapshot)" if timings.get("restored_from_snapshot") is True else " (cold start)"
     return ", ".join(parts)
 
 

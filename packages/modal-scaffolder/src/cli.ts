@@ -28,6 +28,12 @@ usage: comfy-remote-modal scaffold --workflow <file> --out <dir> --app-name <nam
                            (repeatable)
   --models-secret <name>   Modal Secret with HF_TOKEN for gated Hugging Face downloads
   --volume <name>          a Modal Volume mounted as an extra models folder
+  --memory-snapshot        Modal memory snapshots: ComfyUI's start-up is captured once and restored on
+                           cold starts (custom nodes must not touch CUDA at import)
+  --gpu-snapshot           also snapshot GPU memory (Modal alpha; needs --memory-snapshot)
+  --warmup                 run the workflow once with its default inputs when a container starts
+                           (before the snapshot with --gpu-snapshot; failures are logged, not fatal)
+  --startup-timeout <s>    seconds one container start may take (ComfyUI, restore, warm-up; default 900)
   --overwrite              regenerate a project this tool made before, in place
   --clean                  delete the project this tool made before, then write it anew
   -h, --help               this help
@@ -97,6 +103,13 @@ function need(value: string | undefined, flag: string): string {
   return value
 }
 
+/** A whole number of seconds from a flag's text (range checks are the scaffolder's). */
+function seconds(text: string, flag: string): number {
+  if (!/^\d{1,6}$/.test(text.trim()))
+    throw new UsageError(`${flag} must be a whole number of seconds, got "${text}"`)
+  return Number(text)
+}
+
 async function scaffold(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -119,6 +132,10 @@ async function scaffold(argv: string[]): Promise<void> {
       model: { type: 'string', multiple: true },
       'models-secret': { type: 'string' },
       volume: { type: 'string' },
+      'memory-snapshot': { type: 'boolean' },
+      'gpu-snapshot': { type: 'boolean' },
+      warmup: { type: 'boolean' },
+      'startup-timeout': { type: 'string' },
     },
   })
   const result = await scaffoldModalProject({
@@ -139,6 +156,12 @@ async function scaffold(argv: string[]): Promise<void> {
     ...(values.model !== undefined && { models: values.model }),
     ...(values['models-secret'] !== undefined && { modelsSecret: values['models-secret'] }),
     ...(values.volume !== undefined && { volume: values.volume }),
+    ...(values['memory-snapshot'] && { memorySnapshot: true }),
+    ...(values['gpu-snapshot'] && { gpuSnapshot: true }),
+    ...(values.warmup && { warmup: true }),
+    ...(values['startup-timeout'] !== undefined && {
+      startupTimeoutSeconds: seconds(values['startup-timeout'], '--startup-timeout'),
+    }),
   })
   process.stderr.write(`wrote ${result.files.length} files\n`)
   if (result.config.auth.mode === 'token')
@@ -152,6 +175,11 @@ async function scaffold(argv: string[]): Promise<void> {
   if (result.config.volume)
     process.stderr.write(
       `volume: upload models with: modal volume put ${result.config.volume} <local file> /checkpoints/<file>\n`,
+    )
+  const cold = result.config.cold_start
+  if (cold.memory_snapshot)
+    process.stderr.write(
+      `cold start: ${cold.gpu_snapshot ? 'CPU+GPU' : 'CPU'} memory snapshots on; the first container after each deploy creates the snapshot (a slower start), later cold starts restore it\n`,
     )
   process.stdout.write(`${result.dir}\n`)
 }

@@ -17,6 +17,21 @@ import { TORCH_PRESET_IDS, type TorchPresetId } from './presets.js'
 export const zContract = zWorkflowSchema.omit({ transports: true })
 export type Contract = z.infer<typeof zContract>
 
+/**
+ * `cold_start` of modal_config.json. `memory_snapshot`: `enable_memory_snapshot=True` on the GPU class,
+ * ComfyUI started in `@modal.enter(snap=True)`; `gpu_snapshot` (needs memory_snapshot): Modal's alpha GPU
+ * memory snapshots (`experimental_options={"enable_gpu_snapshot": True}`); `warmup`: run the workflow
+ * once with its default inputs when a container starts (captured by a GPU snapshot).
+ */
+export const zColdStart = z
+  .object({ memory_snapshot: z.boolean(), gpu_snapshot: z.boolean(), warmup: z.boolean() })
+  .refine((c) => c.memory_snapshot || !c.gpu_snapshot, {
+    path: ['gpu_snapshot'],
+    message:
+      'GPU snapshots build on memory snapshots: set memory_snapshot to true too, or gpu_snapshot to false',
+  })
+export type ColdStart = z.infer<typeof zColdStart>
+
 /** `modal_config.json`: everything the generated project is built from (snake_case, read by Python too). */
 export const zModalConfig = z.object({
   schema_version: z.literal(1),
@@ -49,6 +64,8 @@ export const zModalConfig = z.object({
   models_secret: z.string().regex(MODAL_OBJECT_NAME_RE).nullable().default(null),
   /** Modal Volume mounted on the GPU class; ComfyUI also loads models from it. null = none. */
   volume: z.string().regex(MODAL_OBJECT_NAME_RE).nullable().default(null),
+  /** Container start: Modal memory snapshots and a warm-up run (older projects: all off). */
+  cold_start: zColdStart.default({ memory_snapshot: false, gpu_snapshot: false, warmup: false }),
   build_nonce: z.string().regex(/^[A-Za-z0-9-]{1,64}$/),
   contract: zContract,
 })

@@ -14,6 +14,8 @@ export interface DeployOptions extends Omit<ModalRunOptions, 'cwd'> {
   forceRebuild?: boolean
   /** Do not call Modal; return a placeholder URL that is clearly not live. */
   dryRun?: boolean
+  /** Templates to re-render the project with (default: the package's own). */
+  templatesDir?: string
 }
 
 export interface DeployResult {
@@ -69,9 +71,10 @@ export async function deployModalProject(dir: string, options: DeployOptions = {
   const env: Record<string, string | undefined> = { ...options.env }
   if (options.forceRebuild) {
     config = { ...config, build_nonce: randomUUID() }
-    rerenderProject(projectDir, config)
     env.MODAL_IGNORE_CACHE = '1'
   }
+  // workflow.py & co follow modal_config.json: an edited config (cold_start, timeouts...) takes effect
+  rerenderProject(projectDir, config, options.templatesDir)
   const args = ['deploy', 'workflow.py']
   const run = await runModal(args, { ...options, cwd: projectDir, env })
   if (run.exitCode !== 0)

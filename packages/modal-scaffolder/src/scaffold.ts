@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { assetPaths, NODEPACK_EXCLUDES, requireNodePack, requireTemplates } from './assets.js'
+import { type ColdStartOptions, checkColdStart } from './cold-start.js'
 import { type ModalConfig, parseModalConfig } from './config.js'
 import { invalidOption } from './errors.js'
 import { checkModalObjectName, checkModels, type ModelInput } from './models.js'
@@ -22,7 +23,7 @@ import { describeContract, loadPrompt, shippedObjectInfo } from './workflow-inpu
 
 export const PACKAGE_VERSION = '0.1.0'
 
-export interface ScaffoldOptions {
+export interface ScaffoldOptions extends ColdStartOptions {
   /** API- or UI-format workflow: a file path or the parsed object. */
   workflow: string | object
   /** Output root; the project goes to `<outDir>/<appName>`. */
@@ -52,6 +53,7 @@ export interface ScaffoldOptions {
   /** Modal Secret holding COMFY_REMOTE_TOKEN; default `<appName>-auth`. */
   authSecretName?: string
   jobTimeoutSeconds?: number
+  /** Bounds a container's start (ComfyUI start, snapshot restore, warm-up): Modal's `startup_timeout`. */
   startupTimeoutSeconds?: number
   waitMaxSeconds?: number
   minContainers?: number
@@ -85,6 +87,17 @@ function int(value: number | undefined, fallback: number, field: string): number
   if (value === undefined) return fallback
   if (!Number.isInteger(value)) throw invalidOption(field, `must be a whole number, got ${String(value)}.`)
   return value
+}
+
+/** `timeouts.startup_seconds`: Modal's `startup_timeout` of the GPU class (ComfyUI start, restore, warm-up). */
+function startupSeconds(value: number | undefined): number {
+  const seconds = int(value, DEFAULTS.startupTimeoutSeconds, 'startupTimeoutSeconds')
+  if (seconds < 10 || seconds > 3600)
+    throw invalidOption(
+      'startupTimeoutSeconds',
+      `--startup-timeout must be 10..3600 seconds, got ${seconds}; it bounds one container start (ComfyUI, snapshot restore, warm-up).`,
+    )
+  return seconds
 }
 
 /** Options -> validated modal_config.json content (throws INVALID_OPTIONS naming the field). */
@@ -129,11 +142,7 @@ export function buildConfig(
     torch_preset: preset,
     timeouts: {
       job_seconds: int(options.jobTimeoutSeconds, DEFAULTS.jobTimeoutSeconds, 'jobTimeoutSeconds'),
-      startup_seconds: int(
-        options.startupTimeoutSeconds,
-        DEFAULTS.startupTimeoutSeconds,
-        'startupTimeoutSeconds',
-      ),
+      startup_seconds: startupSeconds(options.startupTimeoutSeconds),
       wait_max_seconds: int(options.waitMaxSeconds, DEFAULTS.waitMaxSeconds, 'waitMaxSeconds'),
     },
     containers: {
@@ -159,6 +168,7 @@ export function buildConfig(
     models: checkModels(options.models),
     models_secret: checkModalObjectName(options.modelsSecret, 'modelsSecret'),
     volume: checkModalObjectName(options.volume, 'volume'),
+    cold_start: checkColdStart(options),
     build_nonce: options.buildNonce ?? nonce ?? randomUUID(),
     contract,
   }
@@ -226,11 +236,12 @@ export async function scaffoldModalProject(options: ScaffoldOptions): Promise<Sc
   return { dir, files: [...new Set(files)].sort(), config }
 }
 
-/** Re-renders workflow.py & co from an existing project's modal_config.json (used by forced rebuilds). */
+/** Re-renders workflow.py & co from an existing project's modal_config.json (every deploy does). */
 export function rerenderProject(dir: string, config: ModalConfig, templatesDir?: string): void {
   if (!readMarker(dir))
     throw invalidOption('dir', `${dir} is not a comfy-remote-modal project (no ${MARKER_FILE}).`)
   const templates = requireTemplates(templatesDir ?? assetPaths().templatesDir)
   writeFileSync(join(dir, 'modal_config.json'), `${JSON.stringify(config, null, 2)}\n`)
-  for (const file of renderTemplates(templates, config)) writeFileSync(join(dir, file.path), file.content)
+  const files: string[] = []
+  for (const file of renderTemplates(templates, config)) write(dir, file.path, file.content, files)
 }

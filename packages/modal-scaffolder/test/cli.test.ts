@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -61,6 +61,46 @@ describe.runIf(existsSync(CLI))('comfy-remote-modal CLI', () => {
 
     const stop = await cli(['stop', 'cli-app'])
     expect(stop).toMatchObject({ code: 0, stdout: 'stopped cli-app\n' })
+  })
+
+  it('scaffold --memory-snapshot --gpu-snapshot --warmup --startup-timeout writes cold_start and the class options', async () => {
+    const out = tempDir()
+    const base = ['scaffold', '--workflow', join(FIXTURES, 'echo-prompt.json'), '--out', out]
+    const flags = ['--memory-snapshot', '--gpu-snapshot', '--warmup', '--startup-timeout', '1200']
+    const result = await cli([...base, '--app-name', 'snap-cli', ...flags, '--node-pack', nodePackDir()])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('CPU+GPU memory snapshots on')
+    const dir = result.stdout.trim()
+    const config = JSON.parse(readFileSync(join(dir, 'modal_config.json'), 'utf8'))
+    expect(config.cold_start).toEqual({ memory_snapshot: true, gpu_snapshot: true, warmup: true })
+    expect(config.timeouts.startup_seconds).toBe(1200)
+    const py = readFileSync(join(dir, 'workflow.py'), 'utf8')
+    expect(py).toContain('MEMORY_SNAPSHOT = True\nGPU_SNAPSHOT = True\nWARMUP = True\n')
+    expect(py).toContain('startup_timeout=STARTUP_TIMEOUT_SECONDS,')
+    expect(py).toContain('@modal.enter(snap=MEMORY_SNAPSHOT)')
+
+    const help = await cli(['scaffold', '--help'])
+    for (const flag of ['--memory-snapshot', '--gpu-snapshot', '--warmup', '--startup-timeout'])
+      expect(help.stdout).toContain(flag)
+  })
+
+  it.each([
+    [
+      ['--gpu-snapshot'],
+      1,
+      /INVALID_OPTIONS: gpuSnapshot: GPU snapshots \(--gpu-snapshot\) .*add --memory-snapshot/,
+    ],
+    [
+      ['--startup-timeout', '5'],
+      1,
+      /INVALID_OPTIONS: startupTimeoutSeconds: --startup-timeout must be 10\.\.3600/,
+    ],
+    [['--startup-timeout', '10m'], 2, /--startup-timeout must be a whole number of seconds/],
+  ])('scaffold %j is refused naming the flag and the fix', async (flags, code, pattern) => {
+    const args = ['scaffold', '--workflow', join(FIXTURES, 'echo-prompt.json'), '--out', tempDir()]
+    const result = await cli([...args, '--app-name', 'bad-snap', ...flags, '--node-pack', nodePackDir()])
+    expect(result.code).toBe(code)
+    expect(result.stderr).toMatch(pattern)
   })
 
   it.each([

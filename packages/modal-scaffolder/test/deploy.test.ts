@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -164,6 +164,44 @@ describe('deployModalProject with a fake modal on PATH', () => {
     expect(error).toMatchObject({ code: 'DEPLOY_FAILED', message: expect.stringContaining('cancelled') })
     const pid = calls()[0]?.pid ?? 0
     expect(() => process.kill(pid, 0)).toThrow()
+  })
+
+  it('re-renders workflow.py from an edited modal_config.json (cold_start) before deploying', async () => {
+    const { dir } = await scaffoldModalProject({
+      workflow: join(FIXTURES, 'echo-prompt.json'),
+      outDir: tempDir(),
+      appName: 'edit-app',
+      nodePackDir: nodePackDir(),
+    })
+    const file = join(dir, 'modal_config.json')
+    const config = JSON.parse(readFileSync(file, 'utf8'))
+    expect(readFileSync(join(dir, 'workflow.py'), 'utf8')).toContain('MEMORY_SNAPSHOT = False')
+    writeFileSync(
+      file,
+      JSON.stringify({ ...config, cold_start: { ...config.cold_start, gpu_snapshot: true } }),
+    )
+    await expect(deployModalProject(dir)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringMatching(/cold_start\.gpu_snapshot: .*memory_snapshot to true/),
+    })
+    expect(calls()).toEqual([])
+    const { cold_start: _, ...old } = config // a project scaffolded before cold_start existed
+    writeFileSync(
+      file,
+      JSON.stringify({ ...old, cold_start: { memory_snapshot: true, gpu_snapshot: false, warmup: false } }),
+    )
+    await deployModalProject(dir)
+    expect(calls()).toHaveLength(1)
+    const py = readFileSync(join(dir, 'workflow.py'), 'utf8')
+    expect(py).toContain('MEMORY_SNAPSHOT = True')
+    writeFileSync(file, JSON.stringify(old))
+    await deployModalProject(dir)
+    expect(readFileSync(join(dir, 'workflow.py'), 'utf8')).toContain('MEMORY_SNAPSHOT = False')
+    expect(JSON.parse(readFileSync(file, 'utf8')).cold_start).toEqual({
+      memory_snapshot: false,
+      gpu_snapshot: false,
+      warmup: false,
+    })
   })
 
   it('dry run calls nothing and returns a placeholder that says so', async () => {

@@ -69,6 +69,17 @@ const CASES: Array<[string, Omit<ScaffoldOptions, 'outDir' | 'nodePackDir'>]> = 
       buildNonce: 'nonce-models',
     },
   ],
+  [
+    'snapshot',
+    {
+      workflow: join(FIXTURES, 'echo-prompt.json'),
+      appName: 'snap-app',
+      memorySnapshot: true,
+      warmup: true,
+      startupTimeoutSeconds: 1200,
+      buildNonce: 'nonce-snapshot',
+    },
+  ],
 ]
 
 describe.each(CASES)('scaffold: %s', (name, options) => {

@@ -70,6 +70,18 @@ export const zTimings = z.object({
     .describe('cold start (container, ComfyUI) when it happened in this job, else 0'),
   run_seconds: z.number().min(0).describe('the workflow run'),
   transfer_seconds: z.number().min(0).describe('moving inputs and outputs (uploads, downloads)'),
+  cold_start: z
+    .boolean()
+    .optional()
+    .describe(
+      'this job started a new worker container (startup_seconds is that start); absent: not reported',
+    ),
+  restored_from_snapshot: z
+    .boolean()
+    .optional()
+    .describe(
+      'with cold_start: the container was restored from a memory snapshot (apps with snapshots only)',
+    ),
 })
 export type Timings = z.infer<typeof zTimings>
 

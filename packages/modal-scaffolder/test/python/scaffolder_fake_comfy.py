@@ -22,6 +22,7 @@ class FakeComfy:
         self.interrupts = []
         self.deleted = []
         self.queue_deletes = []
+        self.cuda_calls = []  # POST /comfy_remote/snapshot/cuda (the app's CPU snapshot helper node)
         self._interrupt = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
@@ -114,6 +115,9 @@ class FakeComfy:
                         fake.history.pop(pid, None)
                 elif self.path == "/queue":
                     fake.queue_deletes.extend(body.get("delete", []))
+                elif self.path == "/comfy_remote/snapshot/cuda":
+                    fake.cuda_calls.append(body)
+                    return self._send(200, {"cuda": True, "devices": 1})
                 return self._send(200)
 
         return Handler

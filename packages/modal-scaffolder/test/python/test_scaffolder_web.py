@@ -270,7 +270,7 @@ def test_image_description_pins_and_quotes(project):
     # Modal mounts add_local_* (copy=False) at container start: they must be the last steps
     local = [i for i, (name, _, _) in enumerate(steps) if name.startswith("add_local_")]
     assert local and local == list(range(len(steps) - len(local), len(steps)))
-    assert [args for name, args, _ in steps if name == "add_local_python_source"] == [("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")]
+    assert [args for name, args, _ in steps if name == "add_local_python_source"] == [("comfy_wire", "comfy_app_mode", "comfy_coldstart", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")]
 
 
 def test_proxy_auth_project_asks_modal_for_proxy_auth(tmp_path, fake_comfy):

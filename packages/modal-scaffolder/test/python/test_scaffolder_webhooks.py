@@ -116,7 +116,7 @@ def test_completed_job_is_delivered_signed_and_timed(project, fake_comfy, receiv
         resp = client.post("/run?wait=20", json={"inputs": {"image": IMG, "label": STR}, "webhook": {"url": receiver.url}}, headers=AUTH)
         env = resp.json()
         assert env["status"] == "completed"
-        assert set(env["timings"]) == {"queue_seconds", "startup_seconds", "run_seconds", "transfer_seconds"}
+        assert set(env["timings"]) == {"queue_seconds", "startup_seconds", "run_seconds", "transfer_seconds", "cold_start"}
         assert env["timings"]["run_seconds"] > 0
         receiver.wait(1)
         payload = node_verify(receiver.received[0])

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { filesFor, safeName, writeOutputs } from './outputs.js'
-import { bar, createProgressView } from './progress.js'
+import { bar, createProgressView, timingsLine } from './progress.js'
 
 describe('outputs and progress', () => {
   it.each([
@@ -86,5 +86,14 @@ describe('outputs and progress', () => {
     live.done()
     expect(tty.slice(0, 2).every((t) => t.startsWith('\r\u001b[2K'))).toBe(true)
     expect(tty.at(-1)).toBe('\n')
+  })
+  it('timings line names a cold start and a snapshot restore', () => {
+    const t = { queue_seconds: 0.5, startup_seconds: 3.1372, run_seconds: 2, transfer_seconds: 0.1 }
+    expect(timingsLine(t)).toBe('timings: queue 0.5 s, start-up 3.14 s, run 2 s, transfer 0.1 s')
+    expect(timingsLine({ ...t, cold_start: false })).toBe(timingsLine(t))
+    expect(timingsLine({ ...t, cold_start: true })).toContain('start-up 3.14 s (cold start), run')
+    expect(timingsLine({ ...t, cold_start: true, restored_from_snapshot: true })).toContain(
+      'start-up 3.14 s (cold start, restored from snapshot), run',
+    )
   })
 })

@@ -22,10 +22,18 @@ function clean(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
 }
 
-/** `timings: queue 0.8 s, start-up 0 s, run 12.4 s, transfer 0.3 s` for the final line. */
+/**
+ * `timings: queue 0.8 s, start-up 0 s, run 12.4 s, transfer 0.3 s` for the final line; a cold start
+ * says so after its start-up: `start-up 3.1 s (cold start, restored from snapshot)`.
+ */
 export function timingsLine(t: Timings): string {
   const s = (n: number) => `${Number(n.toFixed(2))} s`
-  return `timings: queue ${s(t.queue_seconds)}, start-up ${s(t.startup_seconds)}, run ${s(t.run_seconds)}, transfer ${s(t.transfer_seconds)}`
+  const cold = !t.cold_start
+    ? ''
+    : t.restored_from_snapshot
+      ? ' (cold start, restored from snapshot)'
+      : ' (cold start)'
+  return `timings: queue ${s(t.queue_seconds)}, start-up ${s(t.startup_seconds)}${cold}, run ${s(t.run_seconds)}, transfer ${s(t.transfer_seconds)}`
 }
 
 export function bar(p: ProgressInfo): string {

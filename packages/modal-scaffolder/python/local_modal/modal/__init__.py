@@ -26,6 +26,12 @@ It models what the generated workflow.py relies on, and is strict where real Mod
   modal/_container_entrypoint.py for a sync function; its caller's ``get`` then raises ``RemoteError``
   (``get`` never raises ``InputCancellation``). Finished calls are forgotten after an hour or beyond
   1 GiB of results (bounded memory for ``serve``).
+- memory snapshots (modal/app.py, modal/_runtime/user_code_imports.py): ``@modal.enter(snap=True)`` on a
+  class without ``enable_memory_snapshot=True`` raises ``InvalidError``; a container runs every
+  ``snap=True`` enter first, then the others, each group in definition order (the class ``__dict__``
+  along the MRO, as ``_find_partial_methods_for_user_cls``). Setting ``simulate_restore`` on a class
+  handle makes its next container behave like one restored from a snapshot: ``MODAL_TASK_ID`` changes
+  between the two groups, as ``memory_restore`` overrides it. ``experimental_options`` must be a dict.
 """
 
 import ctypes
@@ -351,6 +357,22 @@ def concurrent(_warn_parentheses_missing=None, *, max_inputs=None, target_inputs
     return _concurrent(_warn_parentheses_missing, **kwargs)
 
 
+def _lifecycle_methods(user_cls, attr):
+    """{name: flags} of the methods marked ``attr``, in definition order along the MRO (as Modal)."""
+    found = {}
+    for parent in reversed(user_cls.__mro__):
+        if parent is not object:
+            for name, value in parent.__dict__.items():
+                flags = getattr(value, attr, None)
+                if flags:
+                    found[name] = flags
+    return found
+
+
+def _is_snap(flags):
+    return isinstance(flags, dict) and bool(flags.get("snap"))
+
+
 class _ClsHandle:
     """``Cls()`` gives an object whose methods are handles; one container instance, entered once."""
 
@@ -359,14 +381,24 @@ class _ClsHandle:
         self.options = options
         self._instance = None
         self._lock = threading.Lock()
+        self.simulate_restore = False
+        self.enter_log = []  # names of the enter methods in the order the last container ran them
 
     def _container(self):
         with self._lock:
             if self._instance is None:
                 obj = self._user_cls()
-                for name in dir(self._user_cls):
-                    if getattr(getattr(self._user_cls, name), "_modal_enter", None):
-                        getattr(obj, name)()
+                enters = _lifecycle_methods(self._user_cls, "_modal_enter")
+                os.environ.setdefault("MODAL_TASK_ID", "ta-local-" + uuid.uuid4().hex[:12])
+                self.enter_log = []
+                for name in [n for n, flags in enters.items() if _is_snap(flags)]:
+                    self.enter_log.append(name)
+                    getattr(obj, name)()
+                if self.simulate_restore and self.options.get("enable_memory_snapshot"):
+                    os.environ["MODAL_TASK_ID"] = "ta-restored-" + uuid.uuid4().hex[:12]
+                for name in [n for n, flags in enters.items() if not _is_snap(flags)]:
+                    self.enter_log.append(name)
+                    getattr(obj, name)()
                 self._instance = obj
             return self._instance
 
@@ -384,9 +416,8 @@ class _ClsHandle:
 
     def _shutdown(self):
         if self._instance is not None:
-            for name in dir(self._user_cls):
-                if getattr(getattr(self._user_cls, name), "_modal_exit", None):
-                    getattr(self._instance, name)()
+            for name in _lifecycle_methods(self._user_cls, "_modal_exit"):
+                getattr(self._instance, name)()
             self._instance = None
 
 
@@ -413,6 +444,11 @@ def _check_options(kind, options):
         raise exception.InvalidError("secrets must be a list of modal.Secret")
     if "volumes" in options:
         _check_volumes("App." + kind, options["volumes"])
+    if "enable_memory_snapshot" in options and not isinstance(options["enable_memory_snapshot"], bool):
+        raise exception.InvalidError("enable_memory_snapshot must be True or False")
+    experimental = options.get("experimental_options")
+    if experimental is not None and not (isinstance(experimental, dict) and all(isinstance(k, str) for k in experimental)):
+        raise exception.InvalidError("experimental_options must be a dict with str keys")
 
 
 class App:
@@ -442,6 +478,9 @@ class App:
         _check_options("cls", options)
 
         def decorator(user_cls):
+            snaps = [n for n, flags in _lifecycle_methods(user_cls, "_modal_enter").items() if _is_snap(flags)]
+            if snaps and not options.get("enable_memory_snapshot"):
+                raise exception.InvalidError("A class must have `enable_memory_snapshot=True` to use `snap=True` on its methods.")
             handle = _ClsHandle(user_cls, options)
             self.classes[user_cls.__name__] = handle
             return handle

@@ -44,11 +44,15 @@ CONTRACT = {"inputs": [{"name": "image", "nodeId": "1", "type": "IMAGE", "requir
 MODELS = []
 MODELS_SECRET_NAME = None
 VOLUME_NAME = None
+MEMORY_SNAPSHOT = False
+GPU_SNAPSHOT = False
+WARMUP = False
+CPU_SNAPSHOT = MEMORY_SNAPSHOT and not GPU_SNAPSHOT  # ComfyUI starts without a GPU, before the snapshot
 
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
 HERE = pathlib.Path(__file__).resolve().parent
-RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
+RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_coldstart", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
 WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
 MODELS_DIR = COMFY_DIR + "/models"
@@ -162,6 +166,28 @@ def volume_args():
     return ["--extra-model-paths-config", path]
 
 
+CUDA_DEVICE_LINE = "return torch.device(torch.cuda.current_device())"
+CPU_FALLBACK = " if torch.cuda.is_available() else torch.device(\"cpu\")  # comfy-remote: CPU memory snapshot"
+
+
+def patch_comfyui_for_cpu_snapshot(comfy_dir=COMFY_DIR):
+    """Image build step of CPU memory snapshots: ComfyUI's get_torch_device() falls back to the CPU while
+    the container has no GPU (ComfyUI starts before the snapshot), as Modal's ComfyUI example patches it."""
+    path = os.path.join(comfy_dir, "comfy", "model_management.py")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if CPU_FALLBACK in text:
+        return
+    if text.count(CUDA_DEVICE_LINE) != 1:
+        raise RuntimeError(
+            "%s has %d lines %r (expected 1): this ComfyUI cannot start without a GPU for a CPU memory snapshot; "
+            "use --gpu-snapshot, or turn memory snapshots off, and scaffold again" % (path, text.count(CUDA_DEVICE_LINE), CUDA_DEVICE_LINE)
+        )
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace(CUDA_DEVICE_LINE, CUDA_DEVICE_LINE + CPU_FALLBACK))
+    print("comfy-remote: patched %s for CPU memory snapshots" % path, flush=True)
+
+
 def _pip(*args):
     return "python -m pip install " + " ".join(shlex.quote(a) for a in args)
 
@@ -202,6 +228,8 @@ def _build_image():
     img = img.run_commands(_pip("-r", COMFY_DIR + "/requirements.txt"), *_torch_pins())
     img = img.pip_install(*WEB_PACKAGES, *PIP_PACKAGES)
     img = img.run_commands(*_torch_pins(), "python -m pip uninstall -y utils || true")
+    if CPU_SNAPSHOT:
+        img = img.run_function(patch_comfyui_for_cpu_snapshot, kwargs={"comfy_dir": COMFY_DIR})
     if MODELS:  # a build step: it must come before every add_local_* below
         img = img.run_function(
             download_models,
@@ -209,12 +237,14 @@ def _build_image():
             timeout=MODEL_BUILD_TIMEOUT_SECONDS,
             kwargs={"models": MODELS, "models_dir": MODELS_DIR},
         )
-    return (
-        img.env({"PYTHONPATH": COMFY_DIR})
-        .add_local_dir(str(HERE / "custom_nodes" / "comfy_remote"), COMFY_DIR + "/custom_nodes/comfy_remote")
-        .add_local_file(str(HERE / "prompt.json"), PROJECT_DIR + "/prompt.json")
-        .add_local_python_source(*RUNTIME_MODULES)
+    img = img.env({"PYTHONPATH": COMFY_DIR}).add_local_dir(
+        str(HERE / "custom_nodes" / "comfy_remote"), COMFY_DIR + "/custom_nodes/comfy_remote"
     )
+    if CPU_SNAPSHOT:
+        img = img.add_local_dir(
+            str(HERE / "custom_nodes" / "comfy_remote_snapshot"), COMFY_DIR + "/custom_nodes/comfy_remote_snapshot"
+        )
+    return img.add_local_file(str(HERE / "prompt.json"), PROJECT_DIR + "/prompt.json").add_local_python_source(*RUNTIME_MODULES)
 
 
 model_secrets = [modal.Secret.from_name(MODELS_SECRET_NAME, required_keys=[HF_TOKEN_ENV])] if MODELS_SECRET_NAME else []
@@ -242,21 +272,30 @@ def load_prompt():
 @app.cls(
     gpu=GPU,
     image=image,
-    timeout=min(JOB_TIMEOUT_SECONDS + STARTUP_TIMEOUT_SECONDS, 86400),  # Modal allows at most 24 h
+    timeout=JOB_TIMEOUT_SECONDS,  # one job
+    startup_timeout=STARTUP_TIMEOUT_SECONDS,  # one container start: ComfyUI, snapshot restore, warm-up
     min_containers=MIN_CONTAINERS,
     max_containers=MAX_CONTAINERS,
     scaledown_window=SCALEDOWN_WINDOW_SECONDS,
     volumes=worker_volumes,
+    enable_memory_snapshot=MEMORY_SNAPSHOT,
+    experimental_options={"enable_gpu_snapshot": True} if GPU_SNAPSHOT else None,
 )
 class ComfyWorker:
-    """Starts ComfyUI once per container and runs one job per call through its HTTP API."""
+    """Starts ComfyUI once per container and runs one job per call through its HTTP API.
 
-    @modal.enter()
+    ``start`` starts ComfyUI (with memory snapshots: before Modal snapshots the container, so later cold
+    starts restore a running ComfyUI with torch imported and the custom nodes loaded); ``ready`` runs
+    after it, and after every restore: the GPU for ComfyUI (CPU snapshots), ComfyUI answering, warm-up."""
+
+    @modal.enter(snap=MEMORY_SNAPSHOT)
     def start(self):
+        import comfy_coldstart
         import comfy_runner
 
         self.process = None
         began = time.time()
+        self.snapshot_task = comfy_coldstart.task_id()
         url = os.environ.get("COMFY_REMOTE_COMFYUI_URL")  # an already running ComfyUI (tests, debugging)
         # Values cross to ComfyUI as files: in its temp folder when it runs here, else uploaded over HTTP
         # (COMFY_REMOTE_COMFYUI_TEMP_DIR names the temp folder of an external ComfyUI on this filesystem).
@@ -268,8 +307,33 @@ class ComfyWorker:
                 COMFY_DIR, 8188, STARTUP_TIMEOUT_SECONDS, comfy_runner.upload_limit_args(MAX_REQUEST_BYTES) + volume_args()
             )
             temp_dir = os.path.join(COMFY_DIR, "temp")
+        self.comfy_url = url
         self.runner = comfy_runner.JobRunner(url, load_prompt(), temp_dir=temp_dir)
-        self.startup = time.time() - began  # the cold start: reported by the first job of this container
+        # With GPU snapshots the GPU is here now: models a warm-up loads end up in the snapshot too.
+        self.warmed = WARMUP and GPU_SNAPSHOT and self._warm_up(began)
+        self.start_seconds = time.time() - began
+
+    @modal.enter()
+    def ready(self):
+        import comfy_coldstart
+        import comfy_runner
+
+        began = time.time()
+        restored = comfy_coldstart.restored(self.snapshot_task)
+        if CPU_SNAPSHOT and self.process is not None:
+            comfy_coldstart.enable_cuda(self.comfy_url)
+        comfy_runner.wait_ready(self.comfy_url, STARTUP_TIMEOUT_SECONDS, self.process)
+        if WARMUP and not self.warmed:
+            self.warmed = self._warm_up(began - (0.0 if restored else self.start_seconds))
+        # the cold start, reported by the first job of this container: a restored one skipped start()
+        self.startup = time.time() - began + (0.0 if restored else self.start_seconds)
+        self.cold_start = {"cold": True, "restored": restored if MEMORY_SNAPSHOT else None}
+
+    def _warm_up(self, began):
+        import comfy_coldstart
+
+        budget = STARTUP_TIMEOUT_SECONDS - (time.time() - began) - 10  # leave time to finish the start
+        return comfy_coldstart.warm_up(self.runner, CONTRACT, budget)
 
     @modal.method()
     def run(self, job_id, inputs):
@@ -293,8 +357,8 @@ class ComfyWorker:
             seq["n"] += 1
             jobs_store["preview:" + job_id] = dict(value, seq=seq["n"])
 
-        timing = {"started": time.time(), "startup": getattr(self, "startup", 0.0)}
-        self.startup = 0.0
+        timing = dict(getattr(self, "cold_start", None) or {"cold": False}, started=time.time(), startup=getattr(self, "startup", 0.0))
+        self.startup, self.cold_start = 0.0, None
         jobs_store["timing:" + job_id] = timing
         try:
             return comfy_runner.run_job(self.runner, inputs, progress, cancelled, JOB_TIMEOUT_SECONDS, preview)
