@@ -93,11 +93,31 @@ function pieceStream(pieces: readonly MultipartPiece[]): ReadableStream<Uint8Arr
           controller.enqueue(piece)
           return
         }
-        reader = piece.stream().getReader()
+        reader = blobChunks(piece).getReader()
       }
     },
     async cancel(reason) {
       await reader?.cancel(reason)
+    },
+  })
+}
+
+/** Blob reads in this size: `blob.stream()` gives 64 KiB chunks, 2-3x slower for a file of many MiB. */
+const BLOB_CHUNK_BYTES = 2 * 1024 * 1024
+
+/** A Blob's bytes as a stream of (at most) 2 MiB slices, each read when the consumer pulls. */
+function blobChunks(blob: Blob): ReadableStream<Uint8Array> {
+  let at = 0
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at >= blob.size) {
+        controller.close()
+        return
+      }
+      const end = Math.min(blob.size, at + BLOB_CHUNK_BYTES)
+      const chunk = new Uint8Array(await blob.slice(at, end).arrayBuffer())
+      at = end
+      controller.enqueue(chunk)
     },
   })
 }

@@ -63,6 +63,23 @@ export function memorySink(expected: number | undefined): Sink {
   }
 }
 
+const SINK_FLUSH_BYTES = 1024 * 1024
+
+/** What is left of `chunks` after the first `written` bytes (a short writev). */
+function unwritten(chunks: Uint8Array[], written: number): Uint8Array[] {
+  const rest: Uint8Array[] = []
+  let skip = written
+  for (const chunk of chunks) {
+    if (skip >= chunk.byteLength) {
+      skip -= chunk.byteLength
+      continue
+    }
+    rest.push(skip > 0 ? chunk.subarray(skip) : chunk)
+    skip = 0
+  }
+  return rest
+}
+
 /** A new file `<dir>/<stem>.<ext>` (`-2`, `-3`... when taken), created exclusively (no symlink is followed). */
 export async function fileSink(dir: string, stem: string, ext: string): Promise<Sink> {
   const fs = await import('node:fs/promises')
@@ -79,20 +96,36 @@ export async function fileSink(dir: string, stem: string, ext: string): Promise<
   }
   const h = handle
   let position = 0
+  // Network chunks are ~64 KiB: one awaited write each makes a 48 MiB file 3-4x slower than writing
+  // them 1 MiB at a time (writev of the held chunks, no copy).
+  let held: Uint8Array[] = []
+  let heldBytes = 0
+  const flush = async () => {
+    let chunks = held
+    let left = heldBytes
+    held = []
+    heldBytes = 0
+    while (left > 0) {
+      const { bytesWritten } = await h.writev(chunks, position)
+      position += bytesWritten
+      left -= bytesWritten
+      if (left > 0) chunks = unwritten(chunks, bytesWritten)
+    }
+  }
   return {
     async write(chunk) {
-      let done = 0
-      while (done < chunk.byteLength) {
-        const { bytesWritten } = await h.write(chunk, done, chunk.byteLength - done, position)
-        done += bytesWritten
-        position += bytesWritten
-      }
+      held.push(chunk)
+      heldBytes += chunk.byteLength
+      if (heldBytes >= SINK_FLUSH_BYTES) await flush()
     },
     async reset() {
+      held = []
+      heldBytes = 0
       await h.truncate(0)
       position = 0
     },
     async finish() {
+      await flush()
       await h.close()
       return { file: path.resolve(file) }
     },

@@ -98,7 +98,7 @@ export async function placeFile(folder: string, file: PlannedFile): Promise<void
         end: file.offset + file.size - 1,
         highWaterMark: FILE_CHUNK_BYTES,
       }),
-      createWriteStream(target, { flags: 'wx', mode: 0o600 }),
+      createWriteStream(target, { flags: 'wx', mode: 0o600, highWaterMark: FILE_CHUNK_BYTES }),
     )
   } catch (error) {
     await rm(target, { force: true })
