@@ -17,6 +17,7 @@ from .errors import BadInputError
 from .schemas import DEPLOY_ID
 
 DEFAULT_GPU = "H100"
+DEFAULT_STARTUP_TIMEOUT = 900  # seconds; the scaffolder's default (timeouts.startup_seconds)
 _APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
@@ -71,6 +72,10 @@ def build_deploy_request(
     models: str = "",
     models_secret: str = "",
     volume: str = "",
+    memory_snapshot: bool = False,
+    gpu_snapshot: bool = False,
+    warmup: bool = False,
+    startup_timeout: int | None = None,
     current_prompt: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     name = (app_name or "").strip() or "comfy-remote"
@@ -89,6 +94,11 @@ def build_deploy_request(
     else:
         raise BadInputError("workflow_path is empty and no current graph is available; give an API-format workflow JSON file")
     work = (working_directory or "").strip()
+    if gpu_snapshot and not memory_snapshot:
+        raise BadInputError("gpu_snapshot needs memory_snapshot: GPU snapshots build on memory snapshots; turn on Memory Snapshot too, or turn GPU Snapshot off")
+    timeout = DEFAULT_STARTUP_TIMEOUT if startup_timeout is None else startup_timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 10 <= timeout <= 3600:
+        raise BadInputError(f"startup_timeout must be a whole number of seconds in 10..3600, got {startup_timeout!r}")
     return {
         "op": "deploy",
         "workflow": workflow,
@@ -106,6 +116,10 @@ def build_deploy_request(
         "models": split_model_specs(models),
         "modelsSecret": (models_secret or "").strip() or None,
         "volume": (volume or "").strip() or None,
+        "memorySnapshot": bool(memory_snapshot),
+        "gpuSnapshot": bool(gpu_snapshot),
+        "warmup": bool(warmup),
+        "startupTimeoutSeconds": timeout,
     }
 
 
@@ -125,4 +139,4 @@ def run_deploy(
     )
 
 
-__all__ = ["DEFAULT_GPU", "DeployResult", "build_deploy_request", "run_deploy", "split_model_specs", "split_packages", "strip_deploy_nodes"]
+__all__ = ["DEFAULT_GPU", "DEFAULT_STARTUP_TIMEOUT", "DeployResult", "build_deploy_request", "run_deploy", "split_model_specs", "split_packages", "strip_deploy_nodes"]

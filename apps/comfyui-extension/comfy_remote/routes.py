@@ -3,7 +3,8 @@
 - ``GET /comfy-remote/schema?url=<endpoint>[&token=]`` -> ``{"schema": {inputs, outputs, transports}}``
   or ``{"error": {code, message}}`` with a 4xx/5xx status.
 - ``POST /comfy-remote/deploy`` ``{workflow, appName, gpu, pipPackages, aptPackages, dryRun,
-  cleanBuild, forceRebuild, deploy, models, modelsSecret, volume}`` -> ``{"deployId"}`` at once; then websocket messages
+  cleanBuild, forceRebuild, deploy, models, modelsSecret, volume, memorySnapshot, gpuSnapshot, warmup,
+  startupTimeoutSeconds}`` -> ``{"deployId"}`` at once; then websocket messages
   ``comfy-remote.deploy`` ``{deployId, event: log|progress|result|error, ...}``.
 
 - ``POST /comfy-remote/files/release`` ``{"files": [{filename, subfolder, type}]}`` -> ``{"released": n}``:
@@ -77,6 +78,22 @@ def _text(value: Any, field: str) -> str:
     raise BadInputError(f"{field} must be a string (or null)")
 
 
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise BadInputError(f"{field} must be true or false")
+
+
+def _seconds(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise BadInputError(f"{field} must be a whole number of seconds (10..3600)")
+
+
 def deploy_request_from_body(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadInputError("the body must be a JSON object {workflow, appName, gpu, ...}")
@@ -97,6 +114,10 @@ def deploy_request_from_body(body: Any) -> dict[str, Any]:
         models=_strings(body.get("models"), "models"),
         models_secret=_text(body.get("modelsSecret"), "modelsSecret"),
         volume=_text(body.get("volume"), "volume"),
+        memory_snapshot=_flag(body.get("memorySnapshot"), "memorySnapshot"),
+        gpu_snapshot=_flag(body.get("gpuSnapshot"), "gpuSnapshot"),
+        warmup=_flag(body.get("warmup"), "warmup"),
+        startup_timeout=_seconds(body.get("startupTimeoutSeconds"), "startupTimeoutSeconds"),
         current_prompt=workflow,
     )
 

@@ -139,6 +139,38 @@ def modal_deployment_schema(io: Any) -> Any:
                 optional=True,
                 tooltip="Modal Volume (created if missing) ComfyUI also loads models from (blank: none)",
             ),
+            # cold start (after the models inputs, for the same reason)
+            io.Boolean.Input(
+                "memory_snapshot",
+                default=False,
+                optional=True,
+                display_name="Memory Snapshot",
+                tooltip="Modal memory snapshots: ComfyUI's start-up is captured once per deploy and restored on cold starts "
+                "(custom nodes must not touch CUDA when imported)",
+            ),
+            io.Boolean.Input(
+                "gpu_snapshot",
+                default=False,
+                optional=True,
+                display_name="GPU Snapshot (alpha)",
+                tooltip="also snapshot GPU memory (Modal alpha feature); needs Memory Snapshot",
+            ),
+            io.Boolean.Input(
+                "warmup",
+                default=False,
+                optional=True,
+                display_name="Warm-up Run",
+                tooltip="run the workflow once with its default inputs when a container starts (failures are logged, not fatal)",
+            ),
+            io.Int.Input(
+                "startup_timeout",
+                default=900,
+                min=10,
+                max=3600,
+                optional=True,
+                display_name="Startup Timeout (s)",
+                tooltip="seconds one container start may take: ComfyUI start, snapshot restore, warm-up",
+            ),
         ],
         outputs=[
             io.String.Output("service_url", display_name="Service URL"),

@@ -156,6 +156,28 @@ describe('bridge process: deploy', () => {
     expect(modal.calls().length).toBe(before)
   })
 
+  it('passes the cold start options to the scaffolder; GPU snapshots alone are refused naming the option', async () => {
+    const req = deployRequest({
+      dryRun: true,
+      memorySnapshot: true,
+      warmup: true,
+      startupTimeoutSeconds: 1200,
+    })
+    const { code, events, stderr } = await runBridge(req, env)
+    expect(code, `${stderr}\n${JSON.stringify(events)}`).toBe(0)
+    const projectDir = join(req.workingDirectory as string, 'bridge-test')
+    const config = JSON.parse(readFileSync(join(projectDir, 'modal_config.json'), 'utf8'))
+    expect(config.cold_start).toEqual({ memory_snapshot: true, gpu_snapshot: false, warmup: true })
+    expect(config.timeouts.startup_seconds).toBe(1200)
+    expect(readFileSync(join(projectDir, 'workflow.py'), 'utf8')).toContain('MEMORY_SNAPSHOT = True')
+    const logs = events.filter((e) => e.event === 'log').map((e) => String(e.message))
+    expect(logs.join('\n')).toContain('CPU memory snapshots on')
+    const refused = await runBridge(deployRequest({ dryRun: true, gpuSnapshot: true }), env)
+    expect(refused.code).toBe(1)
+    expect(refused.events.at(-1)).toMatchObject({ event: 'error', code: 'INVALID_OPTIONS' })
+    expect(String(refused.events.at(-1)?.message)).toMatch(/gpuSnapshot: .*--memory-snapshot/)
+  })
+
   it('bad model specs come back as INVALID_OPTIONS naming the entry; nothing is written', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ models: ['https://h/a.safetensors=checkpoints/a.safetensors', 'no-equals-sign'] }, /models\[1\]/],

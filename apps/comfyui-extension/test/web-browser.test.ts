@@ -269,6 +269,10 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
         cleanBuild: false,
         forceRebuild: false,
         deploy: true,
+        memorySnapshot: true,
+        gpuSnapshot: false,
+        warmup: false,
+        startupTimeoutSeconds: 1200,
       })
       expect(Object.keys(body.workflow as object).sort()).toEqual(['1', '2', '3', '4', '5:1', '5:2'])
       if (hasPython) {
@@ -281,6 +285,8 @@ describe.skipIf(!hasChromium)('frontend extension in headless Chromium (fake Com
           volume: 'vol',
           dryRun: true,
           deploy: true,
+          memorySnapshot: true,
+          startupTimeoutSeconds: 1200,
           workflow: body.workflow,
         })
       }

@@ -55,6 +55,9 @@ describe.skipIf(!hasPython)('deploy body contract with the Python route', () => 
       models: 'https://h/m.safetensors=checkpoints/m.safetensors\n# later\n',
       modelsSecret: 'hf',
       volume: 'vol',
+      memorySnapshot: true,
+      warmup: true,
+      startupTimeout: ' 1200 ',
     })
     const request = python(
       'import json, sys\nfrom comfy_remote.routes import deploy_request_from_body\nprint(json.dumps(deploy_request_from_body(json.load(sys.stdin))))',
@@ -77,6 +80,31 @@ describe.skipIf(!hasPython)('deploy body contract with the Python route', () => 
       models: ['https://h/m.safetensors=checkpoints/m.safetensors'],
       modelsSecret: 'hf',
       volume: 'vol',
+      memorySnapshot: true,
+      gpuSnapshot: false,
+      warmup: true,
+      startupTimeoutSeconds: 1200,
     })
+  })
+
+  it('the dialog refuses what the pack would refuse: GPU snapshot alone, a bad startup timeout', () => {
+    const prompt = {
+      '1': { class_type: 'ComfyRemoteInput', inputs: { key: 'image' } },
+      '2': { class_type: 'ComfyRemoteOutput', inputs: { key: 'result', value: ['1', 0] } },
+    }
+    expect(() => buildDeployBody(prompt, { ...DEFAULT_DEPLOY_FORM, gpuSnapshot: true })).toThrow(
+      /GPU snapshot needs Memory snapshot/,
+    )
+    for (const startupTimeout of ['5', '3601', '1.5', ''])
+      expect(() => buildDeployBody(prompt, { ...DEFAULT_DEPLOY_FORM, startupTimeout })).toThrow(
+        /Startup timeout must be whole seconds in 10\.\.3600/,
+      )
+    const ok = buildDeployBody(prompt, { ...DEFAULT_DEPLOY_FORM, memorySnapshot: true, gpuSnapshot: true })
+    expect([ok.memorySnapshot, ok.gpuSnapshot, ok.warmup, ok.startupTimeoutSeconds]).toEqual([
+      true,
+      true,
+      false,
+      900,
+    ])
   })
 })

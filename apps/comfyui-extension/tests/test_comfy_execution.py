@@ -242,6 +242,39 @@ def test_saved_widget_values_land_on_the_original_names_and_validate(comfy, node
         assert errors == []
 
 
+# Modal Deployment widgets saved by the release with models but before the cold start inputs
+MODELS_WIDGETS = ["models", "models_secret", "volume"]
+COLD_START_WIDGETS = ["memory_snapshot", "gpu_snapshot", "warmup", "startup_timeout"]
+
+
+@pytest.mark.parametrize("saved", ["original", "with models", "with cold start"])
+def test_deploy_widgets_saved_by_each_release_keep_their_places(comfy, saved, tmp_path, monkeypatch):
+    from comfy_remote import deploy as deploy_mod
+    from comfy_remote.nodes import modal_deployment
+
+    _flavour, _rec, nodes = comfy
+    classes = _classes(nodes)
+    names = widget_names(classes["ComfyRemoteModalDeployment"].GET_NODE_INFO_V1())
+    original = ORIGINAL_WIDGETS["ComfyRemoteModalDeployment"]
+    assert names == original + MODELS_WIDGETS + COLD_START_WIDGETS  # new widgets only at the end
+    workflow = tmp_path / "prompt.json"
+    workflow.write_text(json.dumps({"1": {"class_type": "ComfyRemoteInput", "inputs": {"key": "image"}}}))
+    values = [str(workflow), True, "my-app", "", "", "", "", True, False, False, False]
+    if saved != "original":
+        values += ["", "hf-token", "comfy-models"]
+    if saved == "with cold start":
+        values += [True, False, True, 1200]
+    inputs = dict(zip(names, values))  # the editor hands widgets_values out by position
+    assert comfy_exec.validate_prompt({"9": {"class_type": "ComfyRemoteModalDeployment", "inputs": inputs}}, classes).get("9", []) == []
+    sent = []
+    monkeypatch.setattr(modal_deployment, "run_deploy", lambda request, **kw: sent.append(request) or deploy_mod.DeployResult("https://x.invalid", str(tmp_path), True, False))
+    classes["ComfyRemoteModalDeployment"].execute(**inputs)
+    request = sent[0]
+    assert (request["appName"], request["dryRun"], request["modelsSecret"]) == ("my-app", True, None if saved == "original" else "hf-token")
+    cold = (request["memorySnapshot"], request["gpuSnapshot"], request["warmup"], request["startupTimeoutSeconds"])
+    assert cold == ((True, False, True, 1200) if saved == "with cold start" else (False, False, False, 900))
+
+
 # ---- caching: fingerprint_inputs as IsChangedCache calls it ------------------------------------
 
 

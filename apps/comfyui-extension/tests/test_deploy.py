@@ -49,7 +49,21 @@ def test_request_from_widgets(tmp_path):
         "models": [],
         "modelsSecret": None,
         "volume": None,
+        "memorySnapshot": False,
+        "gpuSnapshot": False,
+        "warmup": False,
+        "startupTimeoutSeconds": 900,
     }
+
+
+def test_cold_start_inputs_reach_the_request_and_bad_combinations_name_the_widget():
+    req = build_deploy_request(current_prompt=PROMPT, memory_snapshot=True, gpu_snapshot=True, warmup=True, startup_timeout=1800)
+    assert (req["memorySnapshot"], req["gpuSnapshot"], req["warmup"], req["startupTimeoutSeconds"]) == (True, True, True, 1800)
+    with pytest.raises(BadInputError, match="gpu_snapshot needs memory_snapshot.*Memory Snapshot"):
+        build_deploy_request(current_prompt=PROMPT, gpu_snapshot=True)
+    for bad in (5, 3601, 2.5, True):
+        with pytest.raises(BadInputError, match="startup_timeout"):
+            build_deploy_request(current_prompt=PROMPT, startup_timeout=bad)
 
 
 def test_bad_inputs_name_the_field(tmp_path):

@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+from comfy_remote.errors import BadInputError
 from comfy_remote.routes import DEPLOY_EVENT, deploy_request_from_body, register_routes
 
 
@@ -178,3 +179,15 @@ def test_folder_and_probe_routes_prove_a_shared_filesystem(web, comfy):
         refused = asyncio.run(probe(Request(body=bad)))
         assert refused.status == 400 and refused.body["error"]["code"] == "BAD_FILE_REF"
     assert asyncio.run(probe(Request(body=[1]))).status == 400
+
+
+def test_deploy_body_cold_start():
+    req = deploy_request_from_body({"workflow": {"1": {}}, "memorySnapshot": True, "warmup": True, "startupTimeoutSeconds": 1200})
+    assert (req["memorySnapshot"], req["gpuSnapshot"], req["warmup"], req["startupTimeoutSeconds"]) == (True, False, True, 1200)
+    assert deploy_request_from_body({"workflow": {"1": {}}})["startupTimeoutSeconds"] == 900  # an older dialog sends none
+    with pytest.raises(BadInputError, match="memorySnapshot"):
+        deploy_request_from_body({"workflow": {"1": {}}, "memorySnapshot": "yes"})
+    with pytest.raises(BadInputError, match="gpu_snapshot needs memory_snapshot"):
+        deploy_request_from_body({"workflow": {"1": {}}, "gpuSnapshot": True})
+    with pytest.raises(BadInputError, match="startupTimeoutSeconds"):
+        deploy_request_from_body({"workflow": {"1": {}}, "startupTimeoutSeconds": "20m"})

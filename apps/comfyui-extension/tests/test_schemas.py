@@ -36,7 +36,7 @@ ORIGINAL = {
 NEW_OPTIONAL = {
     "ComfyRemoteInput": ["payload"],
     "ComfyRemoteNode": ["token", "allow_pickle", "input_names", "previews"],
-    "ComfyRemoteModalDeployment": ["models", "models_secret", "volume"],
+    "ComfyRemoteModalDeployment": ["models", "models_secret", "volume", "memory_snapshot", "gpu_snapshot", "warmup", "startup_timeout"],
 }
 
 
@@ -109,6 +109,11 @@ def test_widget_defaults_ranges_and_labels(comfy):
     for name in ("models", "models_secret", "volume"):
         assert md["optional"][name][0] == "STRING" and md["optional"][name][1]["default"] == ""
     assert md["optional"]["models"][1]["multiline"] is True
+    for name in ("memory_snapshot", "gpu_snapshot", "warmup"):
+        assert md["optional"][name][0] == "BOOLEAN" and md["optional"][name][1]["default"] is False
+    st = md["optional"]["startup_timeout"]
+    assert st[0] == "INT" and (st[1]["default"], st[1]["min"], st[1]["max"]) == (900, 10, 3600)
+    assert md["optional"]["gpu_snapshot"][1]["display_name"] == "GPU Snapshot (alpha)"
     assert infos["ComfyRemoteModalDeployment"]["output_name"] == ["Service URL", "Project Dir"]
     assert infos["ComfyRemoteNode"]["output_name"] == ["Result", "Outputs"]
 

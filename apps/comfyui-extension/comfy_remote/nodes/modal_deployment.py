@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from ..comfy_runtime import NodeReporter
-from ..deploy import build_deploy_request, run_deploy
+from ..deploy import DEFAULT_STARTUP_TIMEOUT, build_deploy_request, run_deploy
 from ..errors import CancelledError
 from ..remote_call import report_progress
 from ..schemas import modal_deployment_schema
@@ -53,6 +53,10 @@ class ModalDeploymentNode(NodeBase):
         models: str = "",
         models_secret: str = "",
         volume: str = "",
+        memory_snapshot: bool = False,
+        gpu_snapshot: bool = False,
+        warmup: bool = False,
+        startup_timeout: int = DEFAULT_STARTUP_TIMEOUT,
     ) -> Any:
         node_id = hidden_value(cls, "unique_id")
         prompt = hidden_value(cls, "prompt")
@@ -71,6 +75,10 @@ class ModalDeploymentNode(NodeBase):
             models=models,
             models_secret=models_secret,
             volume=volume,
+            memory_snapshot=memory_snapshot,
+            gpu_snapshot=gpu_snapshot,
+            warmup=warmup,
+            startup_timeout=startup_timeout,
             current_prompt=prompt if isinstance(prompt, dict) else None,
         )
         reporter = NodeReporter(None if node_id is None else str(node_id))

@@ -67,6 +67,10 @@ export async function deployOp(req: DeployRequest, sink: EventSink, signal: Abor
     models,
     ...(req.modelsSecret && { modelsSecret: req.modelsSecret }),
     ...(req.volume && { volume: req.volume }),
+    memorySnapshot: req.memorySnapshot,
+    gpuSnapshot: req.gpuSnapshot,
+    warmup: req.warmup,
+    ...(req.startupTimeoutSeconds !== null && { startupTimeoutSeconds: req.startupTimeoutSeconds }),
     nodePackDir: nodePackDir(),
     templatesDir: templatesDir(),
   })
@@ -77,6 +81,11 @@ export async function deployOp(req: DeployRequest, sink: EventSink, signal: Abor
       `models: create the Secret once with: modal secret create ${secret} HF_TOKEN=<your Hugging Face token>`,
     )
   if (volume) log(`volume: upload models with: modal volume put ${volume} <local file> /checkpoints/<file>`)
+  const cold = scaffold.config.cold_start
+  if (cold.memory_snapshot)
+    log(
+      `cold start: ${cold.gpu_snapshot ? 'CPU+GPU' : 'CPU'} memory snapshots on; the first container after each deploy takes the snapshot (a slower start), later cold starts restore it`,
+    )
   signal.throwIfAborted()
 
   let url = ''
@@ -86,6 +95,7 @@ export async function deployOp(req: DeployRequest, sink: EventSink, signal: Abor
     const deployed = await scaffolder.deployModalProject(scaffold.dir, {
       dryRun: req.dryRun,
       forceRebuild: req.forceRebuild,
+      templatesDir: templatesDir(),
       onLog,
     })
     url = deployed.url

@@ -46,6 +46,17 @@ describe('parseRequest', () => {
       models: [],
       modelsSecret: null,
       volume: null,
+      memorySnapshot: false,
+      gpuSnapshot: false,
+      warmup: false,
+      startupTimeoutSeconds: null,
+    })
+    const cold =
+      '{"op":"deploy","workflow":{},"memorySnapshot":true,"warmup":true,"startupTimeoutSeconds":1200}'
+    expect(parseRequest(cold)).toMatchObject({
+      memorySnapshot: true,
+      warmup: true,
+      startupTimeoutSeconds: 1200,
     })
     expect(parseRequest('{"op":"schema","url":"https://x","token":""}')).toEqual({
       op: 'schema',
@@ -68,6 +79,11 @@ describe('parseRequest', () => {
     ['{"op":"deploy","workflow":{},"models":[1]}', /"models" must be a list/],
     ['{"op":"deploy","workflow":{},"modelsSecret":5}', /"modelsSecret" must be a string or null/],
     ['{"op":"deploy","workflow":{},"volume":["v"]}', /"volume" must be a string or null/],
+    ['{"op":"deploy","workflow":{},"gpuSnapshot":1}', /"gpuSnapshot" must be true or false/],
+    [
+      '{"op":"deploy","workflow":{},"startupTimeoutSeconds":"900"}',
+      /"startupTimeoutSeconds" must be a whole number/,
+    ],
     ['[1]', /"\(request\)" must be a JSON object/],
   ])('rejects %s', (text, message) => {
     expect(() => parseRequest(text)).toThrow(message)

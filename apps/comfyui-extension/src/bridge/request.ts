@@ -49,6 +49,14 @@ export interface DeployRequest {
   modelsSecret: string | null
   /** Modal Volume ComfyUI also loads models from, or null. */
   volume: string | null
+  /** Modal memory snapshots of the GPU class (ComfyUI's start-up restored on cold starts). */
+  memorySnapshot: boolean
+  /** Also snapshot GPU memory (Modal alpha); needs memorySnapshot. */
+  gpuSnapshot: boolean
+  /** Run the workflow once with its default inputs when a container starts. */
+  warmup: boolean
+  /** Seconds one container start may take (Modal's startup_timeout), or null for the default. */
+  startupTimeoutSeconds: number | null
 }
 
 export interface PingRequest {
@@ -80,6 +88,14 @@ function optStr(o: Obj, key: string): string | null {
 function num(o: Obj, key: string, fallback: number, min: number): number {
   const v = o[key] ?? fallback
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) bad(key, `a number >= ${min}`, v)
+  return v
+}
+
+/** A whole number of seconds, or null when absent (the scaffolder checks the range and names it). */
+function optSeconds(o: Obj, key: string): number | null {
+  const v = o[key]
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(key, 'a whole number of seconds', v)
   return v
 }
 
@@ -202,6 +218,10 @@ export function parseRequestValue(raw: unknown): BridgeRequest {
         models: specList(raw, 'models'),
         modelsSecret: optStr(raw, 'modelsSecret')?.trim() || null,
         volume: optStr(raw, 'volume')?.trim() || null,
+        memorySnapshot: bool(raw, 'memorySnapshot', false),
+        gpuSnapshot: bool(raw, 'gpuSnapshot', false),
+        warmup: bool(raw, 'warmup', false),
+        startupTimeoutSeconds: optSeconds(raw, 'startupTimeoutSeconds'),
       }
     }
     default:

@@ -68,6 +68,14 @@ export function openDeployDialog() {
     ),
     modelsSecret: el('input', { value: f.modelsSecret, placeholder: 'Modal Secret with HF_TOKEN' }, 'flex:1'),
     volume: el('input', { value: f.volume, placeholder: 'Modal Volume name' }, 'flex:1'),
+    memorySnapshot: check(f.memorySnapshot),
+    gpuSnapshot: check(f.gpuSnapshot),
+    warmup: check(f.warmup),
+    startupTimeout: el(
+      'input',
+      { type: 'number', min: 10, max: 3600, value: f.startupTimeout },
+      'width:90px',
+    ),
   }
   const log = el(
     'pre',
@@ -89,6 +97,10 @@ export function openDeployDialog() {
     field('Models (url=path, one a line)', inputs.models),
     field('Models Secret (HF_TOKEN)', inputs.modelsSecret),
     field('Models Volume', inputs.volume),
+    field('Memory snapshot (faster cold starts)', inputs.memorySnapshot),
+    field('GPU snapshot (Modal alpha)', inputs.gpuSnapshot),
+    field('Warm-up run at container start', inputs.warmup),
+    field('Startup timeout (s)', inputs.startupTimeout),
     field('Deploy', inputs.deploy),
     field('Dry run (no Modal call)', inputs.dryRun),
     field('Clean build', inputs.cleanBuild),
@@ -154,6 +166,10 @@ export function openDeployDialog() {
       models: inputs.models.value,
       modelsSecret: inputs.modelsSecret.value,
       volume: inputs.volume.value,
+      memorySnapshot: inputs.memorySnapshot.checked,
+      gpuSnapshot: inputs.gpuSnapshot.checked,
+      warmup: inputs.warmup.checked,
+      startupTimeout: inputs.startupTimeout.value,
     }
     try {
       if (typeof app.graphToPrompt !== 'function')

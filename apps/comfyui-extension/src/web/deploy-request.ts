@@ -17,6 +17,14 @@ export interface DeployBody {
   modelsSecret: string | null
   /** Modal Volume ComfyUI also loads models from, or null. */
   volume: string | null
+  /** Modal memory snapshots of the GPU class. */
+  memorySnapshot: boolean
+  /** Also snapshot GPU memory (Modal alpha); needs memorySnapshot. */
+  gpuSnapshot: boolean
+  /** Run the workflow once with its default inputs when a container starts. */
+  warmup: boolean
+  /** Seconds one container start may take (ComfyUI start, snapshot restore, warm-up). */
+  startupTimeoutSeconds: number
 }
 
 export interface DeployForm {
@@ -31,6 +39,11 @@ export interface DeployForm {
   models: string
   modelsSecret: string
   volume: string
+  memorySnapshot: boolean
+  gpuSnapshot: boolean
+  warmup: boolean
+  /** Text of the field; whole seconds 10..3600. */
+  startupTimeout: string
 }
 
 export const DEFAULT_DEPLOY_FORM: DeployForm = {
@@ -45,6 +58,10 @@ export const DEFAULT_DEPLOY_FORM: DeployForm = {
   models: '',
   modelsSecret: '',
   volume: '',
+  memorySnapshot: false,
+  gpuSnapshot: false,
+  warmup: false,
+  startupTimeout: '900',
 }
 
 /** Comma- or newline-separated list, as the Modal Deployment node's widgets take it. */
@@ -91,10 +108,20 @@ export function workflowProblems(prompt: ApiPrompt): string[] {
   return problems
 }
 
+/** The cold start fields' problem (as the pack's Python says it), or null. */
+export function coldStartProblem(form: DeployForm): string | null {
+  if (form.gpuSnapshot && !form.memorySnapshot)
+    return 'GPU snapshot needs Memory snapshot: GPU snapshots build on memory snapshots; tick Memory snapshot too, or untick GPU snapshot.'
+  const text = form.startupTimeout.trim()
+  if (!/^\d+$/.test(text) || Number(text) < 10 || Number(text) > 3600)
+    return `Startup timeout must be whole seconds in 10..3600, got "${form.startupTimeout}".`
+  return null
+}
+
 /** Form + `app.graphToPrompt().output` -> request body; throws with the first problem found. */
 export function buildDeployBody(prompt: ApiPrompt, form: DeployForm): DeployBody {
   const appName = form.appName.trim()
-  const nameProblem = appNameProblem(appName)
+  const nameProblem = appNameProblem(appName) ?? coldStartProblem(form)
   if (nameProblem) throw new Error(nameProblem)
   const workflow = stripDeployNodes(prompt)
   const problems = workflowProblems(workflow)
@@ -112,5 +139,9 @@ export function buildDeployBody(prompt: ApiPrompt, form: DeployForm): DeployBody
     models: splitModelSpecs(form.models),
     modelsSecret: form.modelsSecret.trim() || null,
     volume: form.volume.trim() || null,
+    memorySnapshot: form.memorySnapshot,
+    gpuSnapshot: form.gpuSnapshot,
+    warmup: form.warmup,
+    startupTimeoutSeconds: Number(form.startupTimeout.trim()),
   }
 }
