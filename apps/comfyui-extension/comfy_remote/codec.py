@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import CodecError, PickleRefusedError
+from .audio import audio_from_bytes
 from .comfy_files import is_comfy_ref, read_comfy_data
 from .files import FileSink, read_file_ref
 from .limits import DecodeBudget
@@ -296,7 +297,7 @@ def decode_value(
         floats = floats.reshape(b, height // b, width, channels)
         return to_tensor(floats[..., 0] if type_ == "MASK" else floats, None)
     if enc == "file":
-        return _decode_file(_bytes_of(data, where, file_root, comfy_refs), ev, type_)
+        return _decode_file(_bytes_of(data, where, file_root, comfy_refs), ev, type_, where)
     if enc == "object":
         if not isinstance(data, dict):
             raise CodecError(f"{where}.data must be an object of encoded values for encoding 'object'")
@@ -319,8 +320,9 @@ def decode_value(
     return pickle.loads(_bytes_of(data, where, file_root))  # noqa: S301 - explicit user opt-in
 
 
-def _decode_file(raw: bytes | bytearray | memoryview, ev: dict, type_: str) -> Any:
-    """A ``file`` value: VIDEO -> ComfyUI VIDEO object (when comfy_api is importable), else a ``FileValue``."""
+def _decode_file(raw: bytes | bytearray | memoryview, ev: dict, type_: str, where: str = "value") -> Any:
+    """A ``file`` value: VIDEO -> ComfyUI VIDEO object (when comfy_api is importable), AUDIO -> ComfyUI AUDIO
+    dict (decoded like LoadAudio does), else a ``FileValue``."""
 
     filename = safe_filename(ev.get("filename"))
     mime = ev.get("mime") if isinstance(ev.get("mime"), str) and ev.get("mime") else sniff_mime(bytes(raw[:64]), filename)
@@ -328,6 +330,13 @@ def _decode_file(raw: bytes | bytearray | memoryview, ev: dict, type_: str) -> A
         video = video_from_bytes(raw)
         if video is not None:
             return video
+    if type_ == "AUDIO":
+        return audio_from_bytes(raw, where)
+    if type_ == "*" and mime.startswith("audio/"):
+        try:
+            return audio_from_bytes(raw, where)
+        except CodecError:
+            pass  # untyped: an audio/* file this process cannot decode stays a file
     return FileValue(data=raw, mime=mime, filename=filename)
 
 
