@@ -5,7 +5,9 @@ Every binary leaf (npy/png/file encoding, also inside object/list values) of at 
 ``temp/comfy_remote/`` folder instead of base64 text in the prompt; Remote Output reports
 large values the same way. ``FileHandoff`` either shares ComfyUI's filesystem (the GPU
 container starts ComfyUI itself: files are written and read in place) or talks HTTP
-(``POST /upload/image``, ``GET /view``) to a ComfyUI elsewhere. Stdlib only.
+(``POST /upload/image``, ``GET /view``) to a ComfyUI elsewhere. Given only a URL (``serve``), it
+first asks the node pack whether this process shares ComfyUI's ``temp/comfy_remote`` folder
+(``probe_shared_temp``: a probe file ComfyUI must read back) and, if so, uses the folder. Stdlib only.
 """
 
 import base64
@@ -13,6 +15,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -80,19 +83,68 @@ def _walk(value, leaf):
     return value
 
 
-class FileHandoff:
-    """``temp_dir``: ComfyUI's temp folder when this process shares its filesystem, else None (HTTP)."""
+def _post_json(url, body, timeout):
+    req = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
 
-    def __init__(self, base_url, temp_dir=None, min_size=FILE_MIN, timeout=300.0):
+
+def probe_shared_temp(base_url, timeout=10.0):
+    """ComfyUI's temp folder when this process shares it, else None.
+
+    The node pack names its ``<temp>/comfy_remote`` folder; a probe file with a random token is written
+    there and the pack must read that token back (another machine, another user, an old pack: None).
+    """
+    base_url = base_url.rstrip("/")
+    path = None
+    try:
+        with urllib.request.urlopen(base_url + "/comfy-remote/files/folder", timeout=timeout) as resp:
+            folder = json.loads(resp.read()).get("folder")
+        if not isinstance(folder, str) or not os.path.isabs(folder) or os.path.basename(folder) != SUBFOLDER:
+            return None
+        name, token = "cr-probe-" + secrets.token_hex(16), secrets.token_hex(24)
+        path = os.path.join(folder, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(token)
+        answer = _post_json(base_url + "/comfy-remote/files/probe", {"filename": name, "token": token}, timeout)
+        return os.path.dirname(folder) if isinstance(answer, dict) and answer.get("shared") is True else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    finally:
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+class FileHandoff:
+    """``temp_dir``: ComfyUI's temp folder when this process shares its filesystem; None: probe it once
+    (``probe_shared_temp``), HTTP when that fails. ``probe=False`` keeps HTTP."""
+
+    def __init__(self, base_url, temp_dir=None, min_size=FILE_MIN, timeout=300.0, probe=True):
         self.base_url = base_url.rstrip("/")
         self.temp_dir = temp_dir
         self.min_size = min_size
         self.timeout = timeout
+        self._probe = probe and temp_dir is None
+
+    def _check_shared(self):
+        if self._probe:
+            self._probe = False
+            self.temp_dir = probe_shared_temp(self.base_url)
+            logger.info(
+                "ComfyUI files go %s",
+                "through its folder %s (same machine)" % self.temp_dir if self.temp_dir else "through /upload/image and /view",
+            )
 
     # ---- inputs -------------------------------------------------------------------------------
 
     def put_inputs(self, mapped, tag=None):
         """{node_id: encoded value} -> same with large leaves as file refs (files written/uploaded now)."""
+        self._check_shared()
         prefix = "cr-%s" % re.sub(r"[^A-Za-z0-9_-]+", "", tag or uuid.uuid4().hex)[:64]
         count = [0]
 
@@ -154,6 +206,7 @@ class FileHandoff:
 
     def read_outputs(self, outputs):
         """{name: encoded value} with every Remote Output file ref replaced by the file's bytes."""
+        self._check_shared()
 
         def leaf(value):
             data = value.get("data")

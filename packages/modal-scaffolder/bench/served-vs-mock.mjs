@@ -1,7 +1,8 @@
 // `pnpm bench` section of modal-scaffolder (run after `pnpm build`): the generated Modal app served
 // locally (`comfy-remote-modal serve`) against the mock worker's comfyui engine, both in front of the
-// same fake ComfyUI, on the same 12 MiB and 48 MiB IMAGE round trips (multipart both ways). Prints one
-// Markdown section; the served app is skipped with a note when no Python with fastapi/uvicorn exists.
+// same ComfyUI (the project's fake one, or a real one with the node pack at COMFY_REMOTE_BENCH_COMFYUI_URL),
+// on the same 12 MiB and 48 MiB IMAGE round trips (multipart both ways). Prints one Markdown section;
+// the served app is skipped with a note when no Python with fastapi/uvicorn exists.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -35,13 +36,14 @@ function start(args, pattern) {
   })
 }
 
-function image(side) {
+function image(side, invert = false) {
   const data = new Float32Array(side * side * 3)
   for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251
+  if (invert) for (let i = 0; i < data.length; i++) data[i] = 1 - data[i] // a real ComfyUI's ImageInvert
   return encodeNpy({ dtype: 'float32', shape: [1, side, side, 3], data })
 }
 
-async function roundTrip(url, npy) {
+async function roundTrip(url, npy, inverted) {
   const { body, contentType } = encodeMultipart({
     inputs: { image: { type: 'IMAGE', encoding: 'npy', data: npy } },
   })
@@ -57,7 +59,7 @@ async function roundTrip(url, npy) {
   if (
     env.status !== 'completed' ||
     !(out instanceof Uint8Array) ||
-    !Buffer.from(out).equals(Buffer.from(npy))
+    !(Buffer.from(out).equals(Buffer.from(npy)) || Buffer.from(out).equals(Buffer.from(inverted)))
   )
     throw new Error(`${url}: round trip failed: ${JSON.stringify(env.error ?? env.status)}`)
   return seconds
@@ -67,10 +69,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const work = mkdtempSync(join(tmpdir(), 'cr-bench-serve-'))
 try {
-  const comfy = await start(
-    [join(repo, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js'), '--port', '0'],
-    /"url":\s*"([^"]+)"/,
-  )
+  const comfy =
+    process.env.COMFY_REMOTE_BENCH_COMFYUI_URL ??
+    (await start(
+      [join(repo, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js'), '--port', '0'],
+      /"url":\s*"([^"]+)"/,
+    ))
   const prompt = join(here, '..', 'test', 'fixtures', 'echo-prompt.json')
   const targets = {
     'mock worker (comfyui engine)': await start(
@@ -119,11 +123,12 @@ try {
     ['48 MiB', 2048],
   ]) {
     const npy = image(side)
+    const inverted = image(side, true)
     const times = {}
     for (const [name, url] of Object.entries(targets)) {
-      await roundTrip(url, npy) // warm-up
+      await roundTrip(url, npy, inverted) // warm-up
       const runs = []
-      for (let i = 0; i < RUNS; i++) runs.push(await roundTrip(url, npy))
+      for (let i = 0; i < RUNS; i++) runs.push(await roundTrip(url, npy, inverted))
       times[name] = median(runs)
     }
     const [mock, served] = [times['mock worker (comfyui engine)'], times['generated app (serve)']]
@@ -133,9 +138,9 @@ try {
   }
   process.stdout.write(`### @comfy-remote/modal-scaffolder: the served generated app vs the mock worker
 
-One IMAGE (float32 npy) through \`POST /run?wait=\` (multipart both ways) -> worker -> fake ComfyUI
-(io-helpers, Remote Input -> ImageInvert -> Remote Output) -> back, byte-identical; median of ${RUNS}
-runs after one warm-up. Same fake ComfyUI, same machine, same run. Goal (issue 12): the served app
+One IMAGE (float32 npy) through \`POST /run?wait=\` (multipart both ways) -> worker -> ${process.env.COMFY_REMOTE_BENCH_COMFYUI_URL ? `a real ComfyUI (${process.env.COMFY_REMOTE_BENCH_COMFYUI_URL})` : 'the fake ComfyUI (io-helpers)'}
+running Remote Input -> ImageInvert -> Remote Output -> back, checked byte for byte; median of ${RUNS}
+runs after one warm-up. Same ComfyUI, same machine, same run. Goal (issue 12): the served app
 within 1.2x of the mock worker.
 
 | value | mock worker (comfyui engine) | generated app (\`comfy-remote-modal serve\`) | ratio |

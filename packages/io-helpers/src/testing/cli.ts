@@ -2,7 +2,7 @@
 import { createFakeComfyUI } from './server.js'
 
 const USAGE =
-  'usage: node dist/testing/cli.js [--port 0] [--host 127.0.0.1] [--delay-ms N] [--progress-steps N] [--step-delay-ms N] [--progress-text] [--step-previews] [--cache]'
+  'usage: node dist/testing/cli.js [--port 0] [--host 127.0.0.1] [--delay-ms N] [--progress-steps N] [--step-delay-ms N] [--progress-text] [--step-previews] [--cache] [--temp-dir DIR]'
 
 function parseArgs(argv: string[]): Record<string, string | true> {
   const out: Record<string, string | true> = {}
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     'progress-text',
     'step-previews',
     'cache',
+    'temp-dir',
   ])
   for (const name of Object.keys(args))
     if (!known.has(name)) throw new Error(`unknown option --${name}; ${USAGE}`)
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     progressText: args['progress-text'] === true,
     stepPreviews: args['step-previews'] === true,
     cache: args.cache === true,
+    ...(typeof args['temp-dir'] === 'string' ? { tempDir: args['temp-dir'] } : {}),
   })
   process.stdout.write(`${JSON.stringify({ url: fake.url })}\n`)
   const stop = () => {

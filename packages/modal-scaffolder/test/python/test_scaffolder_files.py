@@ -116,3 +116,31 @@ def test_a_value_over_the_part_size_is_uploaded_in_parts(modules, io_helpers_com
     result = runner.run({"image": _npy()}, None, None, timeout=30)
     assert result["status"] == "completed", result
     assert result["outputs"]["image"]["data"] == BIG
+
+
+def test_serve_on_the_same_machine_probes_and_uses_comfyuis_folder(modules, tmp_path):
+    """Given only a URL (serve), the runner proves it shares temp/comfy_remote and skips upload and /view."""
+    from scaffolder_helpers import start_io_helpers_comfy, stop_process
+
+    _, runner_mod = modules
+    import comfy_files
+
+    proc, url = start_io_helpers_comfy("--temp-dir", str(tmp_path))
+    try:
+        assert comfy_files.probe_shared_temp(url) == str(tmp_path)
+        assert os.listdir(tmp_path / "comfy_remote") == []  # the probe file is gone
+        runner = runner_mod.JobRunner(url, json.loads(PROMPT.read_text()), poll_interval=0.05, use_websocket=runner_mod._websocket is not None)
+        result = runner.run({"image": _npy()}, None, None, timeout=30)
+        assert result["status"] == "completed", result
+        assert result["outputs"]["image"]["data"] == BIG
+        assert runner.files.temp_dir == str(tmp_path)
+        assert os.listdir(tmp_path / "comfy_remote") == []  # input read by Remote Input, output taken
+    finally:
+        stop_process(proc)
+
+
+def test_a_folder_this_process_does_not_share_means_http(modules, io_helpers_comfy, tmp_path):
+    import comfy_files
+
+    assert comfy_files.probe_shared_temp(io_helpers_comfy) is None  # no folder route: HTTP
+    assert comfy_files.probe_shared_temp("http://127.0.0.1:9") is None  # nothing listening
