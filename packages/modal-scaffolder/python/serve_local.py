@@ -140,7 +140,7 @@ def build_app(module, comfyui_url, token):
     else:
         module.AUTH_MODE = "none"
     os.environ["COMFY_REMOTE_COMFYUI_URL"] = comfyui_url
-    module.ComfyWorker._container()  # runs @modal.enter() now: the runner connects to ComfyUI
+    module.ComfyWorker._container()  # runs the enters now (snap=True ones first, as Modal): the runner connects to ComfyUI
     return module.web.local()
 
 
