@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -447,6 +448,8 @@ def execution_failure(data):
     node = "node %s%s" % (data.get("node_id", "?"), " (%s)" % data["node_type"] if data.get("node_type") else "")
     what = str(data.get("exception_message") or "unknown error").strip()
     details = {k: data.get(k) for k in ("node_id", "node_type", "exception_type", "exception_message")}
+    if isinstance(details["exception_type"], str):  # ComfyUI 0.2x names a custom node's module by its path
+        details["exception_type"] = re.split(r"[\\/]", details["exception_type"])[-1]
     if _debug_errors():
         details["traceback"] = data.get("traceback")
         details["current_inputs"] = _trimmed(data.get("current_inputs"))

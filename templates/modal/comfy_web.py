@@ -17,6 +17,7 @@ import os
 import time
 import uuid
 
+import comfy_heads
 import comfy_refs
 import comfy_webhooks
 import comfy_wire
@@ -27,6 +28,10 @@ TRANSPORTS = ["json", "multipart"]
 SSE_VALUE_LIMIT = 256 * 1024  # binary output bytes above which SSE events leave the values out (as the mock worker)
 SSE_HEARTBEAT_SECONDS = 15.0
 JSON_TYPES = ("application/json", "text/json")
+IDEMPOTENCY_KEY_MAX = 256  # characters (as the mock worker)
+ADMISSION_SECONDS = 10.0  # POST /run waits this long for ComfyUI to accept (or refuse) the prompt
+PENDING_MESSAGES = ("submitted", "queued")  # runner progress of a job ComfyUI has not started yet
+CANCELLED_MESSAGE = "The job was cancelled."
 
 
 def _error_status(code):
@@ -127,7 +132,7 @@ class Jobs:
                 if existing.get("fingerprint") != fingerprint(inputs):
                     raise WireError(
                         "IDEMPOTENCY_CONFLICT",
-                        "Idempotency-Key %r was already used for a different request (job %s); use a new key for a new request" % (idempotency_key, existing["job_id"]),
+                        "Idempotency-Key %s was already used for a different request (job %s); use a new key for a new request." % (json.dumps(idempotency_key), existing["job_id"]),
                         409,
                         {"job_id": existing["job_id"]},
                     )
@@ -155,13 +160,17 @@ class Jobs:
         """The job's envelope; with ``refs`` (and a request that asked for output_refs) large outputs as refs."""
         record = self.store.get("job:" + job_id)
         if record is None:
-            raise WireError("NOT_FOUND", "job %s: unknown job id (jobs are kept while their result is)" % job_id, 404)
+            raise WireError(
+                "NOT_FOUND", "Job %s is unknown to this worker; check the id (finished jobs are kept while their result is)." % job_id, 404, {"job_id": job_id}
+            )
         final = self.store.get("final:" + job_id)
         if final is not None:
             return final
         last = self.store.get("progress:" + job_id)  # kept as last reported when the job ends
+        if last and last.get("message") in PENDING_MESSAGES:
+            last = None  # not started in ComfyUI: {value: 0, max: 1}, no message (as the mock worker)
         if self.store.get("cancel:" + job_id):
-            env = comfy_wire.envelope(job_id, "cancelled", progress=last, error={"code": "CANCELLED", "message": "job cancelled by the caller"})
+            env = comfy_wire.envelope(job_id, "cancelled", progress=last, error={"code": "CANCELLED", "message": CANCELLED_MESSAGE})
             self.store["final:" + job_id] = env
             return env
         try:
@@ -175,9 +184,27 @@ class Jobs:
             status = result.get("status", "failed")
             env = comfy_wire.envelope(job_id, status, progress=last, outputs=result.get("outputs"), error=result.get("error"))
             return comfy_refs.envelope_with_refs(env, job_id) if refs and record.get("output_refs") else env
-        progress = last or {"value": 0, "max": 1}
-        status = "pending" if progress.get("message") in ("submitted", "queued") else "running"
-        return comfy_wire.envelope(job_id, status, progress=progress, message=progress.get("message"))
+        if last is None:
+            return comfy_wire.envelope(job_id, "pending")
+        return comfy_wire.envelope(job_id, "running", progress=last, message=last.get("message"))
+
+    def admit(self, job_id, seconds=ADMISSION_SECONDS, step=0.005):
+        """Waits (bounded) until ComfyUI accepted the job's prompt or the job ended, and returns the envelope
+        as of then, as the mock worker's POST /run: a prompt ComfyUI refuses is answered at once (400
+        COMFYUI_VALIDATION); an accepted one is pending (the state it had when ComfyUI accepted it, even when
+        it runs or has finished since: the mock worker answers in the same tick ComfyUI accepts)."""
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            env = self.envelope(job_id)
+            progress = self.store.get("progress:" + job_id) or {}  # read after env: a finished job has moved on
+            admitted = progress.get("message") != "submitted"
+            if env["status"] in TERMINAL and not (admitted and env["status"] != "cancelled"):
+                return env  # ended before ComfyUI accepted it (refused, unreachable) or cancelled meanwhile
+            if admitted or time.monotonic() >= deadline:
+                pending = comfy_wire.envelope(job_id, "pending")
+                return dict(pending, webhook=env["webhook"]) if "webhook" in env else pending
+            time.sleep(step)
+            step = min(step * 1.5, 0.1)
 
     def cancel(self, job_id):
         env = self.envelope(job_id)
@@ -274,9 +301,11 @@ def build_app(backend, prompt, contract, settings):
         try:
             value = float(raw)
         except ValueError:
-            raise WireError("BAD_REQUEST", "wait: must be a number of seconds (at most %g)" % wait_max) from None
+            message = "querystring.wait: must be a number of seconds (at most %g)" % wait_max
+            raise WireError("BAD_REQUEST", message, details={"problems": [message]}) from None
         if value < 0:
-            raise WireError("BAD_REQUEST", "wait: must be >= 0")
+            message = "querystring.wait: must be >= 0"
+            raise WireError("BAD_REQUEST", message, details={"problems": [message]})
         return min(value, wait_max)
 
     @app.middleware("http")
@@ -285,8 +314,11 @@ def build_app(backend, prompt, contract, settings):
             token = os.environ.get(token_env, "")
             if not token:
                 return fail(request, "UNAUTHORIZED", "auth is on but the server has no token: create the Modal Secret with %s set and redeploy" % token_env, 503)
-            if not check_token(request.headers.get("authorization"), token):
-                return fail(request, "UNAUTHORIZED", "send 'Authorization: Bearer <token>' with the token of the app's Modal Secret", 401, headers={"WWW-Authenticate": "Bearer"})
+            header = request.headers.get("authorization")
+            if not check_token(header, token):
+                why = "Missing Authorization header" if not header else "Invalid token"
+                message = "%s; send \"Authorization: Bearer <token>\" with the token of the app's Modal Secret (%s)." % (why, token_env)
+                return fail(request, "UNAUTHORIZED", message, 401, headers={"WWW-Authenticate": 'Bearer realm="comfy-remote"'})
         try:
             return await call_next(request)
         except WireError as exc:
@@ -312,7 +344,7 @@ def build_app(backend, prompt, contract, settings):
 
     @app.get("/schema")
     def schema():
-        return dict(contract, protocol_version=PROTOCOL_VERSION, transports=TRANSPORTS, app=settings.get("app_name"))
+        return dict(contract, protocol_version=PROTOCOL_VERSION, transports=TRANSPORTS)
 
     async def submit(request: Request):
         started = time.monotonic()
@@ -324,7 +356,7 @@ def build_app(backend, prompt, contract, settings):
             media = ctype.split(";", 1)[0].strip().lower()
             multipart = media == "multipart/form-data"
             if not multipart and media and media not in JSON_TYPES and not media.endswith("+json"):
-                raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %r; send application/json or multipart/form-data." % ctype, 415)
+                raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %s; send application/json or multipart/form-data." % json.dumps(ctype), 415)
             # multipart is parsed as it streams in (each part in its own buffer, never the whole body
             # next to its parts); JSON is read into one buffer. Both bounded even without Content-Length.
             parser = comfy_wire.MultipartStream(ctype, json_limit=max_bytes) if multipart else None
@@ -340,28 +372,40 @@ def build_app(backend, prompt, contract, settings):
             if parser is not None:
                 body = parser.finish()
             else:
+                if not raw and media:
+                    raise WireError("BAD_REQUEST", 'body: empty with Content-Type %s; send a JSON object {"inputs": {...}}.' % media, details={"field": "body"})
                 try:
                     text = raw.decode("utf-8") or "{}"
                 except ValueError as exc:
-                    raise WireError("BAD_REQUEST", "body: not valid JSON (%s)" % exc) from exc
+                    raise WireError("BAD_REQUEST", 'body: not valid JSON (%s); send a JSON object {"inputs": {...}}.' % exc, details={"field": "body"}) from exc
                 del raw
                 body = comfy_wire.loads_bounded(text)
             inputs = comfy_wire.normalize_inputs(body)
-            comfy_wire.map_inputs(prompt, inputs)  # reject unknown/missing names before spawning
-            comfy_wire.check_types(contract, inputs)  # an INT is not an IMAGE
-            output_refs = body.get("output_refs", body.get("outputRefs")) if isinstance(body, dict) else None
+            output_refs = body.get("output_refs", body.get("outputRefs"))
             if output_refs is not None and not isinstance(output_refs, bool):
-                raise WireError("BAD_REQUEST", "output_refs: must be true or false")
+                raise WireError("BAD_REQUEST", "output_refs: must be true or false, got %s." % comfy_wire._describe(output_refs), details={"field": "output_refs"})
+            key = request.headers.get("idempotency-key")
+            if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+                raise WireError("BAD_REQUEST", "Idempotency-Key: %d characters, over the limit of %d; send a shorter key (a UUID)." % (len(key), IDEMPOTENCY_KEY_MAX), details={"field": "headers.idempotency-key"})
+            # checked before a job exists, in the mock worker's order: pickle, types, payload heads, names
+            comfy_wire.check_pickle(inputs)  # never unpickled: refused up front
+            comfy_wire.check_types(contract, inputs)  # an INT is not an IMAGE
+            comfy_heads.check_inputs(inputs)  # base64 text, npy/png headers: a 400 now, not a failed job
+            comfy_wire.map_inputs(prompt, inputs)  # unknown/missing names
             await run_in_threadpool(comfy_refs.resolve_input_refs, inputs, ref_policy)  # refs -> bytes (SSRF-safe)
             wait = wait_param(request)
-            key = request.headers.get("idempotency-key")
             hook = webhooks.target(body)
             transfer = time.monotonic() - started  # receiving and decoding the request
 
             def create():
-                return jobs.create(inputs, key, output_refs is True, transfer, webhooks, hook)
+                replay = bool(key) and backend.store.get("idem:" + key) is not None  # answers as the job is now
+                job_id = jobs.create(inputs, key, output_refs is True, transfer, webhooks, hook)
+                env = jobs.envelope(job_id) if replay else jobs.admit(job_id, float(settings.get("admission_seconds", ADMISSION_SECONDS)))
+                if wait > 0 and env["status"] not in TERMINAL:
+                    env = jobs.wait(job_id, wait, lambda e: e["status"] in TERMINAL)
+                return env
 
-            env = await run_in_threadpool(lambda: jobs.wait(create(), wait, lambda e: e["status"] in TERMINAL))
+            env = await run_in_threadpool(create)
             resp = reply(request, env, run_status(env))
             if resp.status_code == 202:
                 resp.headers["Location"] = env["poll_url"]
@@ -388,12 +432,14 @@ def build_app(backend, prompt, contract, settings):
         data = comfy_refs.payload(value)
         if data is None:
             known = ", ".join(env.get("outputs") or {}) or "(none)"
-            raise WireError("NOT_FOUND", "job %s has no binary output %r (status %s; outputs: %s)" % (job_id, path, env["status"], known), 404)
+            if env["status"] not in TERMINAL:
+                raise WireError("NOT_FOUND", "Job %s has no outputs (it is %s); read its envelope first." % (job_id, env["status"]), 404, {"job_id": job_id, "status": env["status"]})
+            raise WireError("NOT_FOUND", "Job %s has no binary output %s; outputs: %s." % (job_id, json.dumps(path), known), 404, {"job_id": job_id, "output": path})
         size = len(data)
         headers = {"Accept-Ranges": "bytes"}
         span = comfy_refs.parse_range(request.headers.get("range"), size)
         if span == "unsatisfiable":
-            return fail(request, "RANGE_NOT_SATISFIABLE", "Range %s is outside the %d bytes of output %r" % (request.headers.get("range"), size, path), 416, {"size": size}, headers={"Content-Range": "bytes */%d" % size})
+            return fail(request, "RANGE_NOT_SATISFIABLE", "Range %s is outside the %d bytes of output %s." % (request.headers.get("range"), size, json.dumps(path)), 416, {"size": size}, headers={"Content-Range": "bytes */%d" % size})
         if span is None:
             return Response(data, status_code=200, media_type=comfy_refs.content_type(value), headers=headers)
         start, end = span

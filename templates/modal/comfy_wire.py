@@ -59,11 +59,12 @@ def loads_bounded(raw, field="body"):
     try:
         value = json.loads(raw)
     except RecursionError as exc:
-        raise WireError("BAD_REQUEST", too_deep) from exc
+        raise WireError("BAD_REQUEST", too_deep, details={"field": field}) from exc
     except ValueError as exc:
-        raise WireError("BAD_REQUEST", "%s: not valid JSON (%s)" % (field, exc)) from exc
+        message = '%s: not valid JSON (%s); send a JSON object {"inputs": {...}}.' % (field, exc)
+        raise WireError("BAD_REQUEST", message, details={"field": field}) from exc
     if json_depth(value) > MAX_JSON_DEPTH:
-        raise WireError("BAD_REQUEST", too_deep)
+        raise WireError("BAD_REQUEST", too_deep, details={"field": field})
     return value
 
 
@@ -94,18 +95,46 @@ def remote_outputs(prompt):
     return sorted(found, key=lambda n: _node_order(n["node_id"]))
 
 
+def _describe(value):
+    """What a JSON value is, as the TypeScript protocol's describe() words it."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "bytes"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "object"
+
+
+def _bad(field, message):
+    """A BAD_REQUEST naming ``field`` in its message and in ``details.field`` (as the mock worker)."""
+    return WireError("BAD_REQUEST", "%s: %s" % (field, message), details={"field": field})
+
+
 def _check_value(value, field):
+    """One encoded value's shape, worded as the TypeScript parseEncodedValue (pickle: check_pickle)."""
     if not isinstance(value, dict):
-        raise WireError("BAD_REQUEST", "%s: must be an encoded value object {type, encoding, data}" % field)
+        raise _bad(field, "expected an encoded value object {type, encoding, data}, got %s." % _describe(value))
     if "encoding" not in value and "value" in value and "data" not in value:
         value = dict(value, encoding="identity", data=value["value"])
-    if "encoding" not in value or ("data" not in value and "ref" not in value):
-        raise WireError("BAD_REQUEST", "%s: an encoded value needs 'encoding' and 'data'" % field)
-    encoding = value["encoding"]
+    encoding = value.get("encoding")
+    if not isinstance(encoding, str):
+        raise _bad(field + ".encoding", "missing; set it to one of %s." % ", ".join(ENCODINGS))
     if encoding not in ENCODINGS:
-        raise WireError("UNKNOWN_ENCODING", "%s.encoding: unknown encoding %r; use one of %s" % (field, encoding, ", ".join(ENCODINGS)))
-    if encoding == "base64+pickle":
-        raise WireError("PICKLE_REFUSED", "%s: base64+pickle values are refused (unpickling runs code); send npy, png or json encodings" % field)
+        raise WireError(
+            "UNKNOWN_ENCODING",
+            '%s.encoding: unknown encoding %s; use one of %s.' % (field, json.dumps(encoding), ", ".join(ENCODINGS)),
+            details={"field": field + ".encoding"},
+        )
+    if "data" not in value and not (isinstance(value.get("ref"), str) and value["ref"]):
+        raise _bad(field + ".data", "missing; put the value (or its base64 bytes) in data, or a URL in ref.")
+    kind = value.get("type", value.get("comfy_type"))
+    if kind is not None and not isinstance(kind, str):
+        raise _bad(field + ".type", "must be a string.")
     if encoding == "object" and isinstance(value.get("data"), dict):
         for key, inner in value["data"].items():
             _check_value(inner, "%s.data.%s" % (field, key))
@@ -113,6 +142,38 @@ def _check_value(value, field):
         for i, inner in enumerate(value["data"]):
             _check_value(inner, "%s.data[%d]" % (field, i))
     return value
+
+
+def _pickle_path(value, field):
+    """Where base64+pickle hides in a value (itself, or inside object/list), as a field path."""
+    if not isinstance(value, dict):
+        return None
+    if value.get("encoding") == "base64+pickle":
+        return field
+    data = value.get("data")
+    if value.get("encoding") == "object" and isinstance(data, dict):
+        for key, inner in data.items():
+            found = _pickle_path(inner, "%s.data.%s" % (field, key))
+            if found:
+                return found
+    if value.get("encoding") == "list" and isinstance(data, list):
+        for i, inner in enumerate(data):
+            found = _pickle_path(inner, "%s.data[%d]" % (field, i))
+            if found:
+                return found
+    return None
+
+
+def check_pickle(inputs):
+    """PICKLE_REFUSED naming the first base64+pickle value (by input name, as the mock worker)."""
+    for name, value in inputs.items():
+        found = _pickle_path(value, "inputs.%s" % name)
+        if found:
+            raise WireError(
+                "PICKLE_REFUSED",
+                "%s: base64+pickle values are refused (unpickling runs code); send npy, png or json encodings" % found,
+                details={"field": found},
+            )
 
 
 _SIMPLE_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -147,36 +208,44 @@ def check_types(contract_body, inputs):
 def normalize_inputs(body):
     """Run request body -> {name: encoded value}. Accepts the map form and the original list form."""
     if not isinstance(body, dict):
-        raise WireError("BAD_REQUEST", "body: must be a JSON object with an 'inputs' field")
-    raw = body.get("inputs", {})
+        raise _bad("body", 'expected a JSON object {"inputs": {...}}, got %s.' % _describe(body))
+    raw = body.get("inputs")
     out = {}
     if isinstance(raw, dict):
         for name, value in raw.items():
             out[str(name)] = _check_value(value, "inputs.%s" % name)
     elif isinstance(raw, list):
         for i, item in enumerate(raw):
-            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
-                raise WireError("BAD_REQUEST", "inputs[%d].name: every list input needs a non-empty 'name'" % i)
+            if not isinstance(item, dict):
+                raise _bad("inputs[%d]" % i, "expected an object {name, type, encoding, data}, got %s." % _describe(item))
+            if not isinstance(item.get("name"), str) or not item["name"]:
+                raise _bad("inputs[%d].name" % i, "missing; name each list input (input_1, ...).")
+            if item["name"] in out:
+                raise _bad("inputs[%d].name" % i, 'duplicate input name %s.' % json.dumps(item["name"]))
             value = {k: v for k, v in item.items() if k != "name"}
             if "type" not in value and "comfy_type" in value:
                 value["type"] = value["comfy_type"]
             out[item["name"]] = _check_value(value, "inputs[%d]" % i)
     elif raw is not None:
-        raise WireError("BAD_REQUEST", "inputs: must be an object keyed by Remote Input name, or a list of {name, ...}")
+        raise _bad("inputs", "expected a map {name: encoded value} or a list of named inputs, got %s." % _describe(raw))
     return out
 
 
 def map_inputs(prompt, inputs):
     """{name: value} -> {node_id: value} (App Mode inputs: {"app:<name>": value}); input_k falls back to
-    the k-th input (Remote Inputs by node id, then App Mode inputs in the editor's order)."""
+    the k-th input (Remote Inputs by node id, then App Mode inputs in the editor's order). Every problem
+    (unknown name, an input sent twice, a missing required input) is reported at once, worded as the
+    mock worker (io-helpers injectInputs): "Inputs do not match the workflow: ...", details.problems."""
     nodes = remote_inputs(prompt)
     apps = {e["name"]: e for e in comfy_app_mode.app_inputs(prompt)}
     by_name = {}
     for node in nodes:
         by_name.setdefault(node["name"], []).append(node["node_id"])
     ordered = [n["node_id"] for n in nodes] + ["app:" + name for name in apps]
+    label = dict((n["node_id"], n["name"]) for n in nodes)
     mapped = {}
     sender = {}
+    problems = []
     for name, value in inputs.items():
         if name in by_name:
             targets = by_name[name]
@@ -185,27 +254,28 @@ def map_inputs(prompt, inputs):
         else:
             match = _INPUT_N.match(name)
             if not (match and int(match.group(1)) <= len(ordered)):
-                known = ", ".join(sorted(by_name) + list(apps)) or "(none)"
-                raise WireError(
-                    "BAD_REQUEST", "inputs.%s: no Remote Input or App Mode input has this name; known names: %s" % (name, known)
-                )
+                known = ", ".join(json.dumps(n["name"]) for n in nodes) + (", " if nodes and apps else "")
+                known = (known + ", ".join(json.dumps(a) for a in apps)) or "none"
+                problems.append("inputs.%s: no Remote Input or App Mode input has this name (known: %s)" % (name, known))
+                continue
             targets = [ordered[int(match.group(1)) - 1]]
         for node_id in targets:
+            if node_id in sender:
+                what = 'App Mode input "%s"' % node_id[4:] if node_id.startswith("app:") else 'Remote Input "%s"' % label[node_id]
+                problems.append("inputs.%s: %s already receives inputs.%s; send it once" % (name, what, sender[node_id]))
+                continue
             if node_id.startswith("app:"):
                 problem = comfy_app_mode.check_value(apps[node_id[4:]], value, "inputs.%s" % name)
                 if problem:
-                    raise WireError("BAD_REQUEST", problem)
-            if node_id in sender:
-                raise WireError(
-                    "BAD_REQUEST",
-                    "inputs.%s: Remote Input node %s already receives inputs.%s; send it once"
-                    % (name, node_id, sender[node_id]),
-                )
+                    problems.append(problem)
+                    continue
             sender[node_id] = name
             mapped[node_id] = value
     for node in nodes:
-        if node["required"] and node["node_id"] not in mapped:
-            raise WireError("BAD_REQUEST", "inputs.%s: required input is missing" % node["name"])
+        if node["required"] and node["node_id"] not in sender:
+            problems.append("inputs.%s: required (Remote Input node %s has no fallback)" % (node["name"], node["node_id"]))
+    if problems:
+        raise WireError("BAD_REQUEST", "Inputs do not match the workflow: %s" % "; ".join(problems), details={"problems": problems})
     return mapped
 
 
@@ -309,7 +379,7 @@ def encode_multipart(message):
         if value.get("encoding") in BINARY_ENCODINGS and isinstance(data, (str, bytes, bytearray, memoryview)):
             name = names.get(id(data))
             if name is None:
-                name = "p%d" % len(parts)
+                name = "b%d" % len(parts)  # as the TypeScript encodeMultipart
                 parts.append((name, base64.b64decode(data) if isinstance(data, str) else bytes(data)))
                 names[id(data)] = name
             out["data"] = {"part": name}
@@ -355,7 +425,7 @@ class MultipartStream:
         self._run()
 
     def _bad(self, message):
-        return WireError("BAD_REQUEST", "body: malformed multipart (%s)" % message)
+        return WireError("BAD_REQUEST", "body: malformed multipart (%s)" % message, details={"field": "body"})
 
     def _run(self):
         buf = self._buf

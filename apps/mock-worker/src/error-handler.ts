@@ -67,6 +67,7 @@ export function registerErrorHandler(app: FastifyInstance, limits: ErrorHandlerL
           400,
           'BAD_REQUEST',
           'body: empty with Content-Type application/json; send a JSON object {"inputs": {...}}.',
+          { field: 'body' },
         )
     }
     if (
@@ -78,6 +79,7 @@ export function registerErrorHandler(app: FastifyInstance, limits: ErrorHandlerL
         400,
         'BAD_REQUEST',
         `body: not valid JSON (${error.message}); send a JSON object {"inputs": {...}}.`,
+        { field: 'body' },
       )
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {

@@ -62,7 +62,9 @@ export async function startFakeComfy(): Promise<{ fake: FakeComfyUI; interrupts:
       node.class_type === REMOTE_INPUT_CLASS && payloadOf(node).includes(FAIL_MARK)
         ? {
             exception_message: `${FAIL_MARK}: the node refused this value\n`,
-            exception_type: 'ValueError',
+            // as ComfyUI (0.3.64 and 0.26.0) names an exception class of a custom node: its module is the
+            // node folder's path with dots as _x_ (nodes.py load_custom_node, execution.py full_type_name)
+            exception_type: '/srv/comfy-lab/ComfyUI/custom_nodes/comfy_remote.comfy_remote.errors.CodecError',
             traceback: TRACEBACK,
           }
         : undefined,

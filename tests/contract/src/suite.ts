@@ -71,6 +71,27 @@ function expectRefusal(reply: Reply, status: number, code: string, ...mentions: 
   for (const m of mentions) expect(errorOf(reply.body).message).toMatch(m)
 }
 
+/**
+ * §3: a refused field is also machine-readable: `details.field` (one field) or `details.problems` (one
+ * `<field>: <reason>` line per problem, e.g. every input that does not match the workflow).
+ */
+function expectField(reply: Reply, field: string): void {
+  const details = (errorOf(reply.body).details ?? {}) as { field?: string; problems?: string[] }
+  if (details.problems !== undefined)
+    expect(details.problems.some((p) => p.startsWith(`${field}:`))).toBe(true)
+  else expect(details.field).toBe(field)
+}
+
+/** A version-1 .npy file whose header says float32 of `shape`, followed by only `dataBytes` bytes. */
+function npyWithData(shape: number[], dataBytes: number): Uint8Array {
+  let text = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`
+  text += `${' '.repeat((64 - ((10 + text.length + 1) % 64)) % 64)}\n`
+  const out = new Uint8Array(10 + text.length + dataBytes)
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, text.length & 255, text.length >> 8])
+  out.set(new TextEncoder().encode(text), 10)
+  return out
+}
+
 async function submit(t: Target, inputs: unknown, options: Call & { query?: string } = {}): Promise<Reply> {
   return call(t, `/run${options.query ?? ''}`, { json: { inputs }, ...options })
 }
@@ -121,6 +142,8 @@ export function conformance(target: () => Target): void {
       expect(schema.inputs[1]).toMatchObject({ default: 'default label' })
       expect(schema.outputs.map((o) => o.name).sort()).toEqual(['image', 'label'])
       expect(r.body.protocol_version).toBe(1)
+      // the same document from every worker: no worker-specific keys
+      expect(Object.keys(r.body).sort()).toEqual(['inputs', 'outputs', 'protocol_version', 'transports'])
     })
 
     it('an unknown route or method is a 404 NOT_FOUND envelope naming it', async () => {
@@ -152,7 +175,7 @@ export function conformance(target: () => Target): void {
         for (const auth of [false, 'Basic dXNlcjpwYXNz', `Bearer ${target().token}x`, 'Bearer']) {
           const r = await call(target(), path, { ...options, auth })
           expectRefusal(r, 401, 'UNAUTHORIZED', /Bearer/)
-          expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/)
+          expect(r.headers.get('www-authenticate')).toBe('Bearer realm="comfy-remote"')
         }
     })
   })
@@ -174,6 +197,11 @@ export function conformance(target: () => Target): void {
       expectEnvelope(r.body)
       expect(['pending', 'running']).toContain(r.body.status)
       expect(r.headers.get('location')).toBe(r.body.poll_url)
+      // a job that has not started yet: progress {value: 0, max: 1} and no message (every worker alike)
+      if (r.body.status === 'pending') {
+        expect(r.body.progress).toEqual({ value: 0, max: 1 })
+        expect(r.body.message).toBeUndefined()
+      }
       const done = await finished(target(), r.body.job_id as string)
       expectEnvelope(done)
       expect(done.status).toBe('completed')
@@ -221,6 +249,7 @@ export function conformance(target: () => Target): void {
   describe('bad requests name the field (§3)', () => {
     const cases: [string, unknown, number, string, ...(string | RegExp)[]][] = [
       ['inputs that is not a map or list', 5, 400, 'BAD_REQUEST', /inputs/],
+      ['a value that is not an object', { image: 'AAAA' }, 400, 'BAD_REQUEST', /inputs\.image/],
       [
         'a value without encoding',
         { image: { type: 'IMAGE', data: 'AAAA' } },
@@ -276,12 +305,111 @@ export function conformance(target: () => Target): void {
       expectRefusal(await submit(target(), inputs), status, code, ...mentions)
     })
 
-    it('a body that is not JSON is 400; a text/plain or form body is 415', async () => {
-      expectRefusal(
-        await call(target(), '/run', { raw: { body: '{"inputs":', contentType: 'application/json' } }),
-        400,
-        'BAD_REQUEST',
+    // the field each refusal names in details (the worker, not only the message, says what to fix)
+    const fields: [string, unknown, string][] = [
+      ['inputs: 5', 5, 'inputs'],
+      ['no encoding', { image: { type: 'IMAGE', data: 'AAAA' } }, 'inputs.image.encoding'],
+      ['no data', { image: { type: 'IMAGE', encoding: 'npy' } }, 'inputs.image.data'],
+      [
+        'unknown encoding',
+        { image: { type: 'IMAGE', encoding: 'zip', data: 'AAAA' } },
+        'inputs.image.encoding',
+      ],
+      ['pickle', { image: { type: 'IMAGE', encoding: 'base64+pickle', data: 'gARLAS4=' } }, 'inputs.image'],
+      [
+        'pickle inside an object',
+        {
+          image: imageValue(),
+          label: {
+            type: 'STRING',
+            encoding: 'object',
+            data: { a: { type: 'X', encoding: 'base64+pickle', data: 'gA==' } },
+          },
+        },
+        'inputs.label.data.a',
+      ],
+      ['an unknown name', { image: imageValue(), nope: str('x') }, 'inputs.nope'],
+      ['a missing input', { label: str('x') }, 'inputs.image'],
+      ['an INT for an IMAGE', { image: { type: 'INT', encoding: 'json', data: 5 } }, 'inputs.image'],
+      [
+        'bad base64',
+        { image: { type: 'IMAGE', encoding: 'npy', data: '!!!not base64***' } },
+        'inputs.image.data',
+      ],
+    ]
+    it.each(fields)('details name the field: %s', async (_name, inputs, field) => {
+      const r = await submit(target(), inputs)
+      expect(r.status).toBe(400)
+      expectField(r, field)
+    })
+
+    it('base64+pickle in the original list form is refused naming the input by its name', async () => {
+      const r = await call(target(), '/', {
+        json: {
+          inputs: [{ name: 'input_1', comfy_type: 'IMAGE', encoding: 'base64+pickle', data: 'gARLAS4=' }],
+        },
+      })
+      expectRefusal(r, 400, 'PICKLE_REFUSED', /^inputs\.input_1:/)
+      expectField(r, 'inputs.input_1')
+    })
+
+    it('bad base64 is refused up front, before a job exists', async () => {
+      for (const data of ['!!!not base64***', 'AAAAA']) {
+        const r = await submit(
+          target(),
+          { image: { type: 'IMAGE', encoding: 'npy', data } },
+          { query: '?wait=40' },
+        )
+        expectRefusal(r, 400, 'BAD_REQUEST', /inputs\.image\.data/, /base64/)
+        expect(r.body.job_id).toBeUndefined()
+      }
+    })
+
+    it('a broken npy/png payload is refused up front naming the input (workers that hand values to ComfyUI)', async (ctx) => {
+      if (target().comfyui === undefined) return ctx.skip()
+      const bad: [string, unknown, RegExp][] = [
+        [
+          'not an npy file',
+          { type: 'IMAGE', encoding: 'npy', data: b64(new TextEncoder().encode('hello, not npy')) },
+          /npy/i,
+        ],
+        [
+          'npy data shorter than its shape',
+          { type: 'IMAGE', encoding: 'npy', data: b64(npyWithData([1, 8, 8, 3], 12)) },
+          /truncated/,
+        ],
+        [
+          'not a PNG',
+          { type: 'IMAGE', encoding: 'png', data: b64(new TextEncoder().encode('not a png at all, sorry')) },
+          /PNG/,
+        ],
+      ]
+      for (const [, image, why] of bad) {
+        const r = await submit(target(), { image }, { query: '?wait=40' })
+        expectRefusal(r, 400, 'BAD_REQUEST', /^inputs\.image: /, why)
+        expectField(r, 'inputs.image')
+        expect(r.body.job_id).toBeUndefined()
+      }
+    })
+
+    it('an Idempotency-Key over 256 characters is refused', async () => {
+      const r = await submit(
+        target(),
+        { image: imageValue() },
+        { headers: { 'idempotency-key': 'k'.repeat(300) } },
       )
+      expectRefusal(r, 400, 'BAD_REQUEST', /idempotency-key/i)
+    })
+
+    it('a body that is not JSON is 400; a text/plain or form body is 415', async () => {
+      const broken = await call(target(), '/run', {
+        raw: { body: '{"inputs":', contentType: 'application/json' },
+      })
+      expectRefusal(broken, 400, 'BAD_REQUEST', /^body: not valid JSON/)
+      expectField(broken, 'body')
+      const empty = await call(target(), '/run', { raw: { body: '', contentType: 'application/json' } })
+      expectRefusal(empty, 400, 'BAD_REQUEST', /^body: empty/)
+      expectField(empty, 'body')
       for (const contentType of ['text/plain', 'application/x-www-form-urlencoded'])
         expectRefusal(
           await call(target(), '/run', { raw: { body: '{"inputs": {}}', contentType } }),
@@ -291,12 +419,9 @@ export function conformance(target: () => Target): void {
     })
 
     it('a bad ?wait= is 400 naming wait', async () => {
-      expectRefusal(
-        await submit(target(), { image: imageValue() }, { query: '?wait=soon' }),
-        400,
-        'BAD_REQUEST',
-        /wait/,
-      )
+      const r = await submit(target(), { image: imageValue() }, { query: '?wait=soon' })
+      expectRefusal(r, 400, 'BAD_REQUEST', /wait/)
+      expectField(r, 'querystring.wait')
     })
   })
 
@@ -425,7 +550,19 @@ export function conformance(target: () => Target): void {
       )
       const details = JSON.stringify(errorOf(env).details ?? {})
       expect(details).not.toMatch(/\/srv\/comfy-lab|Traceback|"traceback"/)
+      // ComfyUI names a custom node's exception class by the node's folder path: only the part after it
+      expect(errorOf(env).details).toMatchObject({
+        exception_type: 'comfy_remote.comfy_remote.errors.CodecError',
+      })
       expect(details.length).toBeLessThan(8_000)
+    })
+
+    it('POST /run without wait answers a prompt ComfyUI refuses at once: 400 COMFYUI_VALIDATION', async (ctx) => {
+      if (!target().injectsFailures) return ctx.skip()
+      const r = await submit(target(), { image: imageValue(), label: str(INVALID_MARK) })
+      expectRefusal(r, 400, 'COMFYUI_VALIDATION', /blur_radius/)
+      expect(r.body.job_id).toMatch(UUID) // the job exists (and stays failed)
+      expect(r.headers.get('location')).toBeNull()
     })
 
     it('a validation error names node, class, input and reason', async (ctx) => {

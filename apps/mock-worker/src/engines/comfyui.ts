@@ -99,7 +99,11 @@ function executionError(data: Record<string, unknown>): MockWorkerError {
     details: {
       node_id: data.node_id,
       node_type: data.node_type,
-      exception_type: data.exception_type,
+      // ComfyUI 0.2x names a custom node's module by its file path: keep only the part after it
+      exception_type:
+        typeof data.exception_type === 'string'
+          ? data.exception_type.split(/[\\/]/).pop()
+          : data.exception_type,
       exception_message: data.exception_message,
     },
   })

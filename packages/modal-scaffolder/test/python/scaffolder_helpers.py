@@ -89,3 +89,13 @@ def stop_process(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def npy_bytes(data, descr="|u1"):
+    """A valid version-1 .npy file holding ``data`` as a 1-d array of ``descr`` (the workers read the header
+    of every npy input before a job exists, so test payloads must be real .npy files)."""
+    size = int(descr[-1]) if descr[-1].isdigit() else 1
+    text = "{'descr': '%s', 'fortran_order': False, 'shape': (%d,), }" % (descr, len(data) // size)
+    text += " " * ((64 - (10 + len(text) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1") + bytes(data)
+

@@ -51,7 +51,7 @@ def test_map_checks_and_injects_widget_values(modules):
     ({"blur_radius": j(2.5)}, r"inputs\.blur_radius: App Mode input 'blur_radius' expects an integer, got 2\.5"),
     ({"prefix": j(True)}, r"inputs\.prefix: App Mode input 'prefix' expects a string, got true"),
     ({"image": {"type": "IMAGE", "encoding": "object", "data": {}}}, r"inputs\.image: an image upload widget takes IMAGE bytes"),
-    ({"nope": j(1)}, r"inputs\.nope: no Remote Input or App Mode input has this name; known names: image, blur_radius, prefix"),
+    ({"nope": j(1)}, r'inputs\.nope: no Remote Input or App Mode input has this name \(known: "image", "blur_radius", "prefix"\)'),
 ])
 def test_bad_values_are_bad_requests_naming_the_input(modules, inputs, message):
     wire, _ = modules

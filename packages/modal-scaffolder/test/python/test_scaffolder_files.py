@@ -9,9 +9,9 @@ import os
 import pytest
 
 from scaffolder_fixtures import fake_comfy, io_helpers_comfy, modules, project  # noqa: F401 - pytest fixtures
-from scaffolder_helpers import AUTH_HEADER, PROMPT, load_workflow
+from scaffolder_helpers import AUTH_HEADER, PROMPT, load_workflow, npy_bytes
 
-BIG = bytes((i * 7 + 3) & 255 for i in range(300_000))
+BIG = npy_bytes(bytes((i * 7 + 3) & 255 for i in range(300_000)))
 SMALL = {"type": "STRING", "encoding": "json", "data": "hello"}
 
 
@@ -89,7 +89,7 @@ def test_the_modal_hop_carries_bytes_both_ways(project, io_helpers_comfy):
     from fastapi.testclient import TestClient
     import comfy_wire
 
-    big = os.urandom(3 * 1024 * 1024)
+    big = npy_bytes(os.urandom(3 * 1024 * 1024))
     module = load_workflow(project, io_helpers_comfy)
     raw, ctype = comfy_wire.encode_multipart({"inputs": {"image": _npy(big)}})
     headers = dict(AUTH_HEADER, **{"Content-Type": ctype, "Accept": "multipart/form-data, application/json"})

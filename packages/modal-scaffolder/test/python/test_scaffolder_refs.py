@@ -12,10 +12,10 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from scaffolder_fixtures import io_helpers_comfy, project  # noqa: E402,F401 - pytest fixtures
-from scaffolder_helpers import TOKEN, load_workflow  # noqa: E402
+from scaffolder_helpers import TOKEN, load_workflow, npy_bytes  # noqa: E402
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
-BIG = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (786432,), }" + b" " * 10 + b"\n" + bytes(range(256)) * 12288
+BIG = npy_bytes(bytes(range(256)) * 12288, "<f4")
 
 
 class Origin:

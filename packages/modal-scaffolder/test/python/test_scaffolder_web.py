@@ -12,11 +12,11 @@ pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from scaffolder_fixtures import fake_comfy, modules, open_project, project, slow_fake_comfy  # noqa: F401 - pytest fixtures
-from scaffolder_helpers import TOKEN, load_workflow  # noqa: E402
+from scaffolder_helpers import TOKEN, load_workflow, npy_bytes  # noqa: E402
 
 AUTH = {"Authorization": "Bearer " + TOKEN}
 STR = {"type": "*", "encoding": "json", "data": "hello"}  # untyped: the image input is IMAGE, a STRING would be refused
-NPY = b"\x93NUMPY\x01\x00v\x00{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" + b" " * 10 + b"\n\x00\x00\x80?"
+NPY = npy_bytes(b"\x00\x00\x80?", "<f4")
 IMG = {"type": "IMAGE", "encoding": "npy", "data": base64.b64encode(NPY).decode()}
 
 
@@ -47,7 +47,7 @@ def test_auth_is_required_by_default(client, headers):
         resp = client.request(method, path, headers=headers)
         assert resp.status_code == 401, (method, path)
         assert resp.json()["error"]["code"] == "UNAUTHORIZED"
-        assert resp.headers["www-authenticate"] == "Bearer"
+        assert resp.headers["www-authenticate"] == 'Bearer realm="comfy-remote"'  # as the mock worker
 
 
 def test_schema_reports_the_contract(client):
@@ -124,14 +124,16 @@ def test_bad_requests_are_error_envelopes(client, body, status, field):
     resp = client.post("/run", json=body, headers=AUTH)
     assert resp.status_code == status
     env = resp.json()
-    assert env["status"] == "failed" and env["error"]["message"].startswith(field)
+    assert env["status"] == "failed" and field + ":" in env["error"]["message"]
+    details = env["error"]["details"]  # the field, machine-readable (as the mock worker)
+    assert (details.get("field") or details["problems"][0]).startswith(field)
 
 
 def test_invalid_json_and_bad_wait_and_unknown_job(client):
     resp = client.post("/run", content=b"{nope", headers=dict(AUTH, **{"Content-Type": "application/json"}))
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "BAD_REQUEST"
     resp = client.post("/run?wait=soon", json={"inputs": {"image": STR}}, headers=AUTH)
-    assert resp.status_code == 400 and resp.json()["error"]["message"].startswith("wait")
+    assert resp.status_code == 400 and resp.json()["error"]["message"].startswith("querystring.wait")
     resp = client.get("/jobs/does-not-exist", headers=AUTH)
     assert resp.status_code == 404 and resp.json()["error"]["code"] == "NOT_FOUND"
 
@@ -270,7 +272,7 @@ def test_image_description_pins_and_quotes(project):
     # Modal mounts add_local_* (copy=False) at container start: they must be the last steps
     local = [i for i, (name, _, _) in enumerate(steps) if name.startswith("add_local_")]
     assert local and local == list(range(len(steps) - len(local), len(steps)))
-    assert [args for name, args, _ in steps if name == "add_local_python_source"] == [("comfy_wire", "comfy_app_mode", "comfy_coldstart", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")]
+    assert [args for name, args, _ in steps if name == "add_local_python_source"] == [("comfy_wire", "comfy_heads", "comfy_app_mode", "comfy_coldstart", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")]
 
 
 def test_proxy_auth_project_asks_modal_for_proxy_auth(tmp_path, fake_comfy):

@@ -43,8 +43,14 @@ def test_list_form_and_positional_mapping(modules):
 def test_bad_requests_name_the_field(modules, body, field):
     wire, _ = modules
     with pytest.raises(wire.WireError) as info:
-        wire.map_inputs(PROMPT, wire.normalize_inputs(body))
-    assert info.value.message.startswith(field), info.value.message
+        inputs = wire.normalize_inputs(body)
+        wire.check_pickle(inputs)
+        wire.map_inputs(PROMPT, inputs)
+    details = info.value.details or {}
+    # the field in details (details.field, or the first of details.problems) and in the message
+    named = details.get("field") or (details.get("problems") or [""])[0].split(":")[0]
+    assert named.startswith(field), (named, info.value.message)
+    assert (named + ":") in info.value.message, info.value.message
 
 
 def test_inject_writes_payload_json_and_keeps_the_original(modules):

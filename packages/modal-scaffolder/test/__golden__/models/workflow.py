@@ -52,7 +52,7 @@ CPU_SNAPSHOT = MEMORY_SNAPSHOT and not GPU_SNAPSHOT  # ComfyUI starts without a 
 COMFY_DIR = "/workspace/ComfyUI"
 PROJECT_DIR = "/workspace/project"
 HERE = pathlib.Path(__file__).resolve().parent
-RUNTIME_MODULES = ("comfy_wire", "comfy_app_mode", "comfy_coldstart", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
+RUNTIME_MODULES = ("comfy_wire", "comfy_heads", "comfy_app_mode", "comfy_coldstart", "comfy_files", "comfy_refs", "comfy_runner", "comfy_web", "comfy_webhooks", "utils")
 WEB_PACKAGES = ["fastapi[standard]==0.115.12", "websocket-client==1.8.0"]
 WEB_TIMEOUT_SECONDS = 900  # SSE streams end before this; plain requests are cut by Modal at 150 s
 MODELS_DIR = COMFY_DIR + "/models"
