@@ -108,38 +108,38 @@ export function parseMultipart(body: Uint8Array | ArrayBuffer, contentType: stri
   }
 }
 
-/**
- * Puts each `{part: name}` data of a message (outside json/identity values) back to `parts.get(name)`,
- * in place. Throws MULTIPART_MISSING_PART for a name `parts` lacks. For streaming readers that hold
- * parts their own way (bytes, files); decodeMultipart uses it with views into the body.
- */
-export function attachParts(node: unknown, parts: ReadonlyMap<string, unknown>): void {
-  attach(node, parts)
-}
+const OPAQUE_ENCODINGS = new Set(['json', 'identity', 'base64+pickle'])
 
-function attach(node: unknown, parts: ReadonlyMap<string, unknown>): void {
-  if (Array.isArray(node)) {
-    for (const v of node) attach(v, parts)
-    return
-  }
-  if (!isDict(node)) return
-  const data = node.data
-  const opaque = node.encoding === 'json' || node.encoding === 'identity'
-  if (typeof node.encoding === 'string' && !opaque && isDict(data) && typeof data.part === 'string') {
-    const bytes = parts.get(data.part)
-    if (bytes === undefined) {
-      throw new ProtocolError(
-        'MULTIPART_MISSING_PART',
-        `The message refers to part "${data.part}" that the body lacks.`,
-        {
-          field: 'data.part',
-        },
-      )
+/**
+ * Puts every `data: {"part": name}` of a decoded message back as the part's value (bytes in memory, or
+ * whatever the reader holds them in, e.g. a worker's spool file). `json`/`identity`/`base64+pickle` data
+ * is opaque. Walks with an explicit stack: no recursion depth for a hostile message to exhaust.
+ */
+export function attachParts(message: unknown, parts: ReadonlyMap<string, unknown>): void {
+  const stack: unknown[] = [message]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (Array.isArray(node)) {
+      for (const item of node) stack.push(item)
+      continue
     }
-    node.data = bytes
-    return
+    if (!isDict(node)) continue
+    const data = node.data
+    const opaque = typeof node.encoding === 'string' && OPAQUE_ENCODINGS.has(node.encoding)
+    if (typeof node.encoding === 'string' && !opaque && isDict(data) && typeof data.part === 'string') {
+      const bytes = parts.get(data.part)
+      if (bytes === undefined) {
+        throw new ProtocolError(
+          'MULTIPART_MISSING_PART',
+          `The message refers to part "${data.part}" that the body lacks.`,
+          { field: 'data.part' },
+        )
+      }
+      node.data = bytes
+      continue
+    }
+    for (const [key, value] of Object.entries(node)) if (!(opaque && key === 'data')) stack.push(value)
   }
-  for (const [key, v] of Object.entries(node)) if (!(opaque && key === 'data')) attach(v, parts)
 }
 
 /**
@@ -161,6 +161,6 @@ export function decodeMultipart(body: Uint8Array | ArrayBuffer, contentType: str
   }
   const byName = new Map<string, Uint8Array>()
   for (const p of parts) if (p !== jsonPart) byName.set(p.name, p.data)
-  attach(message, byName)
+  attachParts(message, byName)
   return message
 }

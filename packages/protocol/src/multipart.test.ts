@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { codeOf } from '../test/error-code.js'
 import {
   acceptsMultipart,
+  attachParts,
   bytesToBase64,
   decodeMultipart,
   decodeValue,
@@ -247,5 +248,23 @@ describe('encodeMultipartPieces (Blob payloads, e.g. files)', () => {
     const message = { inputs: { x: { type: 'IMAGE', encoding: 'npy', ref: 'https://example.com/x.npy' } } }
     const { body, contentType } = encodeMultipart(message)
     expect(decodeMultipart(body, contentType)).toEqual(message)
+  })
+})
+
+describe('attachParts', () => {
+  it('walks a hostile, deeply nested message without recursion and leaves opaque data alone', () => {
+    let deep: unknown = { type: 'IMAGE', encoding: 'npy', data: { part: 'p' } }
+    for (let i = 0; i < 200_000; i++) deep = [deep]
+    const bytes = new Uint8Array([1, 2, 3])
+    const pickled = { type: '*', encoding: 'base64+pickle', data: { part: 'p' } }
+    const message = { inputs: { deep, pickled } }
+    attachParts(message, new Map([['p', bytes]]))
+    let leaf: unknown = message.inputs.deep
+    while (Array.isArray(leaf)) leaf = leaf[0]
+    expect((leaf as { data: unknown }).data).toBe(bytes)
+    expect(pickled.data).toEqual({ part: 'p' })
+    expect(() =>
+      attachParts({ v: { type: 'IMAGE', encoding: 'png', data: { part: 'x' } } }, new Map()),
+    ).toThrow(/part "x"/)
   })
 })

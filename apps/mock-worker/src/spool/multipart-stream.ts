@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
-import { JSON_PART_NAME, ProtocolError } from '@comfy-remote/protocol'
+import { attachParts, JSON_PART_NAME, ProtocolError } from '@comfy-remote/protocol'
 import { Busboy, type BusboyFileStream } from '@fastify/busboy'
 import { errorCodes } from 'fastify'
-import { attachParts } from './attach-parts.js'
 import type { FileBytes } from './file-bytes.js'
 import type { JobSpool } from './spool.js'
 
