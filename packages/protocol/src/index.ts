@@ -26,7 +26,9 @@ export {
   decodeMultipart,
   type MultipartPart,
   multipartBoundary,
+  type PartHead,
   parseMultipart,
+  parsePartHead,
 } from './multipart-decode.js'
 export {
   type EncodeMultipartOptions,

@@ -38,13 +38,17 @@ function param(header: string, name: string): string | undefined {
   return m?.[1]
 }
 
-interface PartHead {
+export interface PartHead {
   part: Omit<MultipartPart, 'data'>
   /** Content-Length of the part when given: a hint, used only when the delimiter follows it. */
   length: number | undefined
 }
 
-function parseHeaders(text: string): PartHead {
+/**
+ * One part's header block (the lines between the boundary line and the blank line) -> its name,
+ * filename, Content-Type and Content-Length hint. MULTIPART_INVALID when the part has no name.
+ */
+export function parsePartHead(text: string): PartHead {
   let disposition: string | undefined
   let contentType: string | undefined
   let length: number | undefined
@@ -95,7 +99,7 @@ export function parseMultipart(body: Uint8Array | ArrayBuffer, contentType: stri
     if (lineEnd < 0) throw invalid('truncated after a boundary.')
     const headerEnd = indexOfBytes(bytes, HEADER_END, lineEnd)
     if (headerEnd < 0) throw invalid('a part has no header terminator.')
-    const { part, length } = parseHeaders(latin1.decode(bytes.subarray(lineEnd + 2, headerEnd + 2)))
+    const { part, length } = parsePartHead(latin1.decode(bytes.subarray(lineEnd + 2, headerEnd + 2)))
     const start = headerEnd + 4
     // a part Content-Length that lands exactly on the delimiter saves scanning the payload
     const end =

@@ -1,4 +1,4 @@
-import { attachParts, multipartBoundary, ProtocolError } from '@comfy-remote/protocol'
+import { attachParts, multipartBoundary, ProtocolError, parsePartHead } from '@comfy-remote/protocol'
 import { extensionFor } from './media-types.js'
 import { fileSink, memorySink, type OutputFiles, type Sink, safeStem } from './refs.js'
 
@@ -9,28 +9,6 @@ const CRLF2 = Buffer.from('\r\n\r\n')
 
 function invalid(message: string): ProtocolError {
   return new ProtocolError('MULTIPART_INVALID', `Malformed multipart body: ${message}`, { field: 'body' })
-}
-
-function headerParam(header: string, name: string): string | undefined {
-  const m =
-    new RegExp(`;\\s*${name}="([^"]*)"`, 'i').exec(header) ??
-    new RegExp(`;\\s*${name}=([^;\\s]+)`, 'i').exec(header)
-  return m?.[1]
-}
-
-function parseHead(text: string): { name: string; length: number | undefined } {
-  let name: string | undefined
-  let length: number | undefined
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':')
-    if (colon < 0) continue
-    const key = line.slice(0, colon).trim().toLowerCase()
-    const value = line.slice(colon + 1).trim()
-    if (key === 'content-disposition') name = headerParam(value, 'name')
-    else if (key === 'content-length' && /^\d{1,15}$/.test(value)) length = Number(value)
-  }
-  if (name === undefined) throw invalid('a part has no Content-Disposition name.')
-  return { name, length }
 }
 
 /** Output name and value of every `{part}` reference in a message, by part name (for file names). */
@@ -105,7 +83,10 @@ export async function readMultipartSpooled(
         headerEnd = buf.indexOf(CRLF2)
       }
       const head = buf.subarray(0, headerEnd).toString('latin1')
-      const { name, length } = parseHead(head.slice(head.indexOf('\r\n') + 2))
+      const {
+        part: { name },
+        length,
+      } = parsePartHead(head.slice(head.indexOf('\r\n') + 2))
       buf = buf.subarray(headerEnd + 4)
       const owner = owners.get(name)
       const toFile = name !== 'json' && length !== undefined && length >= SPOOL_MIN_BYTES
