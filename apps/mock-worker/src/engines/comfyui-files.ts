@@ -93,13 +93,24 @@ export function uploadFile(baseUrl: string, file: PlannedFile, idleTimeoutMs: nu
       res.on('error', done)
     })
     req.on('error', (cause) => {
-      const reason = (cause as { code?: string }).code ?? (cause as Error).message
-      done(
-        new MockWorkerError(
-          'COMFYUI_UNAVAILABLE',
-          `Cannot upload to ComfyUI at ${baseUrl} (${where}: ${reason}); check that ComfyUI is running.`,
-          { cause },
-        ),
+      const code = (cause as { code?: string }).code
+      const reason = code ?? (cause as Error).message
+      // A server that refuses a body as too large may answer 413 and close while we still write: the
+      // write fails (EPIPE/ECONNRESET) and the 413 may or may not be read first. Give it a moment.
+      const cut = code === 'EPIPE' || code === 'ECONNRESET'
+      const hint = cut
+        ? ' ComfyUI closed the connection mid-upload: it does that to files over its --max-upload-size (in MB, default 100; start it with a larger one), or it stopped.'
+        : ' Check that ComfyUI is running.'
+      setTimeout(
+        () =>
+          done(
+            new MockWorkerError(
+              'COMFYUI_UNAVAILABLE',
+              `Cannot upload to ComfyUI at ${baseUrl} (${where}: ${reason}).${hint}`,
+              { cause },
+            ),
+          ),
+        cut ? 500 : 0,
       )
     })
     req.write(head)

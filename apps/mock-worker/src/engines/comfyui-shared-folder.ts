@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { constants, createReadStream, createWriteStream } from 'node:fs'
 import { copyFile, link, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { basename, isAbsolute, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -62,12 +62,13 @@ export async function probeSharedFolder(baseUrl: string, timeoutMs: number): Pro
   }
 }
 
-/** Hard link when possible (no copy at all), else a kernel copy. */
+/** Hard link when possible (no copy at all), else a kernel copy; never over an existing file. */
 async function linkOrCopy(from: string, to: string): Promise<void> {
   try {
     await link(from, to)
-  } catch {
-    await copyFile(from, to)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw error
+    await copyFile(from, to, constants.COPYFILE_EXCL) // another filesystem, or links not allowed
   }
 }
 
