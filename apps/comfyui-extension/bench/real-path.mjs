@@ -36,10 +36,13 @@ const HOPS = 4
 const sideFor = (mebibytes) => Math.round(Math.sqrt((mebibytes * 2 ** 20) / 12))
 const bytesOf = (side) => side * side * 3 * 4 + 128
 
-/** The fake ComfyUI in its own process, started like a real one with --max-upload-size 4096 (MB). */
-async function startFakeComfy() {
+/**
+ * The fake ComfyUI in its own process, started like a real one on this machine: --max-upload-size 4096
+ * (MB) and a real temp folder, so the worker links files there as it does with a local real ComfyUI.
+ */
+async function startFakeComfy(tempDir) {
   const script = `const { createFakeComfyUI } = await import(${JSON.stringify(pathToFileURL(FAKE_SERVER).href)})
-const fake = await createFakeComfyUI({ port: 0, host: '127.0.0.1', maxUploadSizeMb: 4096 })
+const fake = await createFakeComfyUI({ port: 0, host: '127.0.0.1', maxUploadSizeMb: 4096, tempDir: ${JSON.stringify(tempDir)} })
 console.log(JSON.stringify({ url: fake.url }))`
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -133,7 +136,7 @@ async function relayOnce(url, payload) {
 const fmtX = (growth, bytes) => (growth === null ? 'n/a' : `${(growth / bytes).toFixed(2)}x (${mib(growth)})`)
 
 const dir = mkdtempSync(join(tmpdir(), 'cr-bench-real-'))
-const comfy = REAL_URL ? { url: REAL_URL, stop() {} } : await startFakeComfy()
+const comfy = REAL_URL ? { url: REAL_URL, stop() {} } : await startFakeComfy(dir)
 const promptFile = join(dir, 'prompt.json')
 writeFileSync(
   promptFile,
@@ -203,7 +206,7 @@ try {
 console.log(`### comfyui-extension: the real Remote API path (Python node -> bridge -> worker -> ComfyUI -> back)
 
 A Remote API call as the node makes it (\`comfy_remote.remote_call.run_remote\` in Python, persistent
-bridge) on a float32 IMAGE \`[1,S,S,3]\` -> mock worker \`--engine comfyui\` -> ${REAL_URL ? `a real ComfyUI (${REAL_URL})` : "the project's fake ComfyUI (packages/io-helpers testing server, `--max-upload-size` 4096 MB; its ImageInvert passes the image through)"} running
+bridge) on a float32 IMAGE \`[1,S,S,3]\` -> mock worker \`--engine comfyui\` -> ${REAL_URL ? `a real ComfyUI (${REAL_URL})` : "the project's fake ComfyUI (packages/io-helpers testing server on this machine: a real temp folder, `--max-upload-size` 4096 MB; its ImageInvert passes the image through)"} running
 Remote Input -> ImageInvert -> Remote Output -> back into a decoded array; median of ${RUNS} (1 of the 1 GiB job).
 Local = ImageInvert (\`1 - image\`) on the same array in the same process. Overhead = Remote API - local.
 Relay = the same bytes through ${HOPS} plain \`node:http\` loopback hops, each read whole before it is forwarded
