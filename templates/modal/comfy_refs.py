@@ -67,7 +67,7 @@ def check_url(raw, policy, field):
     if url.scheme not in ("https", "http") or not url.hostname:
         raise _refused(field, "%r is not an absolute https:// URL" % raw[:200])
     if url.scheme == "http" and not policy.allow_http:
-        raise _refused(field, "scheme http: is not allowed; give an https:// URL (allow_http_refs is for local development)")
+        raise _refused(field, "scheme http: is not allowed; give an https:// URL (allow_http_refs is for local development)", url="http://" + url.netloc.rsplit("@", 1)[-1])
     host = url.hostname
     try:
         ipaddress.ip_address(host)

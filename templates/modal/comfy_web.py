@@ -93,10 +93,9 @@ def timings(record, timing, finished_at):
         "run_seconds": round(max(0.0, finished - started), 3),
         "transfer_seconds": round(float(record.get("transfer") or 0.0) + float(timing.get("transfer") or 0.0), 3),
     }
-    if "cold" in timing:
-        out["cold_start"] = bool(timing["cold"])
-        if timing["cold"] and timing.get("restored") is not None:
-            out["restored_from_snapshot"] = bool(timing["restored"])
+    out["cold_start"] = bool(timing.get("cold"))  # always sent (a job the runner never took: false), as the mock worker
+    if timing.get("cold") and timing.get("restored") is not None:
+        out["restored_from_snapshot"] = bool(timing["restored"])
     return out
 
 
@@ -280,7 +279,9 @@ def build_app(backend, prompt, contract, settings):
     )
     auth_mode = settings.get("auth_mode", "token")
     token_env = settings.get("token_env", "COMFY_REMOTE_TOKEN")
+    # redirect_slashes=False: POST /run/ is a 404 like any unknown route (as the mock worker), not a redirect
     app = FastAPI(title="comfy-remote worker: %s" % settings.get("app_name", ""), docs_url=None, redoc_url=None)
+    app.router.redirect_slashes = False  # (FastAPI < 0.100 has no such argument)
 
     def reply(request, env, status=200):
         if comfy_wire.wants_multipart(request.headers.get("accept"), "outputs" in env):
@@ -338,7 +339,7 @@ def build_app(backend, prompt, contract, settings):
     async def worker_fault(request, exc):  # anything unexpected is still an envelope
         return fail(request, "WORKER_ERROR", "the worker failed: %s: %s; retry, and check the app's logs (modal app logs)" % (type(exc).__name__, exc), 500)
 
-    @app.get("/health")
+    @app.api_route("/health", methods=["GET", "HEAD"])  # HEAD for uptime checks (as the mock worker)
     def health():
         return {"status": "ok", "protocol_version": PROTOCOL_VERSION, "engine": "modal", "transports": TRANSPORTS, "auth": auth_mode, "accepting": True}
 
@@ -381,9 +382,12 @@ def build_app(backend, prompt, contract, settings):
                 del raw
                 body = comfy_wire.loads_bounded(text)
             inputs = comfy_wire.normalize_inputs(body)
+            request_id = body.get("request_id", body.get("requestId"))
+            if request_id is not None and not isinstance(request_id, str):
+                raise WireError("BAD_REQUEST", "request_id: must be a string, got %s." % comfy_wire.describe(request_id), details={"field": "request_id"})
             output_refs = body.get("output_refs", body.get("outputRefs"))
             if output_refs is not None and not isinstance(output_refs, bool):
-                raise WireError("BAD_REQUEST", "output_refs: must be true or false, got %s." % comfy_wire._describe(output_refs), details={"field": "output_refs"})
+                raise WireError("BAD_REQUEST", "output_refs: must be true or false, got %s." % comfy_wire.describe(output_refs), details={"field": "output_refs"})
             key = request.headers.get("idempotency-key")
             if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
                 raise WireError("BAD_REQUEST", "Idempotency-Key: %d characters, over the limit of %d; send a shorter key (a UUID)." % (len(key), IDEMPOTENCY_KEY_MAX), details={"field": "headers.idempotency-key"})

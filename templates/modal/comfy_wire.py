@@ -95,7 +95,7 @@ def remote_outputs(prompt):
     return sorted(found, key=lambda n: _node_order(n["node_id"]))
 
 
-def _describe(value):
+def describe(value):
     """What a JSON value is, as the TypeScript protocol's describe() words it."""
     if value is None:
         return "null"
@@ -118,7 +118,7 @@ def _bad(field, message):
 def _check_value(value, field):
     """One encoded value's shape, worded as the TypeScript parseEncodedValue (pickle: check_pickle)."""
     if not isinstance(value, dict):
-        raise _bad(field, "expected an encoded value object {type, encoding, data}, got %s." % _describe(value))
+        raise _bad(field, "expected an encoded value object {type, encoding, data}, got %s." % describe(value))
     if "encoding" not in value and "value" in value and "data" not in value:
         value = dict(value, encoding="identity", data=value["value"])
     encoding = value.get("encoding")
@@ -208,7 +208,7 @@ def check_types(contract_body, inputs):
 def normalize_inputs(body):
     """Run request body -> {name: encoded value}. Accepts the map form and the original list form."""
     if not isinstance(body, dict):
-        raise _bad("body", 'expected a JSON object {"inputs": {...}}, got %s.' % _describe(body))
+        raise _bad("body", 'expected a JSON object {"inputs": {...}}, got %s.' % describe(body))
     raw = body.get("inputs")
     out = {}
     if isinstance(raw, dict):
@@ -217,7 +217,7 @@ def normalize_inputs(body):
     elif isinstance(raw, list):
         for i, item in enumerate(raw):
             if not isinstance(item, dict):
-                raise _bad("inputs[%d]" % i, "expected an object {name, type, encoding, data}, got %s." % _describe(item))
+                raise _bad("inputs[%d]" % i, "expected an object {name, type, encoding, data}, got %s." % describe(item))
             if not isinstance(item.get("name"), str) or not item["name"]:
                 raise _bad("inputs[%d].name" % i, "missing; name each list input (input_1, ...).")
             if item["name"] in out:
@@ -227,7 +227,7 @@ def normalize_inputs(body):
                 value["type"] = value["comfy_type"]
             out[item["name"]] = _check_value(value, "inputs[%d]" % i)
     elif raw is not None:
-        raise _bad("inputs", "expected a map {name: encoded value} or a list of named inputs, got %s." % _describe(raw))
+        raise _bad("inputs", "expected a map {name: encoded value} or a list of named inputs, got %s." % describe(raw))
     return out
 
 

@@ -82,6 +82,8 @@ export interface JobTimings {
   startup_seconds: number
   run_seconds: number
   transfer_seconds: number
+  /** The mock worker has no container to start: always false (the generated app: true on a cold start). */
+  cold_start: boolean
 }
 
 const secs = (ms: number): number => Math.max(0, Math.round(ms) / 1000)
@@ -95,6 +97,7 @@ export function jobTimings(job: Job): JobTimings | undefined {
     startup_seconds: secs(job.startupMs),
     run_seconds: secs(job.finishedAt - running),
     transfer_seconds: secs(job.transferMs),
+    cold_start: false,
   }
 }
 

@@ -71,7 +71,8 @@ def browser_guard(app, check_host):
             code, message = "FORBIDDEN_ORIGIN", "Requests from the web page %s are refused; call the app from a program." % origin
         if code is None:
             return await app(scope, receive, send)
-        body = json.dumps({"status": "failed", "error": {"code": code, "message": message}}).encode("utf-8")
+        envelope = {"status": "failed", "progress": {"value": 0, "max": 1}, "message": message, "error": {"code": code, "message": message}}
+        body = json.dumps(envelope).encode("utf-8")  # an error envelope like every other refusal
         await send({"type": "http.response.start", "status": 403, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 

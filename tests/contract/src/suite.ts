@@ -46,6 +46,13 @@ export function expectEnvelope(env: Env): void {
     expect(progress.value).toBe(progress.max)
   }
   if (env.status === 'failed' || env.status === 'cancelled') expectError(env)
+  if (TERMINAL.includes(env.status as string) && env.job_id !== undefined) {
+    // §10: finished jobs say where the time went, the same keys from every worker
+    const timings = env.timings as Record<string, unknown>
+    for (const key of ['queue_seconds', 'startup_seconds', 'run_seconds', 'transfer_seconds'])
+      expect(timings[key]).toBeGreaterThanOrEqual(0)
+    expect(typeof timings.cold_start).toBe('boolean')
+  }
   if (!TERMINAL.includes(env.status as string)) {
     expect(env.outputs).toBeUndefined()
     expect(typeof env.retry_after).toBe('number')
@@ -149,6 +156,9 @@ export function conformance(target: () => Target): void {
     it('an unknown route or method is a 404 NOT_FOUND envelope naming it', async () => {
       expectRefusal(await call(target(), '/nope'), 404, 'NOT_FOUND', /\/nope/)
       expectRefusal(await call(target(), '/jobs', { method: 'PUT', json: {} }), 404, 'NOT_FOUND')
+      // no redirect to the route without the slash: a 404 like any other unknown path
+      const slash = await call(target(), '/run/', { json: { inputs: { image: imageValue() } } })
+      expectRefusal(slash, 404, 'NOT_FOUND', /\/run\//)
     })
 
     it('an unknown job id is 404 NOT_FOUND on every job route', async () => {
@@ -160,6 +170,22 @@ export function conformance(target: () => Target): void {
   })
 
   describe('auth', () => {
+    it('HEAD /health answers 200 without a token (uptime checks)', async () => {
+      const r = await fetch(`${target().url}/health`, { method: 'HEAD', signal: AbortSignal.timeout(10_000) })
+      expect(r.status).toBe(200)
+    })
+
+    it('a request from another web page (Origin) is 403 FORBIDDEN_ORIGIN, an error envelope', async (ctx) => {
+      if (!target().browserGuard) return ctx.skip()
+      for (const [path, options] of [
+        ['/run', { json: { inputs: { image: imageValue() } } }],
+        ['/health', { auth: false }],
+      ] as [string, Call][]) {
+        const r = await call(target(), path, { ...options, headers: { origin: 'https://evil.example' } })
+        expectRefusal(r, 403, 'FORBIDDEN_ORIGIN', /https:\/\/evil\.example/)
+      }
+    })
+
     it('every route but /health needs the bearer token: 401 UNAUTHORIZED with WWW-Authenticate', async (ctx) => {
       if (target().token === undefined) return ctx.skip()
       const id = '00000000-0000-4000-8000-000000000000'
@@ -390,6 +416,19 @@ export function conformance(target: () => Target): void {
         expectField(r, 'inputs.image')
         expect(r.body.job_id).toBeUndefined()
       }
+    })
+
+    it('a request_id that is not a string is refused naming it', async () => {
+      const r = await call(target(), '/run', { json: { inputs: { image: imageValue() }, request_id: 5 } })
+      expectRefusal(r, 400, 'BAD_REQUEST', /^request_id:/)
+      expectField(r, 'request_id')
+    })
+
+    it('a ref with a plain http:// URL is refused naming the field and the origin', async () => {
+      const image = { type: 'IMAGE', encoding: 'npy', ref: 'http://127.0.0.1:9/x.npy' }
+      const r = await submit(target(), { image })
+      expectRefusal(r, 400, 'REF_REFUSED', /^inputs\.image\.ref: /, /https/)
+      expect(errorOf(r.body).details).toEqual({ field: 'inputs.image', url: 'http://127.0.0.1:9' })
     })
 
     it('an Idempotency-Key over 256 characters is refused', async () => {

@@ -23,6 +23,11 @@ export interface Target {
   injectsFailures?: boolean
   /** Jobs run long enough (about 1 s) that a cancel lands while they run. */
   slowJobs?: boolean
+  /**
+   * A local worker (mock worker, `comfy-remote-modal serve`): requests from another web page's origin
+   * are refused with 403 FORBIDDEN_ORIGIN.
+   */
+  browserGuard?: boolean
 }
 
 export const FAIL_MARK = 'CONTRACT_FAIL'

@@ -16,6 +16,7 @@ beforeAll(async () => {
     url,
     token: TOKEN,
     bodyLimit: BODY_LIMIT,
+    browserGuard: true,
     comfyui: { interrupts: started.interrupts },
     injectsFailures: true,
     slowJobs: true,

@@ -7,7 +7,14 @@ import type { Target } from '../src/target.js'
 let target: Target
 beforeAll(async () => {
   const url = await startMockWorker('echo')
-  target = { name: 'mock worker (echo)', url, token: TOKEN, bodyLimit: BODY_LIMIT, slowJobs: true }
+  target = {
+    name: 'mock worker (echo)',
+    url,
+    token: TOKEN,
+    bodyLimit: BODY_LIMIT,
+    browserGuard: true,
+    slowJobs: true,
+  }
 })
 afterAll(stopAll)
 

@@ -328,7 +328,8 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
             )
           }
           case 'execution_start':
-            ctx.running()
+            // running from the first node the folder reports: progress is {0, 100, node} from the start
+            // (as the generated app), not a running {0, 1}
             break
           case 'execution_error':
             throw executionError(message.data)
@@ -338,7 +339,6 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
             return await settle(await finalHistory(promptId), ctx)
           case 'executing':
             if (message.data.node === null) return await settle(await finalHistory(promptId), ctx)
-            ctx.running()
             break
         }
         if (message.type === 'preview') {
@@ -354,6 +354,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
         const progress = folder.apply(message)
         if (progress !== undefined)
           ctx.progress(progress.value, progress.max, progress.message, progress.node)
+        else if (message.type === 'executing') ctx.running()
       }
     } finally {
       unwatch()
