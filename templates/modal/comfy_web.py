@@ -2,7 +2,8 @@
 
 ``build_app(backend, prompt, contract, settings)``; ``backend`` hides Modal:
   backend.spawn(job_id, inputs) -> call id      (Function.spawn)
-  backend.poll(call_id) -> (done, result)         (FunctionCall.from_id(..).get(timeout=0))
+  backend.poll(call_id, timeout) -> (done, result) (FunctionCall.from_id(..).get(timeout=timeout): waits
+                                                   up to ``timeout`` seconds for the call to finish)
   backend.cancel(call_id)                         (FunctionCall.cancel)
   backend.store: dict-like (get / item set)       (modal.Dict shared with the GPU workers)
   backend.deliver_webhooks(job_id)                (optional; spawns the deliver_webhooks Function)
@@ -32,6 +33,14 @@ IDEMPOTENCY_KEY_MAX = 256  # characters (as the mock worker)
 ADMISSION_SECONDS = 10.0  # POST /run waits this long for ComfyUI to accept (or refuse) the prompt
 PENDING_MESSAGES = ("submitted", "queued")  # runner progress of a job ComfyUI has not started yet
 CANCELLED_MESSAGE = "The job was cancelled."
+# multipart answers above this go out in pieces of this size, the payloads never joined into one body
+REPLY_SLICE_BYTES = 1024 * 1024
+
+
+async def _aiter(pieces):
+    """A plain iterator as an async one (each piece is cheap: no thread hop per piece)."""
+    for piece in pieces:
+        yield piece
 
 
 def _error_status(code):
@@ -107,10 +116,11 @@ class Jobs:
         self.store = backend.store
         self.poll_interval = poll_interval
 
-    def envelope(self, job_id, refs=True):
+    def envelope(self, job_id, refs=True, block=0.0):
         """The job's envelope with `timings` (finished jobs) and `webhook` (jobs with a webhook); with
-        ``refs`` (and a request that asked for output_refs) large outputs as refs."""
-        env = self._envelope(job_id, refs)
+        ``refs`` (and a request that asked for output_refs) large outputs as refs. ``block``: seconds the
+        backend may wait for a running call to finish before answering (its end is seen at once)."""
+        env = self._envelope(job_id, refs, block)
         extra = {}
         if env["status"] in TERMINAL:
             record = self.store.get("job:" + job_id) or {}
@@ -125,10 +135,11 @@ class Jobs:
         return dict(env, **extra) if extra else env
 
     def create(self, inputs, idempotency_key=None, output_refs=False, transfer=0.0, webhooks=None, webhook=None):
+        digest = fingerprint(inputs) if idempotency_key else None  # every payload byte: hashed once
         if idempotency_key:
             existing = self.store.get("idem:" + idempotency_key)
             if existing:
-                if existing.get("fingerprint") != fingerprint(inputs):
+                if existing.get("fingerprint") != digest:
                     raise WireError(
                         "IDEMPOTENCY_CONFLICT",
                         "Idempotency-Key %s was already used for a different request (job %s); use a new key for a new request." % (json.dumps(idempotency_key), existing["job_id"]),
@@ -149,13 +160,13 @@ class Jobs:
             if deliver is not None:
                 deliver(job_id)
         if idempotency_key:
-            self.store["idem:" + idempotency_key] = {"job_id": job_id, "fingerprint": fingerprint(inputs)}
+            self.store["idem:" + idempotency_key] = {"job_id": job_id, "fingerprint": digest}
         return job_id
 
     def exists(self, job_id):
         return self.store.get("job:" + job_id) is not None
 
-    def _envelope(self, job_id, refs=True):
+    def _envelope(self, job_id, refs=True, block=0.0):
         """The job's envelope; with ``refs`` (and a request that asked for output_refs) large outputs as refs."""
         record = self.store.get("job:" + job_id)
         if record is None:
@@ -173,7 +184,7 @@ class Jobs:
             self.store["final:" + job_id] = env
             return env
         try:
-            done, result = self.backend.poll(record["call_id"])
+            done, result = self.backend.poll(record["call_id"], block)
         except Exception as exc:  # noqa: BLE001 - a crashed worker is a failed job
             env = comfy_wire.envelope(job_id, "failed", progress=last, error={"code": "JOB_FAILED", "message": "worker error: %s" % exc})
             self.store["final:" + job_id] = env
@@ -217,11 +228,17 @@ class Jobs:
         return self.envelope(job_id)
 
     def wait(self, job_id, seconds, changed):
+        """The envelope once ``changed(env)``, or after ``seconds``. Looks every ``poll_interval`` (progress,
+        cancel flags), and in between waits on the call itself, so a finished job answers at once."""
         env = self.envelope(job_id)
         deadline = time.monotonic() + max(0.0, seconds)
         while not changed(env) and time.monotonic() < deadline:
-            time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
-            env = self.envelope(job_id)
+            began = time.monotonic()
+            step = min(self.poll_interval, max(0.0, deadline - began))
+            env = self.envelope(job_id, block=step)
+            rest = step - (time.monotonic() - began)
+            if rest > 0 and not changed(env):
+                time.sleep(rest)  # the job ended without an answer yet (cancel flag), or the backend cannot wait
         return env
 
 
@@ -285,8 +302,10 @@ def build_app(backend, prompt, contract, settings):
 
     def reply(request, env, status=200):
         if comfy_wire.wants_multipart(request.headers.get("accept"), "outputs" in env):
-            body, ctype = comfy_wire.encode_multipart(env)
-            return Response(body, status_code=status, media_type=ctype)
+            chunks, size, ctype = comfy_wire.multipart_body(env)
+            if size <= REPLY_SLICE_BYTES:
+                return Response(b"".join(chunks), status_code=status, media_type=ctype)
+            return StreamingResponse(_aiter(comfy_wire.iter_slices(chunks, REPLY_SLICE_BYTES)), status_code=status, media_type=ctype, headers={"Content-Length": str(size)})
         return JSONResponse(comfy_wire.to_json_value(env), status_code=status)
 
     def fail(request, code, message, status=None, details=None, headers=None):

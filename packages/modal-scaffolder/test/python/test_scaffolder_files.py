@@ -96,6 +96,8 @@ def test_the_modal_hop_carries_bytes_both_ways(project, io_helpers_comfy):
     with TestClient(module.web.local()) as c:
         resp = c.post("/run?wait=60", content=raw, headers=headers)
         assert resp.status_code == 200, resp.text[:300]
+        # streamed in slices, announced with its length (not chunked transfer encoding)
+        assert resp.headers["content-length"] == str(len(resp.content)) and "transfer-encoding" not in resp.headers
         env = comfy_wire.decode_multipart(resp.content, resp.headers["content-type"])
     assert env["status"] == "completed"
     assert env["outputs"]["image"]["data"] == big

@@ -20,7 +20,8 @@ It models what the generated workflow.py relies on, and is strict where real Mod
   ``App.cls``/``App.function``/``run_function`` must map absolute paths (not ``/``) to ``Volume``.
 - ``Dict`` stores pickled values (a ``get`` returns a copy, as over the network); ``Secret.from_name``
   takes ``environment_name``/``required_keys``.
-- ``spawn`` pickles its arguments and result and runs the call in a thread; ``FunctionCall.get``
+- ``spawn`` pickles its arguments and result and runs the call in a thread (``_cross``: large ``bytes``
+  payloads, immutable, are passed by reference instead of being copied twice); ``FunctionCall.get``
   raises the builtin ``TimeoutError`` when not done (modal/_functions.py ``poll_function``);
   ``cancel`` delivers ``InputCancellation`` inside the running call, like the SIGUSR1 handler of
   modal/_container_entrypoint.py for a sync function; its caller's ``get`` then raises ``RemoteError``
@@ -35,6 +36,7 @@ It models what the generated workflow.py relies on, and is strict where real Mod
 """
 
 import ctypes
+import io
 import os
 import re
 import pickle
@@ -233,6 +235,33 @@ class Dict:
         self._data.clear()
 
 
+SHARED_BYTES_MIN = 64 * 1024
+
+
+def _cross(value):
+    """(copy of ``value`` as it would arrive over the network, its size in bytes). Everything is pickled
+    (what does not pickle fails as in Modal), except ``bytes`` payloads of at least SHARED_BYTES_MIN:
+    immutable, so sharing them is indistinguishable from a copy, and ``serve`` skips two copies of every
+    image it moves."""
+    shared = []
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            if type(obj) is bytes and len(obj) >= SHARED_BYTES_MIN:
+                shared.append(obj)
+                return len(shared) - 1
+            return None
+
+    class Unpickler(pickle.Unpickler):
+        def persistent_load(self, pid):
+            return shared[pid]
+
+    out = io.BytesIO()
+    Pickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    raw = out.getvalue()
+    return Unpickler(io.BytesIO(raw)).load(), len(raw) + sum(len(b) for b in shared)
+
+
 class FunctionCall:
     """A spawned call running in a thread. Finished calls are kept ``keep_seconds`` (Modal keeps outputs
     for a while too) and at most ``keep_bytes`` of pickled results in all; older ones are forgotten, so
@@ -252,7 +281,7 @@ class FunctionCall:
         self._finished_at = None
         self._size = 0
         self.cancelled = False
-        args, kwargs = pickle.loads(pickle.dumps((args, kwargs)))  # inputs cross the network
+        (args, kwargs), _ = _cross((args, kwargs))  # inputs cross the network
         FunctionCall._forget_old()
         with FunctionCall._lock:
             FunctionCall._calls[self.object_id] = self
@@ -262,9 +291,7 @@ class FunctionCall:
     def _run(self, fn, args, kwargs):
         try:
             self._running.set()
-            raw = pickle.dumps(fn(*args, **kwargs))  # the result crosses the network
-            self._size = len(raw)
-            self._result = pickle.loads(raw)
+            self._result, self._size = _cross(fn(*args, **kwargs))  # the result crosses the network
         except BaseException as exc:  # noqa: BLE001 - stored for get()
             self._error = exc
         finally:

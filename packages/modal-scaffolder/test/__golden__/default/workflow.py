@@ -381,16 +381,16 @@ class ModalBackend:
     def spawn(self, job_id, inputs):
         return ComfyWorker().run.spawn(job_id, inputs).object_id
 
-    def poll(self, call_id):
+    def poll(self, call_id, timeout=0.0):
         call = modal.FunctionCall.from_id(call_id)
         try:
-            return True, call.get(timeout=0)
+            return True, call.get(timeout=timeout)  # a long poll: returns as soon as the call finishes
         except modal.exception.FunctionTimeoutError:
             return True, {"status": "failed", "error": {"code": "TIMEOUT", "message": "the job ran longer than Modal's timeout for the GPU function; raise timeouts.job_seconds in modal_config.json"}}
         except modal.exception.OutputExpiredError:
             raise
         except (TimeoutError, modal.exception.TimeoutError):
-            return False, None  # get(timeout=0) raises the builtin TimeoutError while the call runs
+            return False, None  # get(timeout=...) raises the builtin TimeoutError while the call runs
         except (modal.exception.RemoteError, modal.exception.InputCancellation) as exc:
             # run() returns every job failure as a result, and get() never raises InputCancellation (only
             # the running call sees it): a RemoteError is a call cancelled or stopped outside the app.

@@ -1,0 +1,111 @@
+"""Large values move through the generated app without needless copies or waits (issue 12: the served
+app within 1.2x of the mock worker): the multipart reader hands its part buffers over, the answer goes
+out as the payloads themselves in slices, the in-process modal passes immutable payloads by reference,
+and a job that finishes is answered at once instead of at the next poll."""
+
+import threading
+import time
+import tracemalloc
+
+import pytest
+
+from scaffolder_fixtures import modules, project  # noqa: F401 - pytest fixtures
+
+import modal  # noqa: E402, I001 - the stub: scaffolder_helpers puts it first on sys.path
+
+MIB = 1024 * 1024
+
+
+def _image(raw):
+    return {"type": "IMAGE", "encoding": "npy", "data": raw}
+
+
+def test_the_multipart_reader_keeps_one_copy_of_each_part(modules):
+    wire, _ = modules
+    payload = bytes(range(256)) * (8 * MIB // 256)
+    body, ctype = wire.encode_multipart({"inputs": {"image": _image(payload)}})
+    tracemalloc.start()
+    try:
+        stream = wire.MultipartStream(ctype)
+        for at in range(0, len(body), 64 * 1024):  # as a server hands the body over
+            stream.feed(body[at : at + 64 * 1024])
+        message = stream.finish()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    data = message["inputs"]["image"]["data"]
+    assert type(data) is bytes and data == payload
+    # the part's buffer becomes the value: one payload (plus growth slack), not the buffer and a copy
+    assert peak < 1.4 * len(payload), "peak %d for a %d-byte part" % (peak, len(payload))
+
+
+def test_the_multipart_answer_is_the_payloads_themselves_in_slices(modules):
+    wire, _ = modules
+    payload = bytes(range(256)) * (3 * MIB // 256) + b"tail"
+    value = _image(payload)
+    chunks, size, ctype = wire.multipart_body({"status": "completed", "result": value, "outputs": {"image": value}})
+    assert sum(1 for c in chunks if c is payload) == 1  # sent as is, and once although held twice
+    assert size == sum(len(c) for c in chunks)
+    pieces = list(wire.iter_slices(chunks, MIB))
+    assert max(len(p) for p in pieces) <= MIB and sum(len(p) for p in pieces) == size
+    decoded = wire.decode_multipart(b"".join(pieces), ctype)
+    assert decoded["outputs"]["image"]["data"] == payload and decoded["result"]["data"] == payload
+    joined, joined_ctype = wire.encode_multipart({"outputs": {"image": _image(bytearray(b"\x93NUMPY"))}})
+    assert wire.decode_multipart(joined, joined_ctype)["outputs"]["image"]["data"] == b"\x93NUMPY"
+
+
+def test_the_stub_passes_large_bytes_by_reference_and_still_pickles_the_rest():
+    app = modal.App("stub-copies")
+
+    @app.function()
+    def echo(value):
+        return value
+
+    big, mutable = b"\x01" * (64 * 1024), bytearray(b"\x02" * (64 * 1024))
+    out = echo.spawn({"big": big, "mutable": mutable, "small": b"x"}).get(timeout=10)
+    assert out["big"] is big  # immutable: sharing it cannot be told from a copy
+    assert out["mutable"] == mutable and out["mutable"] is not mutable  # mutable: a copy, as over the network
+    with pytest.raises(Exception, match="pickle"):
+        echo.spawn(threading.Lock())  # what Modal cannot serialize still fails
+
+
+class _Backend:
+    """A call that finishes when ``done`` is set; ``poll`` waits up to ``timeout`` like FunctionCall.get."""
+
+    def __init__(self, waits=True):
+        self.store, self.done, self.waits, self.polls = {}, threading.Event(), waits, 0
+
+    def spawn(self, job_id, inputs):
+        return "call-1"
+
+    def poll(self, call_id, timeout=0.0):
+        self.polls += 1
+        if self.done.wait(timeout if self.waits else 0):
+            return True, {"status": "completed", "outputs": {}}
+        return False, None
+
+    def cancel(self, call_id):
+        pass
+
+
+def test_a_finished_job_is_answered_at_once_not_at_the_next_poll(modules):  # noqa: F811
+    import comfy_web
+
+    backend = _Backend()
+    jobs = comfy_web.Jobs(backend, poll_interval=20.0)
+    job_id = jobs.create({})
+    threading.Timer(0.2, backend.done.set).start()
+    began = time.monotonic()
+    env = jobs.wait(job_id, 60, lambda e: e["status"] in comfy_web.TERMINAL)
+    assert env["status"] == "completed"
+    assert time.monotonic() - began < 10  # well before the 20 s poll interval
+
+
+def test_a_backend_that_cannot_wait_is_still_polled_at_the_interval(modules):  # noqa: F811
+    import comfy_web
+
+    backend = _Backend(waits=False)
+    jobs = comfy_web.Jobs(backend, poll_interval=0.2)
+    env = jobs.wait(jobs.create({}), 1.0, lambda e: e["status"] in comfy_web.TERMINAL)
+    assert env["status"] not in comfy_web.TERMINAL
+    assert backend.polls <= 10  # about 1 s / 0.2 s, not a busy loop
