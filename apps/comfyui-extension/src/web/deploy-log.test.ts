@@ -100,6 +100,10 @@ describe('deploy request', () => {
       models: ['https://h/m.safetensors=checkpoints/m.safetensors', 'https://h/l.pt=loras/l.pt'],
       modelsSecret: null,
       volume: 'vol',
+      memorySnapshot: false,
+      gpuSnapshot: false,
+      warmup: false,
+      startupTimeoutSeconds: 900,
     })
   })
 
