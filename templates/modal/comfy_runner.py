@@ -333,6 +333,12 @@ class JobRunner:
                 ws = None
                 continue
             if not isinstance(raw, str):
+                said = read_text_frame(raw)  # a node's progress text: the job's message (as the mock worker)
+                if said is not None:
+                    folded = folder.apply("progress_text", {"text": said[1]})
+                    if folded is not None:
+                        progress(dict(self._node(current), **folded) if current else folded)
+                    continue
                 frame = read_preview_frame(raw) if gate is not None else None
                 if frame is not None and frame[3] in (None, prompt_id):
                     mime, image, node, _ = frame
@@ -409,6 +415,9 @@ class ProgressFolder:
             if node is not None and isinstance(value, (int, float)) and isinstance(top, (int, float)) and top > 0:
                 self._set(node, value / top)
                 self.message = "%s %s/%s" % (self._label(node), value, top)
+        elif kind == "progress_text":
+            if isinstance(data.get("text"), str) and data["text"]:
+                self.message = data["text"]
         elif kind == "progress_state":
             for node, state in (data.get("nodes") or {}).items():
                 state = state or {}
@@ -488,6 +497,17 @@ def validation_failure(body):
     extra = ": " + "; ".join(lines) if lines else (" (%s)" % error["details"] if error.get("details") else "")
     details = {"type": error.get("type"), "node_errors": _trimmed(body.get("node_errors") or {})}
     return JobFailed("COMFYUI_VALIDATION", "ComfyUI rejected the prompt: %s%s" % (head, extra), details)
+
+
+def read_text_frame(raw):
+    """(node id, text) of a progress-text websocket frame (server.py send_progress_text: [u32 3][u32 n]
+    [node id, n bytes][utf-8 text]), else None."""
+    if not isinstance(raw, (bytes, bytearray)) or len(raw) < 8 or int.from_bytes(raw[0:4], "big") != 3:
+        return None
+    size = int.from_bytes(raw[4:8], "big")
+    if 8 + size > len(raw):
+        return None
+    return bytes(raw[8:8 + size]).decode("utf-8", "replace"), bytes(raw[8 + size:]).decode("utf-8", "replace")
 
 
 def read_preview_frame(raw):

@@ -45,6 +45,14 @@ const samplePng = () => {
   return viewPng
 }
 
+/**
+ * How real ComfyUI (0.3.64 and 0.26.0) names an exception class of the comfy-remote node pack: it loads a
+ * custom node package as a module named by its folder PATH (nodes.py load_custom_node,
+ * `module_path.replace(".", "_x_")`), and execution.py's full_type_name puts that module in
+ * `exception_type`. Workers must not pass the server path on (docs/protocol.md section 4).
+ */
+export const REMOTE_NODES_MODULE = '/srv/ComfyUI/custom_nodes/comfy-remote.comfy_remote.errors'
+
 function fail(message: string, type = 'ValueError'): never {
   throw new NodeFailure({ exception_message: `${message}\n`, exception_type: type, traceback: [] })
 }
@@ -67,19 +75,25 @@ function remoteInput(run: NodeRun): NodeResult {
     try {
       parsed = JSON.parse(inputs.payload) as EncodedValue
     } catch {
-      fail(`Remote Input '${key}': payload is not JSON text of an encoded value`)
+      fail(
+        `Remote Input '${key}': payload is not JSON text of an encoded value`,
+        `${REMOTE_NODES_MODULE}.CodecError`,
+      )
     }
     try {
       return { value: resolveRemoteInputFiles(run.files, parsed, `payload of Remote Input '${key}'`) }
     } catch (error) {
-      if (error instanceof RemoteFileError) fail(error.message, 'comfy_remote.errors.CodecError')
+      if (error instanceof RemoteFileError) fail(error.message, `${REMOTE_NODES_MODULE}.CodecError`)
       throw error
     }
   }
   if (run.linked.fallback) return { value: run.linked.fallback }
   if ('fallback' in inputs && inputs.fallback !== null)
     return { value: { type: '*', encoding: 'json', data: inputs.fallback } }
-  return fail(`Remote Input '${key}' received no payload and has no fallback connected`)
+  return fail(
+    `Remote Input '${key}' received no payload and has no fallback connected`,
+    `${REMOTE_NODES_MODULE}.RemoteInputMissingError`,
+  )
 }
 
 function images(run: NodeRun, type: 'output' | 'temp'): NodeResult {

@@ -157,3 +157,28 @@ def test_execution_error_names_the_node_and_leaks_nothing_unless_debugging(modul
     loud = runner_mod.execution_failure(data)
     assert loud.details["traceback"] == data["traceback"]
     assert loud.details["current_inputs"] == {"image": ["<100002 characters left out>"], "flag": [True]}
+
+
+def test_exception_type_keeps_no_server_path(modules):
+    """ComfyUI names a custom node's exception class by the node folder's path (its module name)."""
+    _, runner_mod = modules
+    data = {"node_id": "1", "node_type": "ComfyRemoteInput", "exception_message": "bad\n"}
+    for raw, kept in [
+        ("/srv/ComfyUI/custom_nodes/comfy-remote.comfy_remote.errors.CodecError", "comfy-remote.comfy_remote.errors.CodecError"),
+        ("C:\\ComfyUI\\custom_nodes\\comfy-remote.comfy_remote.errors.CodecError", "comfy-remote.comfy_remote.errors.CodecError"),
+        ("RuntimeError", "RuntimeError"),
+    ]:
+        assert runner_mod.execution_failure(dict(data, exception_type=raw)).details["exception_type"] == kept
+
+
+def test_progress_text_frames_become_the_message(modules):
+    """server.py send_progress_text: [u32 3][u32 n][node id][text]; the folded progress says the text."""
+    _, runner_mod = modules
+    node = b"2"
+    frame = (3).to_bytes(4, "big") + len(node).to_bytes(4, "big") + node + "step 3: sampling".encode()
+    assert runner_mod.read_text_frame(frame) == ("2", "step 3: sampling")
+    assert runner_mod.read_text_frame((1).to_bytes(4, "big") + b"\x00\x00\x00\x01jpeg") is None
+    folder = runner_mod.ProgressFolder({"2": {"class_type": "ImageInvert", "inputs": {}}})
+    folder.apply("executing", {"node": "2"})
+    assert folder.apply("progress_text", {"text": "step 3: sampling"})["message"] == "step 3: sampling"
+    assert folder.apply("progress_text", {"text": ""}) is None
