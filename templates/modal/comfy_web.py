@@ -176,9 +176,7 @@ class Jobs:
         final = self.store.get("final:" + job_id)
         if final is not None:
             return final
-        last = self.store.get("progress:" + job_id)  # kept as last reported when the job ends
-        if last and last.get("message") in PENDING_MESSAGES:
-            last = None  # not started in ComfyUI: {value: 0, max: 1}, no message (as the mock worker)
+        reported, last = self._progress(job_id)
         if self.store.get("cancel:" + job_id):
             env = comfy_wire.envelope(job_id, "cancelled", progress=last, error={"code": "CANCELLED", "message": CANCELLED_MESSAGE})
             self.store["final:" + job_id] = env
@@ -189,14 +187,24 @@ class Jobs:
             env = comfy_wire.envelope(job_id, "failed", progress=last, error={"code": "JOB_FAILED", "message": "worker error: %s" % exc})
             self.store["final:" + job_id] = env
             return env
+        if block > 0:
+            reported, last = self._progress(job_id)  # the poll waited: what the runner reported by its end
         if done:
             result = result or {}
             status = result.get("status", "failed")
-            env = comfy_wire.envelope(job_id, status, progress=last, outputs=result.get("outputs"), error=result.get("error"))
+            # completed: full on the scale the runner reported ({100, 100} for ComfyUI jobs, also when the
+            # job ended before the web saw any node run)
+            env = comfy_wire.envelope(job_id, status, progress=reported if status == "completed" else last, outputs=result.get("outputs"), error=result.get("error"))
             return comfy_refs.envelope_with_refs(env, job_id) if refs and record.get("output_refs") else env
         if last is None:
             return comfy_wire.envelope(job_id, "pending")
         return comfy_wire.envelope(job_id, "running", progress=last, message=last.get("message"))
+
+    def _progress(self, job_id):
+        """(as the runner reported it, as envelopes show it): kept as last reported when the job ends; a job
+        ComfyUI has not started shows {value: 0, max: 1} without message (as the mock worker)."""
+        reported = self.store.get("progress:" + job_id)
+        return reported, None if reported and reported.get("message") in PENDING_MESSAGES else reported
 
     def admit(self, job_id, seconds=ADMISSION_SECONDS, step=0.005):
         """Waits (bounded) until ComfyUI accepted the job's prompt or the job ended, and returns the envelope

@@ -215,6 +215,8 @@ export function conformance(target: () => Target): void {
       expect(r.body.status).toBe('completed')
       expect(r.body.outputs).toEqual({ image, label: { ...str('hello'), type: expect.any(String) } })
       expect(r.body.result).toEqual(image)
+      // ComfyUI targets count 0..100 (every node one unit): a completed job is 100 of 100
+      if (target().comfyui !== undefined) expect(r.body.progress).toEqual({ value: 100, max: 100 })
     })
 
     it('POST /run without wait is 202 with Location = poll_url; the job id is a UUID; polling ends completed', async () => {

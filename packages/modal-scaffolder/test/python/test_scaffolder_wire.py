@@ -94,3 +94,46 @@ def test_multipart_without_json_part_is_refused(modules):
     body = b'--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b--\r\n'
     with pytest.raises(wire.WireError, match="json"):
         wire.decode_multipart(body, "multipart/form-data; boundary=b")
+
+
+class _DoneBackend:
+    """A backend whose call has already finished (a job ComfyUI ran in milliseconds)."""
+
+    def __init__(self, result):
+        self.store = {}
+        self.result = result
+
+    def poll(self, call_id, timeout=0.0):
+        return True, self.result
+
+
+def test_envelopes_progress_forms_as_the_mock_worker(modules):
+    """Pending: {0, 1} without message; completed: full on the runner's scale, also when the web never saw
+    a node run (the last progress it saw was ComfyUI's 'queued'); failed before running: {0, 1}."""
+    import comfy_web
+
+    done = _DoneBackend({"status": "completed", "outputs": {}})
+    jobs = comfy_web.Jobs(done)
+    done.store.update({"job:j": {"call_id": "c", "created": 0.0}, "progress:j": {"value": 0, "max": 100, "message": "queued"}})
+    assert jobs.envelope("j")["progress"] == {"value": 100, "max": 100}
+    failed = _DoneBackend({"status": "failed", "error": {"code": "COMFYUI_VALIDATION", "message": "refused"}})
+    failed.store.update({"job:j": {"call_id": "c", "created": 0.0}, "progress:j": {"value": 0, "max": 1, "message": "submitted"}})
+    env = comfy_web.Jobs(failed).envelope("j")
+    assert env["progress"] == {"value": 0, "max": 1} and env["message"] == "refused"
+
+
+def test_a_job_that_ends_while_the_web_waits_on_it_keeps_its_last_progress(modules):
+    """The long poll on the call returns when the job ended: the progress the runner reported meanwhile
+    counts (a failed job keeps it), not what the store held before the wait."""
+    import comfy_web
+
+    class Finishing(_DoneBackend):
+        def poll(self, call_id, timeout=0.0):
+            if timeout > 0:  # the runner went on while we waited
+                self.store["progress:j"] = {"value": 33, "max": 100, "message": "running Invert Image (node 2)"}
+            return timeout > 0, self.result
+
+    backend = Finishing({"status": "failed", "error": {"code": "COMFYUI_EXECUTION", "message": "boom"}})
+    backend.store.update({"job:j": {"call_id": "c", "created": 0.0}, "progress:j": {"value": 0, "max": 100, "message": "queued"}})
+    env = comfy_web.Jobs(backend).envelope("j", block=0.25)
+    assert env["status"] == "failed" and env["progress"]["value"] == 33 and env["progress"]["max"] == 100
