@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import type { Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
@@ -134,8 +135,12 @@ export async function createFakeComfyUI(options: FakeComfyUIOptions = {}): Promi
         requests.push(request)
         await handle(request, res)
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         if (error instanceof BodyTooLarge) {
+          // aiohttp "lingers": it reads and drops the rest of the body (up to lingering_time, 10 s)
+          // before closing, so the client gets its 413 instead of a connection cut mid-upload
+          if (!req.complete)
+            await Promise.race([once(req, 'end'), new Promise((r) => setTimeout(r, 10_000))]).catch(() => {})
           res.setHeader('Connection', 'close')
           return sendText(res, 413, error.message)
         }
