@@ -329,7 +329,7 @@ def build_app(backend, prompt, contract, settings):
         try:
             value = float(raw)
         except ValueError:
-            message = "querystring.wait: must be a number of seconds (at most %g)" % wait_max
+            message = "querystring.wait: must be a number of seconds (waits over the worker's maximum are cut to it)"
             raise WireError("BAD_REQUEST", message, details={"problems": [message]}) from None
         if value < 0:
             message = "querystring.wait: must be >= 0"
@@ -416,8 +416,10 @@ def build_app(backend, prompt, contract, settings):
             if output_refs is not None and not isinstance(output_refs, bool):
                 raise WireError("BAD_REQUEST", "output_refs: must be true or false, got %s." % comfy_wire.describe(output_refs), details={"field": "output_refs"})
             key = request.headers.get("idempotency-key")
-            if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
-                raise WireError("BAD_REQUEST", "Idempotency-Key: %d characters, over the limit of %d; send a shorter key (a UUID)." % (len(key), IDEMPOTENCY_KEY_MAX), details={"field": "headers.idempotency-key"})
+            if key is not None and (key == "" or len(key) > IDEMPOTENCY_KEY_MAX):
+                why = "must not be empty" if key == "" else "at most %d characters; send a shorter key (a UUID)" % IDEMPOTENCY_KEY_MAX
+                message = "headers.idempotency-key: " + why  # worded as the mock worker's
+                raise WireError("BAD_REQUEST", message, details={"problems": [message]})
             # checked before a job exists, in the mock worker's order: pickle, types, payload heads, names
             comfy_wire.check_pickle(inputs)  # never unpickled: refused up front
             comfy_wire.check_types(contract, inputs)  # an INT is not an IMAGE

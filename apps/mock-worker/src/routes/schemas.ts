@@ -1,10 +1,13 @@
 import { zErrorBody, zJobEnvelopeWire, zWorkflowSchema } from '@comfy-remote/protocol'
 import { z } from 'zod'
 
+export const WAIT_NOT_A_NUMBER = "must be a number of seconds (waits over the worker's maximum are cut to it)"
+
 export const zWaitQuery = z.object({
+  // messages worded as the generated app's (tests/contract compares both workers)
   wait: z.coerce
-    .number()
-    .min(0)
+    .number({ error: WAIT_NOT_A_NUMBER })
+    .min(0, { error: 'must be >= 0' })
     .optional()
     .describe('seconds to wait for the job to finish (POST) or change (GET); capped by the worker'),
 })
@@ -14,7 +17,12 @@ export const zJobParams = z.object({
 })
 
 export const zRunHeaders = z.looseObject({
-  'idempotency-key': z.string().min(1).max(256).optional().describe('same key = same job'),
+  'idempotency-key': z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .max(256, { error: 'at most 256 characters; send a shorter key (a UUID)' })
+    .optional()
+    .describe('same key = same job'),
 })
 
 export const zHealth = z.object({
