@@ -48,33 +48,43 @@ def _error_status(code):
     return codes.get(code, 400)
 
 
-def _feed(digest, value, binary_data=False):
-    """Hash one value: metadata as canonical JSON, payload bytes as bytes (base64 and bytes hash alike)."""
+def _feed(digest, value, binary_data=False, known=None, inline=False):
+    """Hash one value: metadata as canonical JSON, each payload as its size and SHA-256 (as the mock
+    worker; ``known`` maps id(payload) -> (payload, SHA-256 hex) computed while it streamed in). Base64 text
+    and bytes of a payload hash alike. ``inline``: payload bytes hashed in place (as apps generated before
+    payload digests stored their fingerprints)."""
     if binary_data and isinstance(value, str):
         value = base64.b64decode(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        digest.update(b"b%d:" % len(value))
-        digest.update(value)
+        if inline:
+            digest.update(b"b%d:" % len(value))
+            digest.update(value)
+        else:
+            held, sha = (known or {}).get(id(value), (None, None))
+            if held is not value:
+                sha = hashlib.sha256(value).hexdigest()
+            digest.update(b"b%d:%s;" % (len(value), sha.encode("ascii")))
     elif isinstance(value, (list, tuple)):
         digest.update(b"[%d:" % len(value))
         for item in value:
-            _feed(digest, item)
+            _feed(digest, item, known=known, inline=inline)
         digest.update(b"]")
     elif isinstance(value, dict):
         binary = value.get("encoding") in comfy_wire.BINARY_ENCODINGS
         digest.update(b"{%d:" % len(value))
         for key in sorted(value):
             digest.update(json.dumps(key).encode() + b"=")
-            _feed(digest, value[key], binary_data=binary and key == "data")
+            _feed(digest, value[key], binary_data=binary and key == "data", known=known, inline=inline)
         digest.update(b"}")
     else:
         digest.update(json.dumps(value).encode() + b";")
 
 
-def fingerprint(inputs):
-    """SHA-256 of a request's inputs (every payload byte) to spot a reused Idempotency-Key."""
+def fingerprint(inputs, known=None, inline=False):
+    """SHA-256 of a request's inputs (every payload byte) to spot a reused Idempotency-Key; ``known``:
+    payload digests the multipart reader computed as the bytes arrived (MultipartStream.digests)."""
     digest = hashlib.sha256()
-    _feed(digest, inputs)
+    _feed(digest, inputs, known=known, inline=inline)
     return digest.hexdigest()
 
 
@@ -134,12 +144,15 @@ class Jobs:
             extra["webhook"] = dict(hook["status"])
         return dict(env, **extra) if extra else env
 
-    def create(self, inputs, idempotency_key=None, output_refs=False, transfer=0.0, webhooks=None, webhook=None):
-        digest = fingerprint(inputs) if idempotency_key else None  # every payload byte: hashed once
+    def create(self, inputs, idempotency_key=None, output_refs=False, transfer=0.0, webhooks=None, webhook=None, digests=None):
+        """A new job (or, for a known Idempotency-Key, its job); ``digests``: MultipartStream.digests."""
+        digest = fingerprint(inputs, digests) if idempotency_key else None
         if idempotency_key:
             existing = self.store.get("idem:" + idempotency_key)
             if existing:
-                if existing.get("fingerprint") != digest:
+                stored = existing.get("fingerprint")
+                # a key stored by an app deployed before payload digests hashed the payloads in place
+                if stored != digest and stored != fingerprint(inputs, inline=True):
                     raise WireError(
                         "IDEMPOTENCY_CONFLICT",
                         "Idempotency-Key %s was already used for a different request (job %s); use a new key for a new request." % (json.dumps(idempotency_key), existing["job_id"]),
@@ -241,12 +254,16 @@ class Jobs:
         env = self.envelope(job_id)
         deadline = time.monotonic() + max(0.0, seconds)
         while not changed(env) and time.monotonic() < deadline:
-            began = time.monotonic()
-            step = min(self.poll_interval, max(0.0, deadline - began))
-            env = self.envelope(job_id, block=step)
-            rest = step - (time.monotonic() - began)
-            if rest > 0 and not changed(env):
-                time.sleep(rest)  # the job ended without an answer yet (cancel flag), or the backend cannot wait
+            env = self.next_envelope(job_id, min(self.poll_interval, max(0.0, deadline - time.monotonic())), changed)
+        return env
+
+    def next_envelope(self, job_id, seconds, changed):
+        """The envelope after ``seconds``, or sooner when the call finishes meanwhile (or ``changed(env)``)."""
+        began = time.monotonic()
+        env = self.envelope(job_id, block=seconds)
+        rest = seconds - (time.monotonic() - began)
+        if rest > 0 and not changed(env):
+            time.sleep(rest)  # the job ended without an answer yet (cancel flag), or the backend cannot wait
         return env
 
 
@@ -387,7 +404,9 @@ def build_app(backend, prompt, contract, settings):
                 raise WireError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Content-Type %s; send application/json or multipart/form-data." % json.dumps(ctype), 415)
             # multipart is parsed as it streams in (each part in its own buffer, never the whole body
             # next to its parts); JSON is read into one buffer. Both bounded even without Content-Length.
-            parser = comfy_wire.MultipartStream(ctype, json_limit=max_bytes) if multipart else None
+            # with an Idempotency-Key, payloads are hashed as they arrive (for the fingerprint)
+            digests = bool(request.headers.get("idempotency-key"))
+            parser = comfy_wire.MultipartStream(ctype, json_limit=max_bytes, digests=digests) if multipart else None
             raw, size = bytearray(), 0
             async for chunk in request.stream():
                 size += len(chunk)
@@ -432,7 +451,7 @@ def build_app(backend, prompt, contract, settings):
 
             def create():
                 replay = bool(key) and backend.store.get("idem:" + key) is not None  # answers as the job is now
-                job_id = jobs.create(inputs, key, output_refs is True, transfer, webhooks, hook)
+                job_id = jobs.create(inputs, key, output_refs is True, transfer, webhooks, hook, parser.digests if parser else None)
                 env = jobs.envelope(job_id) if replay else jobs.admit(job_id, float(settings.get("admission_seconds", ADMISSION_SECONDS)))
                 if wait > 0 and env["status"] not in TERMINAL:
                     env = jobs.wait(job_id, wait, lambda e: e["status"] in TERMINAL)
@@ -518,8 +537,8 @@ def build_app(backend, prompt, contract, settings):
             deadline = time.monotonic() + limit
             beat = time.monotonic() + SSE_HEARTBEAT_SECONDS
             yield "retry: 1000\n\n"
+            env = jobs.envelope(job_id)
             while time.monotonic() < deadline:
-                env = jobs.envelope(job_id)
                 if "outputs" in env and comfy_wire.binary_size(env["outputs"]) > SSE_VALUE_LIMIT:
                     env = dict((k, v) for k, v in env.items() if k not in ("outputs", "result"))
                     env["values_omitted"] = True  # read them once with GET /jobs/:id
@@ -538,7 +557,7 @@ def build_app(backend, prompt, contract, settings):
                 if found is not None and found.get("seq") != seen_preview:
                     seen_preview = found.get("seq")
                     yield preview_event(found)
-                time.sleep(jobs.poll_interval)
+                env = jobs.next_envelope(job_id, jobs.poll_interval, lambda e: e["status"] in TERMINAL)  # the end at once
 
         headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"}
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)

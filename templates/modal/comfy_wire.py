@@ -9,6 +9,7 @@ Shared by the web app (comfy_web.py) and the GPU job runner (comfy_runner.py):
 
 import base64
 import copy
+import hashlib
 import io
 import json
 import re
@@ -427,7 +428,9 @@ class MultipartStream:
 
     HEADER_LIMIT = 16 * 1024
 
-    def __init__(self, content_type, json_limit=None):
+    def __init__(self, content_type, json_limit=None, digests=False):
+        """``digests``: also compute the SHA-256 of every binary part as it arrives; after ``finish()``,
+        ``digests`` maps id(part bytes) -> (those bytes, hex digest) (comfy_web.fingerprint uses them)."""
         match = re.search(r'boundary="?([^";,]+)"?', content_type or "")
         if not match:
             raise WireError("BAD_REQUEST", "content-type: multipart/form-data needs a boundary parameter")
@@ -440,6 +443,9 @@ class MultipartStream:
         self._name = None
         self._part = None
         self._json_limit = json_limit
+        self._hashes = {} if digests else None
+        self._hash = None
+        self.digests = {}
 
     def feed(self, chunk):
         self._buf += chunk
@@ -487,12 +493,17 @@ class MultipartStream:
                     raise self._bad("two parts are named %r" % self._name)
                 self._part = io.BytesIO()  # getvalue() hands its buffer over as bytes, without a copy
                 self._parts[self._name] = self._part
+                self._hash = hashlib.sha256() if self._hashes is not None and self._name != "json" else None
+                if self._hash is not None:
+                    self._hashes[self._name] = self._hash
                 self._state = "body"
             elif self._state == "body":
                 i = buf.find(self._delim)
                 end = i if i >= 0 else max(0, len(buf) - len(self._delim) + 1)
                 with memoryview(buf)[:end] as piece:  # no temporary copy; released before buf shrinks
                     self._part.write(piece)
+                    if self._hash is not None:
+                        self._hash.update(piece)
                 if self._name == "json" and self._json_limit is not None and self._part.tell() > self._json_limit:
                     raise WireError("PAYLOAD_TOO_LARGE", "json: the 'json' part is over %d bytes; send binary payloads as their own parts" % self._json_limit, 413)
                 if i < 0:
@@ -518,6 +529,8 @@ class MultipartStream:
         message = loads_bounded(text, "json")
         for name in list(parts):
             parts[name] = parts[name].getvalue()  # the part's own buffer, as bytes (no copy)
+            if self._hashes is not None:
+                self.digests[id(parts[name])] = (parts[name], self._hashes[name].hexdigest())  # holds it: no id reuse
 
         def walk(value):
             if isinstance(value, list):

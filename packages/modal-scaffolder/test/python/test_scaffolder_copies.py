@@ -109,3 +109,58 @@ def test_a_backend_that_cannot_wait_is_still_polled_at_the_interval(modules):  #
     env = jobs.wait(jobs.create({}), 1.0, lambda e: e["status"] in comfy_web.TERMINAL)
     assert env["status"] not in comfy_web.TERMINAL
     assert backend.polls <= 10  # about 1 s / 0.2 s, not a busy loop
+
+
+def test_an_sse_stream_ends_when_the_job_does_not_at_the_next_poll(modules):  # noqa: F811
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    import comfy_web
+
+    backend = _Backend()
+    app = comfy_web.build_app(backend, {}, {"inputs": [], "outputs": []}, {"auth_mode": "none", "poll_interval": 20.0})
+    job_id = comfy_web.Jobs(backend).create({})
+    threading.Timer(0.5, backend.done.set).start()
+    began = time.monotonic()
+    with TestClient(app) as client, client.stream("GET", "/jobs/%s/events" % job_id) as resp:
+        lines = [line for line in resp.iter_lines() if line.startswith("data: ")]
+    assert '"status":"completed"' in lines[-1]
+    assert time.monotonic() - began < 10  # well before the 20 s poll interval
+
+
+def test_payloads_are_hashed_as_they_arrive_and_fingerprint_as_before(modules):
+    wire, _ = modules
+    import base64
+    import hashlib
+
+    import comfy_web
+
+    payload = bytes(range(256)) * 4096
+    body, ctype = wire.encode_multipart({"inputs": {"image": _image(payload), "label": {"type": "STRING", "encoding": "json", "data": "x"}}})
+    stream = wire.MultipartStream(ctype, digests=True)
+    for at in range(0, len(body), 10_000):
+        stream.feed(body[at : at + 10_000])
+    inputs = stream.finish()["inputs"]
+    data = inputs["image"]["data"]
+    assert stream.digests == {id(data): (data, hashlib.sha256(payload).hexdigest())}
+    fast = comfy_web.fingerprint(inputs, stream.digests)
+    assert fast == comfy_web.fingerprint(inputs)  # the same as hashing the bytes afterwards
+    as_json = {"image": _image(base64.b64encode(payload).decode()), "label": inputs["label"]}
+    assert fast == comfy_web.fingerprint(as_json)  # a JSON retry of a multipart request is the same request
+    wrong = {id(data): (bytes(bytearray(data)), "0" * 64)}  # an entry for another object with the same id is ignored
+    assert comfy_web.fingerprint(inputs, wrong) == fast
+    assert not wire.MultipartStream(ctype).digests  # only computed when asked (an Idempotency-Key)
+
+
+def test_a_key_stored_by_an_older_app_still_replays(modules):  # noqa: F811
+    import comfy_web
+
+    backend = _Backend()
+    jobs = comfy_web.Jobs(backend)
+    inputs = {"image": _image(b"\x93NUMPY" * 1000)}
+    backend.store["idem:k1"] = {"job_id": "old-job", "fingerprint": comfy_web.fingerprint(inputs, inline=True)}
+    assert jobs.create(inputs, "k1") == "old-job"
+    with pytest.raises(comfy_web.WireError) as info:
+        jobs.create({"image": _image(b"other")}, "k1")
+    assert info.value.code == "IDEMPOTENCY_CONFLICT"
