@@ -135,6 +135,7 @@ class JobRunner:
 
     def run(self, inputs, progress=None, cancelled=None, timeout=3600.0, preview=None):
         progress = progress or (lambda p: None)
+        progress({"value": 0, "max": 1, "message": "starting"})  # picked up: the web waits for ComfyUI's answer
         self._preview = PreviewGate(preview) if preview is not None else None
         cancelled = cancelled or (lambda: False)
         mapped = comfy_wire.map_inputs(self.prompt, inputs)

@@ -30,8 +30,9 @@ SSE_VALUE_LIMIT = 256 * 1024  # binary output bytes above which SSE events leave
 SSE_HEARTBEAT_SECONDS = 15.0
 JSON_TYPES = ("application/json", "text/json")
 IDEMPOTENCY_KEY_MAX = 256  # characters (as the mock worker)
-ADMISSION_SECONDS = 10.0  # POST /run waits this long for ComfyUI to accept (or refuse) the prompt
-PENDING_MESSAGES = ("submitted", "queued")  # runner progress of a job ComfyUI has not started yet
+ADMISSION_SECONDS = 10.0  # POST /run waits this long for ComfyUI to accept (or refuse) the prompt ...
+PICKUP_SECONDS = 1.0  # ... once a runner took the job up within this (else it waits for a container: pending)
+PENDING_MESSAGES = ("submitted", "starting", "queued")  # runner progress of a job ComfyUI has not started yet
 CANCELLED_MESSAGE = "The job was cancelled."
 # multipart answers above this go out in pieces of this size, the payloads never joined into one body
 REPLY_SLICE_BYTES = 1024 * 1024
@@ -224,11 +225,14 @@ class Jobs:
         as of then, as the mock worker's POST /run: a prompt ComfyUI refuses is answered at once (400
         COMFYUI_VALIDATION); an accepted one is pending (the state it had when ComfyUI accepted it, even when
         it runs or has finished since: the mock worker answers in the same tick ComfyUI accepts)."""
-        deadline = time.monotonic() + max(0.0, seconds)
+        began = time.monotonic()
+        deadline = began + max(0.0, seconds)
         while True:
             env = self.envelope(job_id)
             progress = self.store.get("progress:" + job_id) or {}  # read after env: a finished job has moved on
-            admitted = progress.get("message") != "submitted"
+            admitted = progress.get("message") not in ("submitted", "starting")
+            if progress.get("message") == "submitted" and time.monotonic() - began >= min(PICKUP_SECONDS, seconds):
+                deadline = 0.0  # no runner took it up yet (a cold container, busy workers): it waits in a queue
             if env["status"] in TERMINAL and not (admitted and env["status"] != "cancelled"):
                 return env  # ended before ComfyUI accepted it (refused, unreachable) or cancelled meanwhile
             if admitted or time.monotonic() >= deadline:

@@ -25,6 +25,8 @@ def test_runner_follows_ws_progress(modules, io_helpers_comfy):
     assert result["outputs"] == {"image": STR, "label": dict(STR, data="lbl")}
     # one job progress of 0..100 (each node one unit, as the mock worker folds it), never going back,
     # naming the running node and its step
+    assert seen[0] == {"value": 0, "max": 1, "message": "starting"}  # picked up, before ComfyUI has the prompt
+    seen = seen[1:]
     assert all(p["max"] == 100 for p in seen)
     values = [p["value"] for p in seen]
     assert values == sorted(values) and 0 < values[-1] <= 100

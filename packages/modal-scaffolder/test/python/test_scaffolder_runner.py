@@ -21,7 +21,8 @@ def test_runs_a_job_and_cleans_up(modules, fake_comfy):
     assert json.loads(sent["prompt"]["1"]["inputs"]["payload"]) == STR
     assert sent["client_id"]
     assert list(fake_comfy.prompts) == fake_comfy.deleted  # history entry deleted
-    assert seen == [{"value": 0, "max": 100, "message": "queued"}]  # polling /history: no node progress
+    # picked up, then accepted by ComfyUI; polling /history: no node progress
+    assert seen == [{"value": 0, "max": 1, "message": "starting"}, {"value": 0, "max": 100, "message": "queued"}]
 
 
 def test_cancel_interrupts_comfyui(modules, slow_fake_comfy):

@@ -2,6 +2,8 @@
 
 import base64
 import json
+import threading
+import time
 
 import pytest
 
@@ -137,3 +139,30 @@ def test_a_job_that_ends_while_the_web_waits_on_it_keeps_its_last_progress(modul
     backend.store.update({"job:j": {"call_id": "c", "created": 0.0}, "progress:j": {"value": 0, "max": 100, "message": "queued"}})
     env = comfy_web.Jobs(backend).envelope("j", block=0.25)
     assert env["status"] == "failed" and env["progress"]["value"] == 33 and env["progress"]["max"] == 100
+
+
+class _RunningBackend(_DoneBackend):
+    """A call that never finishes while the test looks (a runner busy elsewhere or still starting)."""
+
+    def poll(self, call_id, timeout=0.0):
+        return False, None
+
+
+def test_post_run_waits_for_comfyui_only_once_a_runner_took_the_job(modules):
+    """Waiting for a container (still 'submitted' after PICKUP_SECONDS): pending at once, not after the
+    whole admission time; a runner that took the job ('starting') is waited for until ComfyUI answers."""
+    import comfy_web
+
+    backend = _RunningBackend(None)
+    backend.store.update({"job:j": {"call_id": "c", "created": 0.0}, "progress:j": {"value": 0, "max": 1, "message": "submitted"}})
+    jobs = comfy_web.Jobs(backend)
+    began = time.monotonic()
+    assert jobs.admit("j", seconds=10.0)["status"] == "pending"
+    assert time.monotonic() - began < 3.0
+    backend.store["progress:j"] = {"value": 0, "max": 1, "message": "starting"}
+    timer = threading.Timer(0.3, lambda: backend.store.update({"progress:j": {"value": 0, "max": 100, "message": "queued"}}))
+    timer.start()
+    began = time.monotonic()
+    env = jobs.admit("j", seconds=10.0)
+    assert env["status"] == "pending" and env["progress"] == {"value": 0, "max": 1} and "message" not in env
+    assert 0.25 < time.monotonic() - began < 3.0
