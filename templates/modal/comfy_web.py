@@ -366,7 +366,7 @@ def build_app(backend, prompt, contract, settings):
             header = request.headers.get("authorization")
             if not check_token(header, token):
                 why = "Missing Authorization header" if not header else "Invalid token"
-                message = "%s; send \"Authorization: Bearer <token>\" with the token of the app's Modal Secret (%s)." % (why, token_env)
+                message = "%s; send \"Authorization: Bearer <token>\" with the app's token (%s: its Modal Secret when deployed, --token with comfy-remote-modal serve)." % (why, token_env)
                 return fail(request, "UNAUTHORIZED", message, 401, headers={"WWW-Authenticate": 'Bearer realm="comfy-remote"'})
         try:
             return await call_next(request)
