@@ -10,6 +10,7 @@ the Remote Input. Reads only the head of each payload: no numpy, no full decode.
 import ast
 import base64
 import binascii
+import json
 import re
 import struct
 
@@ -100,7 +101,7 @@ def _npy_problem(head, size):
     for d in shape:
         need *= d
     if end + need > size:
-        return "The .npy data is truncated: shape %s needs %d bytes, got %d." % (list(shape), need, size - end)
+        return "The .npy data is truncated: shape %s needs %d bytes, got %d." % (json.dumps(list(shape), separators=(",", ":")), need, size - end)
     return None
 
 
