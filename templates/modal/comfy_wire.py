@@ -8,6 +8,7 @@ Shared by the web app (comfy_web.py) and the GPU job runner (comfy_runner.py):
 """
 
 import base64
+import concurrent.futures
 import copy
 import hashlib
 import io
@@ -420,6 +421,11 @@ def _part_head(boundary, name, content_type):
     return ('--%s\r\nContent-Disposition: form-data; name="%s"\r\nContent-Type: %s\r\n\r\n' % (boundary, name, content_type)).encode("ascii")
 
 
+# SHA-256 of parts (MultipartStream digests) runs here: hashlib releases the GIL, so it overlaps the
+# server reading the rest of the body instead of adding to it
+_HASHER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="comfy-remote-hash")
+
+
 class MultipartStream:
     """Incremental multipart/form-data reader: ``feed(chunk)`` as the body arrives, then ``finish()``.
 
@@ -445,6 +451,7 @@ class MultipartStream:
         self._json_limit = json_limit
         self._hashes = {} if digests else None
         self._hash = None
+        self._hashed = None  # the last piece handed to the hashing thread
         self.digests = {}
 
     def feed(self, chunk):
@@ -502,8 +509,8 @@ class MultipartStream:
                 end = i if i >= 0 else max(0, len(buf) - len(self._delim) + 1)
                 with memoryview(buf)[:end] as piece:  # no temporary copy; released before buf shrinks
                     self._part.write(piece)
-                    if self._hash is not None:
-                        self._hash.update(piece)
+                    if self._hash is not None:  # in order, on the hashing thread, while the loop reads on
+                        self._hashed = _HASHER.submit(self._hash.update, bytes(piece))
                 if self._name == "json" and self._json_limit is not None and self._part.tell() > self._json_limit:
                     raise WireError("PAYLOAD_TOO_LARGE", "json: the 'json' part is over %d bytes; send binary payloads as their own parts" % self._json_limit, 413)
                 if i < 0:
@@ -529,6 +536,9 @@ class MultipartStream:
         message = loads_bounded(text, "json")
         for name in list(parts):
             parts[name] = parts[name].getvalue()  # the part's own buffer, as bytes (no copy)
+        if self._hashed is not None:
+            self._hashed.result()  # one thread, first in first out: every piece of this request is hashed
+        for name in list(parts):
             if self._hashes is not None:
                 self.digests[id(parts[name])] = (parts[name], self._hashes[name].hexdigest())  # holds it: no id reuse
 

@@ -14,6 +14,13 @@ const NEEDED = ['fastapi', 'uvicorn']
 const WANTED = ['websocket']
 const INSTALL_HINT = `pip install "fastapi[standard]" websocket-client (or Debian: apt install python3-fastapi python3-uvicorn python3-websocket), or pass --python / set ${SERVE_PYTHON_ENV}`
 
+/**
+ * glibc malloc settings for the served app (unless the caller set them): large buffers come from the heap
+ * and freed ones stay there up to 256 MiB, so each image reuses memory instead of mapping fresh pages
+ * (reading a 48 MiB output file: ~30 ms -> ~8 ms). Other C libraries ignore them.
+ */
+const MALLOC_REUSE = { MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) }
+
 export interface ServeOptions {
   /** The folder `comfy-remote-modal scaffold` wrote. */
   projectDir: string
@@ -121,7 +128,12 @@ export function startServe(
       `must be an http(s) URL such as http://127.0.0.1:8188, got ${JSON.stringify(options.comfyuiUrl)}`,
     )
   const python = findServePython(options.python)
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' }
+  const env: NodeJS.ProcessEnv = {
+    ...MALLOC_REUSE,
+    ...process.env,
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+  }
   delete env[TOKEN_ENV]
   if (hasToken) env[TOKEN_ENV] = options.token
   const child = spawn(python.python, serveArgs(options), { stdio: ['ignore', stdio, stdio], env })
