@@ -280,3 +280,26 @@ describe('comfyui engine: ComfyUI on the same machine (shared temp/comfy_remote 
     expect(comfy.requests.filter((r) => r.path.startsWith('/comfy-remote/files/f'))).toEqual([])
   })
 })
+
+describe('comfyui engine: files placed for a job that never reads them', () => {
+  it('a failed job leaves nothing in ComfyUI’s folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-shared-fail-'))
+    try {
+      const { client } = await setup({
+        tempDir: dir,
+        // ComfyUI refuses the prompt before any node runs: Remote Input never reads its file
+        onRequest: (r) =>
+          r.method === 'POST' && r.path === '/prompt'
+            ? { status: 400, body: { error: { type: 'x', message: 'refused' }, node_errors: {} } }
+            : undefined,
+      })
+      const error = await client('multipart')
+        .run({ image: { type: 'IMAGE', encoding: 'npy', data: image(256, 256) } }, { timeout: 20_000 })
+        .catch((e: unknown) => e)
+      expect(isRemoteJobError(error)).toBe(true)
+      expect(readdirSync(join(dir, 'comfy_remote'))).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -74,9 +74,9 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
 
 /**
  * Put one planned input file into the shared folder under its generated name (never over an existing
- * file). Remote Input reads it and deletes its name; the spool keeps its own.
+ * file); returns its path. Remote Input reads it and deletes its name; the spool keeps its own.
  */
-export async function placeFile(folder: string, file: PlannedFile): Promise<void> {
+export async function placeFile(folder: string, file: PlannedFile): Promise<string> {
   if (!NAME.test(file.ref.filename)) throw new Error(`not a generated file name: ${file.ref.filename}`)
   const target = join(folder, file.ref.filename)
   const source = file.source
@@ -85,12 +85,12 @@ export async function placeFile(folder: string, file: PlannedFile): Promise<void
       flag: 'wx',
       mode: 0o600,
     })
-    return
+    return target
   }
   const spooled = source as FileBytes
   if (isFileBytes(spooled) && file.offset === 0 && file.size === spooled.size) {
     await linkOrCopy(spooled.path, target)
-    return
+    return target
   }
   try {
     await pipeline(
@@ -105,6 +105,7 @@ export async function placeFile(folder: string, file: PlannedFile): Promise<void
     await rm(target, { force: true })
     throw error
   }
+  return target
 }
 
 /**

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import type { ComfyFileRef, HandoffOptions, PlannedFile } from '@comfy-remote/io-helpers'
@@ -271,17 +272,22 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     }
   }
 
-  const run = async ({ prompt, files }: Prepared, ctx: RunContext): Promise<Record<string, EncodedValue>> => {
+  /** Runs the prompt; files it links into ComfyUI's folder are listed in `placed` (removed after). */
+  const runPrompt = async (
+    { prompt, files }: Prepared,
+    ctx: RunContext,
+    placed: string[],
+  ): Promise<Record<string, EncodedValue>> => {
     await socket.ensure()
     const shared = files.length > 0 ? await sharedFolder() : undefined
     for (const file of files) {
       if (ctx.signal.aborted) throw new MockWorkerError('CANCELLED', 'The job was cancelled.')
       if (shared !== undefined) {
-        const placed = await placeFile(shared, file).then(
-          () => true,
-          () => false,
-        )
-        if (placed) continue
+        const path = await placeFile(shared, file).catch(() => undefined)
+        if (path !== undefined) {
+          placed.push(path)
+          continue
+        }
         forgetFolder()
       }
       await uploadFile(http.baseUrl, file, options.timeoutMs)
@@ -380,7 +386,15 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
       checkInputs(context.prompt, checked)
       return inputs
     },
-    run: async (prepared, ctx) => run(await plan(prepared as Record<string, EncodedValue>, ctx), ctx),
+    run: async (prepared, ctx) => {
+      const placed: string[] = []
+      try {
+        return await runPrompt(await plan(prepared as Record<string, EncodedValue>, ctx), ctx, placed)
+      } finally {
+        // what Remote Input never read (the job failed or was cancelled first) goes now, not in an hour
+        await Promise.all(placed.map((path) => rm(path, { force: true })))
+      }
+    },
     async health() {
       try {
         await http.systemStats()
