@@ -1,7 +1,7 @@
 """Up-front checks of binary inputs (npy/png, also inside object/list values), before a job exists.
 
-As the mock worker (protocol parseEncodedValue + binary-heads.ts): base64 text up to 1 MiB must be
-valid base64, and the first bytes of every npy/png payload must be a readable .npy header (plain
+As the mock worker (protocol parseEncodedValue + binary-heads.ts + its strict decode of larger texts):
+base64 text of any size must be valid base64, and the first bytes of every npy/png payload must be a readable .npy header (plain
 little-endian C-order numeric dtype, data as long as the shape says) or a PNG signature and IHDR within
 the pixel limit. A broken value is a 400 BAD_REQUEST naming the field, not a job that fails later at
 the Remote Input. Reads only the head of each payload: no numpy, no full decode.
@@ -16,7 +16,7 @@ import struct
 
 from comfy_wire import WireError
 
-BASE64_PARSE_CHECK_MAX = 1024 * 1024  # longer base64 texts are checked when decoded (as the mock worker)
+BASE64_PARSE_CHECK_MAX = 1024 * 1024  # texts up to this size: the exact byte count is taken from the text
 HEAD_BYTES = 64 * 1024 + 16  # any accepted .npy header (64 KiB + preamble) and a PNG's IHDR
 NPY_MAX_HEADER_BYTES = 64 * 1024
 PNG_MAX_PIXELS = 8192 * 8192
@@ -30,16 +30,18 @@ def _bad(field, message):
 
 
 def is_base64(text):
-    """Standard or URL-safe base64 (whitespace allowed), as the TypeScript isBase64."""
+    """Standard or URL-safe base64 (whitespace allowed), as the TypeScript isBase64 (linear, C speed)."""
     if not _BASE64_TEXT.fullmatch(text):
         return False
-    return len(re.sub(r"[\s=]", "", text)) % 4 != 1
+    return (len(text) - sum(text.count(c) for c in " \t\r\n\f\v=")) % 4 != 1
 
 
 def check_base64(value, field):
-    """BAD_REQUEST naming ``<field>.data`` when a binary value's base64 text (up to 1 MiB) is not base64."""
+    """BAD_REQUEST naming ``<field>.data`` when a binary value's base64 text is not base64, at any size
+    (the mock worker checks texts up to 1 MiB when parsing and longer ones when it decodes them, both
+    before a job exists; a 48 MiB payload's text takes ~0.1 s here)."""
     data = value.get("data")
-    if isinstance(data, str) and len(data) <= BASE64_PARSE_CHECK_MAX and not is_base64(data):
+    if isinstance(data, str) and not is_base64(data):
         raise _bad(
             "%s.data" % field,
             "not valid base64; send the %s bytes base64-encoded (or as a multipart part)." % value.get("encoding"),

@@ -303,3 +303,21 @@ describe('comfyui engine: files placed for a job that never reads them', () => {
     }
   })
 })
+
+describe('comfyui engine: large base64 is checked strictly before a job exists', () => {
+  it('a 1 MiB+ base64 value with characters outside the alphabet is a 400 naming the field', async () => {
+    const { comfy, url } = await setup()
+    const good = Buffer.from(image(512, 512)).toString('base64') // 4 MiB of text: over the parse-time check
+    const bad = `${good.slice(0, 1_000_000)}!!!!${good.slice(1_000_004)}`
+    const response = await fetch(`${url}/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { image: { type: 'IMAGE', encoding: 'npy', data: bad } } }),
+    })
+    expect(response.status).toBe(400)
+    const body = (await response.json()) as { error: { message: string; details: { field: string } } }
+    expect(body.error.message).toMatch(/^inputs\.image\.data: not valid base64/)
+    expect(body.error.details.field).toBe('inputs.image.data')
+    expect(comfy.requests.filter((r) => r.path === '/prompt' || r.path === '/upload/image')).toEqual([])
+  })
+})

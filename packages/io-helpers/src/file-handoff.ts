@@ -1,4 +1,4 @@
-import { base64ByteLength } from '@comfy-remote/protocol'
+import { base64ByteLength, base64ToBytes } from '@comfy-remote/protocol'
 import type { ComfyFileRef } from './app-mode-collect.js'
 import type { EncodedValue } from './types.js'
 import { isRecord } from './types.js'
@@ -88,8 +88,7 @@ function sourceSize(source: ByteSource): number {
 function defaultBytes(data: unknown, minBytes: number): ByteSource | undefined {
   if (data instanceof Uint8Array) return data
   if (typeof data === 'string' && base64ByteLength(data) >= minBytes) {
-    const buf = Buffer.from(data, 'base64')
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+    return base64ToBytes(data) // strict: Buffer alone would drop characters outside the alphabet
   }
   return undefined
 }

@@ -393,6 +393,20 @@ export function conformance(target: () => Target): void {
       }
     })
 
+    it('bad base64 in a value over 1 MiB is refused up front too (workers that hand values to ComfyUI)', async (ctx) => {
+      if (target().comfyui === undefined) return ctx.skip()
+      const good = b64(imageNpy(300, 300, 3)) // ~1.4 MiB of base64 text, a valid npy header
+      const data = `${good.slice(0, 1_200_000)}!!!!${good.slice(1_200_004)}`
+      const r = await submit(
+        target(),
+        { image: { type: 'IMAGE', encoding: 'npy', data } },
+        { query: '?wait=40' },
+      )
+      expectRefusal(r, 400, 'BAD_REQUEST', /inputs\.image\.data/, /base64/)
+      expectField(r, 'inputs.image.data')
+      expect(r.body.job_id).toBeUndefined()
+    })
+
     it('a broken npy/png payload is refused up front naming the input (workers that hand values to ComfyUI)', async (ctx) => {
       if (target().comfyui === undefined) return ctx.skip()
       const bad: [string, unknown, RegExp][] = [

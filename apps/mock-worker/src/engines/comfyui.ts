@@ -10,7 +10,7 @@ import {
   planFileHandoff,
   resolveFileRefs,
 } from '@comfy-remote/io-helpers'
-import type { EncodedValue } from '@comfy-remote/protocol'
+import { type EncodedValue, ProtocolError } from '@comfy-remote/protocol'
 import { checkBinaryHeads } from '../binary-heads.js'
 import { MockWorkerError } from '../errors.js'
 import type { RunContext } from '../job.js'
@@ -371,6 +371,20 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
   return {
     name: 'comfyui',
     prepare(inputs) {
+      // base64 texts over the parse-time check (1 MiB) are decoded strictly here, before a job exists
+      const checkedHandoff = (name: string, value: EncodedValue): EncodedValue => {
+        try {
+          return planFileHandoff(value, handoff('cr-check')).value as EncodedValue
+        } catch (error) {
+          if (error instanceof ProtocolError && error.code === 'BASE64_INVALID')
+            throw new ProtocolError(
+              'BASE64_INVALID',
+              `inputs.${name}.data: not valid base64; send the ${value.encoding} bytes base64-encoded (or as a multipart part).`,
+              { field: `inputs.${name}.data`, cause: error },
+            )
+          throw error
+        }
+      }
       // ComfyUI's Remote Input decodes every npy/png: a broken header or a PNG bomb is a 400 now
       checkBinaryHeads(inputs)
       // Check the request now without reading spooled files or base64-ing large leaves (they become
@@ -380,7 +394,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
       const checked = Object.fromEntries(
         Object.entries(light).map(([name, value]) => [
           name,
-          uploads.has(name) ? value : planFileHandoff(value, handoff('cr-check')).value,
+          uploads.has(name) ? value : checkedHandoff(name, value),
         ]),
       )
       checkInputs(context.prompt, checked)
