@@ -329,12 +329,19 @@ def build_app(backend, prompt, contract, settings):
     app = FastAPI(title="comfy-remote worker: %s" % settings.get("app_name", ""), docs_url=None, redoc_url=None)
     app.router.redirect_slashes = False  # (FastAPI < 0.100 has no such argument)
 
+    def body(chunks, size, status, media_type, headers=None):
+        """A response of these chunks: one body when small, else streamed in slices with Content-Length
+        (the payloads are never joined into one body, nor copied whole by the server)."""
+        headers = dict(headers or {})
+        if size <= REPLY_SLICE_BYTES:
+            return Response(b"".join(chunks), status_code=status, media_type=media_type, headers=headers)
+        headers["Content-Length"] = str(size)
+        return StreamingResponse(_aiter(comfy_wire.iter_slices(chunks, REPLY_SLICE_BYTES)), status_code=status, media_type=media_type, headers=headers)
+
     def reply(request, env, status=200):
         if comfy_wire.wants_multipart(request.headers.get("accept"), "outputs" in env):
             chunks, size, ctype = comfy_wire.multipart_body(env)
-            if size <= REPLY_SLICE_BYTES:
-                return Response(b"".join(chunks), status_code=status, media_type=ctype)
-            return StreamingResponse(_aiter(comfy_wire.iter_slices(chunks, REPLY_SLICE_BYTES)), status_code=status, media_type=ctype, headers={"Content-Length": str(size)})
+            return body(chunks, size, status, ctype)
         return JSONResponse(comfy_wire.to_json_value(env), status_code=status)
 
     def fail(request, code, message, status=None, details=None, headers=None):
@@ -497,10 +504,10 @@ def build_app(backend, prompt, contract, settings):
         if span == "unsatisfiable":
             return fail(request, "RANGE_NOT_SATISFIABLE", "Range %s is outside the %d bytes of output %s." % (request.headers.get("range"), size, json.dumps(path)), 416, {"size": size}, headers={"Content-Range": "bytes */%d" % size})
         if span is None:
-            return Response(data, status_code=200, media_type=comfy_refs.content_type(value), headers=headers)
+            return body([data], size, 200, comfy_refs.content_type(value), headers)
         start, end = span
         headers["Content-Range"] = "bytes %d-%d/%d" % (start, end, size)
-        return Response(data[start : end + 1], status_code=206, media_type=comfy_refs.content_type(value), headers=headers)
+        return body([memoryview(data)[start : end + 1]], end + 1 - start, 206, comfy_refs.content_type(value), headers)
 
     @app.delete("/jobs/{job_id}")
     def cancel_job(job_id: str, request: Request):

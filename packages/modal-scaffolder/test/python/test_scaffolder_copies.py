@@ -72,8 +72,8 @@ def test_the_stub_passes_large_bytes_by_reference_and_still_pickles_the_rest():
 class _Backend:
     """A call that finishes when ``done`` is set; ``poll`` waits up to ``timeout`` like FunctionCall.get."""
 
-    def __init__(self, waits=True):
-        self.store, self.done, self.waits, self.polls = {}, threading.Event(), waits, 0
+    def __init__(self, waits=True, outputs=None):
+        self.store, self.done, self.waits, self.polls, self.outputs = {}, threading.Event(), waits, 0, outputs or {}
 
     def spawn(self, job_id, inputs):
         return "call-1"
@@ -81,7 +81,7 @@ class _Backend:
     def poll(self, call_id, timeout=0.0):
         self.polls += 1
         if self.done.wait(timeout if self.waits else 0):
-            return True, {"status": "completed", "outputs": {}}
+            return True, {"status": "completed", "outputs": self.outputs}
         return False, None
 
     def cancel(self, call_id):
@@ -164,3 +164,25 @@ def test_a_key_stored_by_an_older_app_still_replays(modules):  # noqa: F811
     with pytest.raises(comfy_web.WireError) as info:
         jobs.create({"image": _image(b"other")}, "k1")
     assert info.value.code == "IDEMPOTENCY_CONFLICT"
+
+
+def test_a_large_output_by_ref_streams_whole_and_in_ranges(modules):  # noqa: F811
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    import comfy_web
+
+    payload = bytes(range(256)) * (3 * MIB // 256) + b"end"
+    backend = _Backend(outputs={"image": _image(payload)})
+    backend.done.set()
+    app = comfy_web.build_app(backend, {}, {"inputs": [], "outputs": []}, {"auth_mode": "none"})
+    job_id = comfy_web.Jobs(backend).create({})
+    with TestClient(app) as client:
+        whole = client.get("/jobs/%s/outputs/image" % job_id)
+        part = client.get("/jobs/%s/outputs/image" % job_id, headers={"Range": "bytes=100-2097251"})
+    assert whole.status_code == 200 and whole.content == payload
+    assert whole.headers["content-length"] == str(len(payload)) and whole.headers["accept-ranges"] == "bytes"
+    assert part.status_code == 206 and part.content == payload[100:2097252]
+    assert part.headers["content-range"] == "bytes 100-2097251/%d" % len(payload)
+    assert part.headers["content-length"] == str(2097252 - 100)
