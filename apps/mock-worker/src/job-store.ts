@@ -15,6 +15,8 @@ export type { JobLogger, JobStoreOptions, JobStoreStats } from './job-store-opti
  * Bounded in-memory job store: FIFO queue with a concurrency limit, queue
  * positions, idempotency keys, TTL for finished jobs, change listeners.
  */
+const NO_FINGERPRINT = Promise.resolve('')
+
 export class JobStore {
   readonly #o: JobStoreOptions
   readonly #jobs = new Map<string, Job>()
@@ -113,7 +115,7 @@ export class JobStore {
   submit(
     payload: unknown,
     idempotencyKey?: string,
-    fingerprint = '',
+    fingerprint: Promise<string> = NO_FINGERPRINT,
     inputBytes = 0,
     spool?: JobSpool,
   ): { job: Job; created: boolean } {

@@ -48,8 +48,11 @@ export interface Job {
    */
   readonly spool: JobSpool
   readonly idempotencyKey: string | undefined
-  /** Summary of the request's inputs (see fingerprint.ts), to notice a reused Idempotency-Key. */
-  readonly fingerprint: string
+  /**
+   * Summary of the request's inputs (see fingerprint.ts), to notice a reused Idempotency-Key; computed
+   * in the background (it may read spooled payloads back), awaited only when the key comes again.
+   */
+  readonly fingerprint: Promise<string>
   readonly createdAt: number
   status: JobStatus
   progress: JobProgress

@@ -61,11 +61,16 @@ export async function call(target: Target, path: string, options: Call = {}): Pr
 }
 
 /** POST /run as multipart (bytes of npy/png values travel as parts), asking for multipart back. */
-export function callMultipart(target: Target, path: string, message: unknown): Promise<Reply> {
+export function callMultipart(
+  target: Target,
+  path: string,
+  message: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const { body, contentType } = encodeMultipart(message as never)
   return call(target, path, {
     raw: { body, contentType },
-    headers: { accept: 'multipart/form-data, application/json' },
+    headers: { accept: 'multipart/form-data, application/json', ...headers },
   })
 }
 

@@ -588,6 +588,31 @@ export function conformance(target: () => Target): void {
       )
       expectRefusal(other, 409, 'IDEMPOTENCY_CONFLICT', key)
     })
+
+    it('the same holds for multi-MiB multipart payloads (spooled), and a JSON retry of the same bytes', async () => {
+      const key = `contract-${Math.random().toString(36).slice(2)}`
+      const npy = imageNpy(512, 512, 7) // 3 MiB: over the workers' in-memory part threshold
+      const headers = { 'idempotency-key': key }
+      const message = (data: Uint8Array) => ({ inputs: { image: { type: 'IMAGE', encoding: 'npy', data } } })
+      const first = await callMultipart(target(), '/run', message(npy), headers)
+      expect([200, 202]).toContain(first.status)
+      const again = await callMultipart(target(), '/run', message(npy), headers)
+      expect(again.body.job_id).toBe(first.body.job_id)
+      const asJson = await submit(
+        target(),
+        { image: { type: 'IMAGE', encoding: 'npy', data: b64(npy) } },
+        { headers },
+      )
+      expect(asJson.body.job_id).toBe(first.body.job_id)
+      const changed = npy.slice()
+      changed[changed.length - 1] = (changed[changed.length - 1] as number) ^ 1
+      expectRefusal(
+        await callMultipart(target(), '/run', message(changed), headers),
+        409,
+        'IDEMPOTENCY_CONFLICT',
+        key,
+      )
+    })
   })
 
   describe('errors from ComfyUI (§4)', () => {

@@ -30,6 +30,8 @@ type RunRequestT = FastifyRequest<{
   Headers: z.infer<typeof zRunHeaders>
 }>
 
+const NO_PRINT = Promise.resolve('')
+
 function idempotencyConflict(key: string | undefined, job: Job): MockWorkerError {
   return new MockWorkerError(
     'IDEMPOTENCY_CONFLICT',
@@ -44,10 +46,12 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     const started = Date.now()
     const key = request.headers['idempotency-key']
     const { inputs, outputRefs } = parseRunRequest(request.body ?? {})
-    const print = key === undefined ? '' : fingerprint(inputs)
+    // started now, awaited only to compare with an earlier request of the same key: a new job does not
+    // wait for the SHA-256 of its payloads (it runs while the job does)
+    const print = key === undefined ? NO_PRINT : fingerprint(inputs).catch((e: unknown) => `unreadable: ${e}`)
     const webhook = webhookTarget(request.body, ctx.webhooks)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
-    if (job !== undefined && job.fingerprint !== print) throw idempotencyConflict(key, job)
+    if (job !== undefined && (await job.fingerprint) !== (await print)) throw idempotencyConflict(key, job)
     if (job === undefined) {
       ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
       checkInputs(ctx.contract, inputs, ctx.allowPickle)
@@ -66,7 +70,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
       if (!submitted.created)
         await spool?.dispose() // an idempotent replay: the first request's job answers
       else if (outputRefs === true) job.outputRefs = true
-      if (job.fingerprint !== print) throw idempotencyConflict(key, job)
+      if (!submitted.created && (await job.fingerprint) !== (await print)) throw idempotencyConflict(key, job)
       if (submitted.created) {
         job.transferMs = reply.elapsedTime // receiving and decoding the request body
         if (webhook !== undefined) ctx.dispatcher?.watch(job, webhook)

@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto'
 import { createReadStream, readFileSync } from 'node:fs'
+import type { Readable } from 'node:stream'
 
 /** Read streams of spooled files use 1 MiB chunks: with the 64 KiB default a 48 MiB file takes 3x longer. */
 export const FILE_CHUNK_BYTES = 1024 * 1024
-
-import type { Readable } from 'node:stream'
 
 /**
  * The bytes of a value that live in a file the worker spooled (a multipart part, a fetched `ref`, an
@@ -15,13 +15,26 @@ export class FileBytes {
   readonly path: string
   /** Size in bytes. */
   readonly size: number
-  /** SHA-256 (hex) of the bytes when it was computed while they were written (Idempotency-Key checks). */
-  readonly sha256: string | undefined
+  #sha256: Promise<string> | undefined
 
-  constructor(path: string, size: number, sha256?: string) {
+  constructor(path: string, size: number) {
     this.path = path
     this.size = size
-    this.sha256 = sha256
+  }
+
+  /**
+   * SHA-256 (hex) of the bytes, read from the file 1 MiB at a time on first use and remembered
+   * (Idempotency-Key checks): off the request's critical path, the file stays readable while it runs.
+   */
+  sha256(): Promise<string> {
+    this.#sha256 ??= new Promise<string>((resolve, reject) => {
+      const hash = createHash('sha256')
+      this.stream()
+        .on('data', (chunk) => hash.update(chunk as Buffer))
+        .once('end', () => resolve(hash.digest('hex')))
+        .once('error', reject)
+    })
+    return this.#sha256
   }
 
   get byteLength(): number {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -99,31 +99,27 @@ export class JobSpool {
   }
 
   /** Account for a file written into `newPath()` by someone else (e.g. an engine) and wrap it. */
-  adopt(path: string, size: number, sha256?: string): FileBytes {
+  adopt(path: string, size: number): FileBytes {
     this.#bytes += size
     this.#hooks.add(size)
-    return new FileBytes(path, size, sha256)
+    return new FileBytes(path, size)
   }
 
   /**
    * Write `source` to a new file; `first` are bytes already read from it. Rejects (and leaves no
-   * file) when the source fails or `signal` aborts. The SHA-256 of the bytes is computed on the way
-   * (while the next chunk is still arriving), so an Idempotency-Key check never re-reads the file.
+   * file) when the source fails or `signal` aborts.
    */
   async write(source: Readable, hint: string, first: Uint8Array[] = []): Promise<FileBytes> {
     const path = this.newPath(hint)
     // a 16 KiB highWaterMark makes one fs write per network chunk: 1 MiB lets writev batch them (4x faster)
     const out = createWriteStream(path, { mode: 0o600, highWaterMark: FILE_CHUNK_BYTES })
-    const hash = createHash('sha256')
     let size = 0
     for (const chunk of first) {
       size += chunk.byteLength
-      hash.update(chunk)
       if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
     }
     source.on('data', (chunk: Uint8Array) => {
       size += chunk.byteLength
-      hash.update(chunk)
     })
     try {
       await pipeline(source, out)
@@ -131,7 +127,7 @@ export class JobSpool {
       await rm(path, { force: true })
       throw error
     }
-    return this.adopt(path, size, hash.digest('hex'))
+    return this.adopt(path, size)
   }
 
   /** Delete the directory and everything in it. */
