@@ -13,10 +13,10 @@ describe('fingerprint', () => {
   it('is the same for bytes and their base64 form (JSON vs multipart retries)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
-        const raw = await fingerprint({ image: { type: 'IMAGE', encoding: 'npy', data: bytes } })
+        const raw = await fingerprint({ image: { type: 'IMAGE', encoding: 'npy', data: bytes } })()
         const b64 = await fingerprint({
           image: { type: 'IMAGE', encoding: 'npy', data: bytesToBase64(bytes) },
-        })
+        })()
         expect(b64).toBe(raw)
       }),
     )
@@ -25,24 +25,24 @@ describe('fingerprint', () => {
   it('ignores key order and notices different names, types, encodings and sizes', async () => {
     const a = { type: 'STRING', encoding: 'json' as const, data: 'ab' }
     const b = { type: 'INT', encoding: 'json' as const, data: 5 }
-    expect(await fingerprint({ a, b })).toBe(await fingerprint({ b, a }))
-    expect(await fingerprint({ a })).not.toBe(await fingerprint({ x: a }))
-    expect(await fingerprint({ a })).not.toBe(await fingerprint({ a: { ...a, type: 'TEXT' } }))
-    expect(await fingerprint({ a })).not.toBe(await fingerprint({ a: { ...a, data: 'abc' } }))
+    expect(await fingerprint({ a, b })()).toBe(await fingerprint({ b, a })())
+    expect(await fingerprint({ a })()).not.toBe(await fingerprint({ x: a })())
+    expect(await fingerprint({ a })()).not.toBe(await fingerprint({ a: { ...a, type: 'TEXT' } })())
+    expect(await fingerprint({ a })()).not.toBe(await fingerprint({ a: { ...a, data: 'abc' } })())
   })
 })
 
 describe('fingerprint compares full inputs', () => {
   it('notices different JSON data of the same size (a reused Idempotency-Key must answer 409)', async () => {
     const a = { type: 'STRING', encoding: 'json' as const, data: 'cat' }
-    expect(await fingerprint({ a })).not.toBe(await fingerprint({ a: { ...a, data: 'dog' } }))
+    expect(await fingerprint({ a })()).not.toBe(await fingerprint({ a: { ...a, data: 'dog' } })())
   })
 
   it('notices different bytes of the same length', async () => {
     const one = new Uint8Array([1, 2, 3])
     const two = new Uint8Array([1, 2, 4])
     const value = (data: Uint8Array) => ({ image: { type: 'IMAGE', encoding: 'npy' as const, data } })
-    expect(await fingerprint(value(one))).not.toBe(await fingerprint(value(two)))
+    expect(await fingerprint(value(one))()).not.toBe(await fingerprint(value(two))())
   })
 
   it('ignores key order inside composite values', async () => {
@@ -50,7 +50,7 @@ describe('fingerprint compares full inputs', () => {
     const y = { type: 'INT', encoding: 'json' as const, data: 2 }
     const left = { l: { type: 'LATENT', encoding: 'object' as const, data: { x, y } } }
     const right = { l: { type: 'LATENT', encoding: 'object' as const, data: { y, x } } }
-    expect(await fingerprint(left)).toBe(await fingerprint(right))
+    expect(await fingerprint(left)()).toBe(await fingerprint(right)())
   })
 })
 
@@ -70,13 +70,13 @@ describe('fingerprint of spooled payloads', () => {
       const plain = join(dir, 'plain.bin')
       writeFileSync(plain, bytes)
       const value = (data: unknown) => ({ image: { type: 'IMAGE', encoding: 'npy' as const, data } }) as never
-      const inMemory = await fingerprint(value(bytes))
-      expect(await fingerprint(value(spooled))).toBe(inMemory)
-      expect(await fingerprint(value(new FileBytes(plain, bytes.byteLength)))).toBe(inMemory)
+      const inMemory = await fingerprint(value(bytes))()
+      expect(await fingerprint(value(spooled))()).toBe(inMemory)
+      expect(await fingerprint(value(new FileBytes(plain, bytes.byteLength)))()).toBe(inMemory)
       const other = bytes.slice()
       other[0] = (other[0] ?? 0) ^ 1
       writeFileSync(plain, other)
-      expect(await fingerprint(value(new FileBytes(plain, other.byteLength)))).not.toBe(inMemory)
+      expect(await fingerprint(value(new FileBytes(plain, other.byteLength)))()).not.toBe(inMemory)
     } finally {
       root.close()
       rmSync(dir, { recursive: true, force: true })

@@ -1,66 +1,68 @@
-import { createHash, type Hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { base64ToBytes, type EncodedValue } from '@comfy-remote/protocol'
 import { type FileBytes, isFileBytes } from './spool/file-bytes.js'
 
 const BINARY = new Set(['npy', 'png', 'file'])
 
-/** Every spooled payload in a value (their digests are read from disk before hashing the whole). */
-function spooledIn(value: unknown, out: Set<FileBytes>): Set<FileBytes> {
-  if (isFileBytes(value)) out.add(value)
-  else if (Array.isArray(value)) for (const item of value) spooledIn(item, out)
-  else if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array))
-    for (const item of Object.values(value)) spooledIn(item, out)
-  return out
-}
+/** A request's fingerprint: computed on first call (then remembered), to compare with a reused key. */
+export type Fingerprint = () => Promise<string>
 
-/** A payload enters the fingerprint as its size and SHA-256, whether it is in memory or spooled. */
-function feedBytes(hash: Hash, size: number, sha256: string): void {
-  hash.update(`b${size}:${sha256};`)
-}
+type Token = string | FileBytes
 
-/** Feeds one value into the hash: metadata as canonical JSON, payload bytes as bytes. */
-function feed(hash: Hash, value: unknown, digests: ReadonlyMap<FileBytes, string>): void {
+/** A payload in memory enters the fingerprint as its size and SHA-256 (spooled ones the same, later). */
+const bytesToken = (size: number, sha256: string): string => `b${size}:${sha256};`
+
+/** The canonical text of a value, with each spooled payload left as a token to digest later. */
+function tokenize(value: unknown, out: Token[]): void {
   if (isFileBytes(value)) {
-    feedBytes(hash, value.size, digests.get(value) as string)
+    out.push(value)
     return
   }
   if (value instanceof Uint8Array) {
-    feedBytes(hash, value.byteLength, createHash('sha256').update(value).digest('hex'))
+    out.push(bytesToken(value.byteLength, createHash('sha256').update(value).digest('hex')))
     return
   }
   if (Array.isArray(value)) {
-    hash.update(`[${value.length}:`)
-    for (const item of value) feed(hash, item, digests)
-    hash.update(']')
+    out.push(`[${value.length}:`)
+    for (const item of value) tokenize(item, out)
+    out.push(']')
     return
   }
   if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>
     const binary = BINARY.has(String(record.encoding)) && typeof record.data === 'string'
     const keys = Object.keys(record).sort()
-    hash.update(`{${keys.length}:`)
+    out.push(`{${keys.length}:`)
     for (const key of keys) {
-      hash.update(`${JSON.stringify(key)}=`)
+      out.push(`${JSON.stringify(key)}=`)
       // base64 and raw bytes of a binary value hash alike (a JSON retry of a multipart request)
-      feed(hash, binary && key === 'data' ? base64ToBytes(record.data as string) : record[key], digests)
+      tokenize(binary && key === 'data' ? base64ToBytes(record.data as string) : record[key], out)
     }
-    hash.update('}')
+    out.push('}')
     return
   }
-  hash.update(`${JSON.stringify(value ?? null)};`)
+  out.push(`${JSON.stringify(value ?? null)};`)
 }
 
 /**
  * The SHA-256 of a request's inputs (names, types, encodings, metadata and every payload byte), used to
  * notice an Idempotency-Key reused for a different request. Key order does not matter, and the same
- * request sent as JSON (base64) or as multipart (bytes) gives the same fingerprint. Only computed for
- * requests that carry an Idempotency-Key; spooled payloads are read back from disk for it, so a new job
- * does not wait for it (the worker compares it only when the key comes again).
+ * request sent as JSON (base64) or as multipart (bytes) gives the same fingerprint. Only taken for
+ * requests that carry an Idempotency-Key. Payloads in memory are digested now (the request's buffers are
+ * not kept); spooled ones are read back from the job's spool only when the key comes again (the spool
+ * lives as long as the job that key finds), so a new job never waits for, nor competes with, that read.
  */
-export async function fingerprint(inputs: Record<string, EncodedValue>): Promise<string> {
-  const files = [...spooledIn(inputs, new Set())]
-  const digests = new Map(await Promise.all(files.map(async (file) => [file, await file.sha256()] as const)))
-  const hash = createHash('sha256')
-  feed(hash, inputs, digests)
-  return hash.digest('hex')
+export function fingerprint(inputs: Record<string, EncodedValue>): Fingerprint {
+  const tokens: Token[] = []
+  tokenize(inputs, tokens)
+  let result: Promise<string> | undefined
+  return () => {
+    result ??= (async () => {
+      const hash = createHash('sha256')
+      for (const token of tokens)
+        hash.update(typeof token === 'string' ? token : bytesToken(token.size, await token.sha256()))
+      return hash.digest('hex')
+    })()
+    return result
+  }
 }

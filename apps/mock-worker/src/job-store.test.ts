@@ -149,8 +149,8 @@ describe('JobStore', () => {
       },
       { concurrency: 1 },
     )
-    const running = s.submit({ image: 'a' }, undefined, Promise.resolve('print'), 100).job
-    const queued = s.submit({ image: 'b' }, undefined, Promise.resolve('print'), 50).job
+    const running = s.submit({ image: 'a' }, undefined, async () => 'print', 100).job
+    const queued = s.submit({ image: 'b' }, undefined, async () => 'print', 50).job
     expect(seen).toEqual([{ image: 'a' }])
     expect(running.payload).toBeUndefined()
     expect(queued.payload).toEqual({ image: 'b' })
@@ -161,7 +161,7 @@ describe('JobStore', () => {
     gate.resolve({})
     await s.waitFor(running, (j) => j.status === 'completed', 1_000)
     expect(s.stats).toMatchObject({ activeBytes: 0, storedBytes: 0 })
-    expect(await running.fingerprint).toBe('print') // what idempotency compares survives
+    expect(await running.fingerprint()).toBe('print') // what idempotency compares survives
     s.close()
   })
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EncodedValue } from '@comfy-remote/protocol'
 import { isMockWorkerError, MockWorkerError } from './errors.js'
+import type { Fingerprint } from './fingerprint.js'
 import { GoneJobs, type GoneReason } from './gone-jobs.js'
 import { isTerminal, type Job, type JobError, type JobStatus, type RunContext } from './job.js'
 import { valuesHeldBytes } from './job-bytes.js'
@@ -15,7 +16,7 @@ export type { JobLogger, JobStoreOptions, JobStoreStats } from './job-store-opti
  * Bounded in-memory job store: FIFO queue with a concurrency limit, queue
  * positions, idempotency keys, TTL for finished jobs, change listeners.
  */
-const NO_FINGERPRINT = Promise.resolve('')
+const NO_FINGERPRINT: Fingerprint = async () => ''
 
 export class JobStore {
   readonly #o: JobStoreOptions
@@ -115,7 +116,7 @@ export class JobStore {
   submit(
     payload: unknown,
     idempotencyKey?: string,
-    fingerprint: Promise<string> = NO_FINGERPRINT,
+    fingerprint: Fingerprint = NO_FINGERPRINT,
     inputBytes = 0,
     spool?: JobSpool,
   ): { job: Job; created: boolean } {

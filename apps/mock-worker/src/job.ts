@@ -1,4 +1,5 @@
 import type { EncodedValue } from '@comfy-remote/protocol'
+import type { Fingerprint } from './fingerprint.js'
 import type { Preview, PreviewInput } from './previews.js'
 import { outputsAsRefs } from './refs/output-refs.js'
 import type { JobSpool } from './spool/spool.js'
@@ -48,11 +49,8 @@ export interface Job {
    */
   readonly spool: JobSpool
   readonly idempotencyKey: string | undefined
-  /**
-   * Summary of the request's inputs (see fingerprint.ts), to notice a reused Idempotency-Key; computed
-   * in the background (it may read spooled payloads back), awaited only when the key comes again.
-   */
-  readonly fingerprint: Promise<string>
+  /** Summary of the request's inputs (see fingerprint.ts), taken when its Idempotency-Key comes again. */
+  readonly fingerprint: Fingerprint
   readonly createdAt: number
   status: JobStatus
   progress: JobProgress

@@ -5,7 +5,7 @@ import { validatorCompiler } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { type WorkerContext, waitMs } from '../context.js'
 import { MockWorkerError } from '../errors.js'
-import { fingerprint } from '../fingerprint.js'
+import { type Fingerprint, fingerprint } from '../fingerprint.js'
 import { checkInputs } from '../input-checks.js'
 import { isTerminal, type Job, jobPollUrl } from '../job.js'
 import { valuesBytes } from '../job-bytes.js'
@@ -30,7 +30,16 @@ type RunRequestT = FastifyRequest<{
   Headers: z.infer<typeof zRunHeaders>
 }>
 
-const NO_PRINT = Promise.resolve('')
+const NO_PRINT: Fingerprint = async () => ''
+
+/** Whether a request matches the job its Idempotency-Key found (a payload that cannot be read: no). */
+async function samePrint(job: Job, print: Fingerprint): Promise<boolean> {
+  try {
+    return (await job.fingerprint()) === (await print())
+  } catch {
+    return false
+  }
+}
 
 function idempotencyConflict(key: string | undefined, job: Job): MockWorkerError {
   return new MockWorkerError(
@@ -46,12 +55,11 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
     const started = Date.now()
     const key = request.headers['idempotency-key']
     const { inputs, outputRefs } = parseRunRequest(request.body ?? {})
-    // started now, awaited only to compare with an earlier request of the same key: a new job does not
-    // wait for the SHA-256 of its payloads (it runs while the job does)
-    const print = key === undefined ? NO_PRINT : fingerprint(inputs).catch((e: unknown) => `unreadable: ${e}`)
+    // taken only to compare with an earlier request of the same key (spooled payloads are read then)
+    const print = key === undefined ? NO_PRINT : fingerprint(inputs)
     const webhook = webhookTarget(request.body, ctx.webhooks)
     let job = key === undefined ? undefined : ctx.store.findByKey(key)
-    if (job !== undefined && (await job.fingerprint) !== (await print)) throw idempotencyConflict(key, job)
+    if (job !== undefined && !(await samePrint(job, print))) throw idempotencyConflict(key, job)
     if (job === undefined) {
       ctx.store.assertAccepting() // before prepare: no work for a job that would be refused
       checkInputs(ctx.contract, inputs, ctx.allowPickle)
@@ -70,7 +78,7 @@ export function registerRunRoutes(app: FastifyInstance, ctx: WorkerContext): voi
       if (!submitted.created)
         await spool?.dispose() // an idempotent replay: the first request's job answers
       else if (outputRefs === true) job.outputRefs = true
-      if (!submitted.created && (await job.fingerprint) !== (await print)) throw idempotencyConflict(key, job)
+      if (!submitted.created && !(await samePrint(job, print))) throw idempotencyConflict(key, job)
       if (submitted.created) {
         job.transferMs = reply.elapsedTime // receiving and decoding the request body
         if (webhook !== undefined) ctx.dispatcher?.watch(job, webhook)
