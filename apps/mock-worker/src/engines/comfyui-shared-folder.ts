@@ -3,7 +3,13 @@ import { constants, createReadStream, createWriteStream } from 'node:fs'
 import { copyFile, link, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { basename, isAbsolute, join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { ComfyFileRef, PlannedFile } from '@comfy-remote/io-helpers'
+import {
+  COMFY_FILE_NAME,
+  COMFY_REMOTE_SUBFOLDER,
+  type ComfyFileRef,
+  comfyFileRefProblem,
+  type PlannedFile,
+} from '@comfy-remote/io-helpers'
 import { FILE_CHUNK_BYTES, type FileBytes, isFileBytes } from '../spool/file-bytes.js'
 import type { JobSpool } from '../spool/spool.js'
 
@@ -15,9 +21,6 @@ import type { JobSpool } from '../spool/spool.js'
  * the folder: inputs are then hard-linked (or copied) into it instead of `POST /upload/image`, and
  * Remote Output files are linked into the job's spool instead of `GET /view`. Any doubt means HTTP.
  */
-
-const SUBFOLDER = 'comfy_remote'
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/
 
 async function json(url: string, init: RequestInit, timeoutMs: number): Promise<unknown> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
@@ -40,7 +43,8 @@ export async function probeSharedFolder(baseUrl: string, timeoutMs: number): Pro
       | { folder?: unknown }
       | undefined
     const folder = answer?.folder
-    if (typeof folder !== 'string' || !isAbsolute(folder) || basename(folder) !== SUBFOLDER) return undefined
+    if (typeof folder !== 'string' || !isAbsolute(folder) || basename(folder) !== COMFY_REMOTE_SUBFOLDER)
+      return undefined
     const filename = `cr-probe-${randomBytes(16).toString('hex')}`
     const token = randomBytes(24).toString('hex')
     probe = join(folder, filename)
@@ -77,7 +81,8 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
  * file); returns its path. Remote Input reads it and deletes its name; the spool keeps its own.
  */
 export async function placeFile(folder: string, file: PlannedFile): Promise<string> {
-  if (!NAME.test(file.ref.filename)) throw new Error(`not a generated file name: ${file.ref.filename}`)
+  if (!COMFY_FILE_NAME.test(file.ref.filename))
+    throw new Error(`not a generated file name: ${file.ref.filename}`)
   const target = join(folder, file.ref.filename)
   const source = file.source
   if (source instanceof Uint8Array) {
@@ -117,7 +122,7 @@ export async function takeFile(
   ref: ComfyFileRef,
   spool: JobSpool,
 ): Promise<FileBytes | undefined> {
-  if (ref.type !== 'temp' || ref.subfolder !== SUBFOLDER || !NAME.test(ref.filename)) return undefined
+  if (ref.type !== 'temp' || comfyFileRefProblem(ref) !== undefined) return undefined
   const from = join(folder, ref.filename)
   const to = spool.newPath(ref.filename)
   await linkOrCopy(from, to)

@@ -60,9 +60,15 @@ export interface ComfyuiOptions {
 interface Prepared {
   prompt: ApiPrompt
   files: PlannedFile[]
+  /** ComfyUI's shared folder the files go to (planned without parts), or undefined: HTTP uploads. */
+  folder: string | undefined
 }
 
 const FILE_MIN_BYTES = 64 * 1024
+
+/** `partBytes` for the handoff options; undefined keeps io-helpers' default (64 MiB). */
+const partBytes = (bytes: number | undefined): { partBytes?: number } =>
+  bytes === undefined ? {} : { partBytes: bytes }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -214,11 +220,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     prefix,
     type: 'temp',
     minBytes: options.fileMinBytes ?? FILE_MIN_BYTES,
-    ...(shared
-      ? { partBytes: Number.MAX_SAFE_INTEGER }
-      : options.uploadPartBytes === undefined
-        ? {}
-        : { partBytes: options.uploadPartBytes }),
+    ...partBytes(shared ? Number.MAX_SAFE_INTEGER : options.uploadPartBytes),
     bytesOf: (data) => (isFileBytes(data) ? data : undefined),
   })
 
@@ -227,7 +229,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
    * upload (format A), the rest travel inline; App Mode upload widgets get their files uploaded.
    */
   const plan = async (inputs: Record<string, EncodedValue>, ctx: RunContext): Promise<Prepared> => {
-    const shared = (await sharedFolder()) !== undefined
+    const folder = await sharedFolder()
     const appUploads = new Set(pendingUploads(context.prompt, inputs))
     const counter = { n: 0 }
     const files: PlannedFile[] = []
@@ -237,7 +239,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
         planned[name] = materialize(value) // App Mode upload widgets load the bytes as an image/audio/video
         continue
       }
-      const p = planFileHandoff(value, handoff(`cr-${ctx.jobId}`, shared), counter)
+      const p = planFileHandoff(value, handoff(`cr-${ctx.jobId}`, folder !== undefined), counter)
       planned[name] = materialize(p.value) // small spooled leaves travel inline
       files.push(...p.files)
     }
@@ -248,7 +250,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
       ctx.jobId,
       options.timeoutMs,
     )
-    return { prompt, files }
+    return { prompt, files, folder }
   }
 
   const cancelPrompt = async (promptId: string, inbox: Inbox): Promise<void> => {
@@ -274,12 +276,11 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
 
   /** Runs the prompt; files it links into ComfyUI's folder are listed in `placed` (removed after). */
   const runPrompt = async (
-    { prompt, files }: Prepared,
+    { prompt, files, folder: shared }: Prepared,
     ctx: RunContext,
     placed: string[],
   ): Promise<Record<string, EncodedValue>> => {
     await socket.ensure()
-    const shared = files.length > 0 ? await sharedFolder() : undefined
     for (const file of files) {
       if (ctx.signal.aborted) throw new MockWorkerError('CANCELLED', 'The job was cancelled.')
       if (shared !== undefined) {

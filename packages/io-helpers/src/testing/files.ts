@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { COMFY_FILE_NAME, COMFY_REMOTE_SUBFOLDER } from '../file-handoff.js'
 
 export interface StoredFile {
   bytes: Uint8Array
   mtime: Date
 }
-
-const SHARED_SUBFOLDER = 'comfy_remote'
 
 /**
  * In-memory stand-in for ComfyUI's input/output/temp folders. With `tempDir`, `temp/comfy_remote` is a
@@ -21,15 +20,16 @@ export class FileStore {
 
   constructor(tempDir?: string) {
     if (tempDir !== undefined) {
-      this.sharedFolder = join(tempDir, SHARED_SUBFOLDER)
+      this.sharedFolder = join(tempDir, COMFY_REMOTE_SUBFOLDER)
       mkdirSync(this.sharedFolder, { recursive: true })
     }
   }
 
   /** The real path of a file kept on disk (temp/comfy_remote with a tempDir), else undefined. */
   private diskPath(type: string, subfolder: string, name: string): string | undefined {
-    if (this.sharedFolder === undefined || type !== 'temp' || subfolder !== SHARED_SUBFOLDER) return undefined
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/.test(name)) return undefined
+    if (this.sharedFolder === undefined || type !== 'temp' || subfolder !== COMFY_REMOTE_SUBFOLDER)
+      return undefined
+    if (!COMFY_FILE_NAME.test(name)) return undefined
     return join(this.sharedFolder, name)
   }
 
@@ -75,7 +75,7 @@ export class FileStore {
         ? []
         : readdirSync(this.sharedFolder).map((name): [string, string, string] => [
             'temp',
-            SHARED_SUBFOLDER,
+            COMFY_REMOTE_SUBFOLDER,
             name,
           ])
     return [...inMemory, ...onDisk]
