@@ -9,7 +9,6 @@ Without ComfyUI (tests, scripts) plain PCM WAV is decoded with the standard libr
 from __future__ import annotations
 
 import io
-import logging
 import wave
 from typing import Any
 
@@ -17,8 +16,6 @@ import numpy as np
 
 from .errors import CodecError
 from .tensors import numpy_to_tensor, torch_module
-
-logger = logging.getLogger(__name__)
 
 _PCM = {1: (np.uint8, 128.0, 128.0), 2: (np.int16, 0.0, 32768.0), 4: (np.int32, 0.0, 2147483648.0)}
 
