@@ -12,13 +12,14 @@ import base64
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 from urllib.parse import urlparse
 
 from .bridge import call_bridge
 from .codec import decode_value, encode_value
 from .errors import BadInputError
 from .files import WorkDir
+from .ref_fetch import fetch_refs
 
 logger = logging.getLogger(__name__)
 
@@ -116,18 +117,32 @@ def build_run_request(
         "workDir": work.path,
         "transport": transport,
         "previews": bool(previews),
+        # outputs sent by reference come back as URLs: fetch_refs reads them straight into memory
+        "refsToCaller": True,
     }
 
 
-def decode_run_result(event: dict[str, Any], work_dir: str, *, allow_pickle: bool = False) -> RemoteResult:
+def decode_run_result(
+    event: dict[str, Any],
+    work_dir: str,
+    *,
+    allow_pickle: bool = False,
+    timeout: float = 300.0,
+    should_cancel: Callable[[], bool] = lambda: False,
+) -> RemoteResult:
+    """The bridge's ``result`` event decoded; outputs it names by reference are downloaded first."""
+
     raw_outputs = event.get("outputs") or {}
     if not isinstance(raw_outputs, dict):
         raw_outputs = {}
+    names = list(raw_outputs)
+    *values, raw_result = fetch_refs([raw_outputs[n] for n in names] + [event.get("result")], work_dir,
+                                     timeout=timeout, should_cancel=should_cancel)
+    raw_outputs = dict(zip(names, values))
     outputs = {
         str(name): decode_value(ev, allow_pickle=allow_pickle, file_root=work_dir, where=f"outputs.{name}")
         for name, ev in raw_outputs.items()
     }
-    raw_result = event.get("result")
     if raw_result is not None:
         result = decode_value(raw_result, allow_pickle=allow_pickle, file_root=work_dir, where="result", lenient=True)
     else:
@@ -210,7 +225,8 @@ def run_remote(
             should_cancel=reporter.should_cancel,
             hard_timeout=float(timeout) + TIMEOUT_MARGIN,
         )
-        return decode_run_result(event, work.path, allow_pickle=allow_pickle)
+        return decode_run_result(event, work.path, allow_pickle=allow_pickle, timeout=timeout,
+                                 should_cancel=reporter.should_cancel)
 
 
 __all__ = [

@@ -38,6 +38,19 @@ export function heldBytes(value: unknown): HeldBytes {
   return held
 }
 
+/** The spool files (FileBytes paths) a record of values holds, at any depth. */
+export function spooledPaths(values: Record<string, EncodedValue> | undefined): Set<string> {
+  const paths = new Set<string>()
+  const stack: unknown[] = [values]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (isFileBytes(node)) paths.add(node.path)
+    else if (typeof node === 'object' && node !== null && !(node instanceof Uint8Array))
+      for (const item of Object.values(node)) stack.push(item)
+  }
+  return paths
+}
+
 /** Memory bytes of one value (see heldBytes). */
 export function valueBytes(value: EncodedValue): number {
   return heldBytes(value.data).memory

@@ -4,7 +4,7 @@ import { isMockWorkerError, MockWorkerError } from './errors.js'
 import type { Fingerprint } from './fingerprint.js'
 import { GoneJobs, type GoneReason } from './gone-jobs.js'
 import { isTerminal, type Job, type JobError, type JobStatus, type RunContext } from './job.js'
-import { valuesHeldBytes } from './job-bytes.js'
+import { spooledPaths, valuesHeldBytes } from './job-bytes.js'
 import { JobEvents } from './job-events.js'
 import type { JobStoreOptions, JobStoreStats } from './job-store-options.js'
 import { createRunContext } from './run-context.js'
@@ -338,6 +338,8 @@ export class JobStore {
     })
     const run = this.#run(job, ctx)
     job.payload = undefined // the runner holds what it needs; the store keeps no copy of the inputs
+    // spooled inputs are hashed while the engine works (ComfyUI computing): done before they are deleted
+    if (job.idempotencyKey !== undefined) job.fingerprint().catch(() => undefined)
     const done = run.finally(() => {
       this.#running.delete(job.id)
       this.#pump()
@@ -393,6 +395,22 @@ export class JobStore {
     this.#enforceByteBudget(job)
     this.#log(job, `job ${status}`)
     this.#changed(job)
+    this.#releaseInputs(job)
+  }
+
+  /**
+   * A finished job's spooled inputs are deleted at once (only its outputs are read again): kept until
+   * the job expires, they would hold the disk, and the page cache's memory, for nothing. A job with an
+   * Idempotency-Key has its fingerprint first (taken while it ran), so a replay of the key can still be
+   * compared.
+   */
+  #releaseInputs(job: Job): void {
+    const keep = spooledPaths(job.outputs)
+    const fingerprint = job.idempotencyKey === undefined ? Promise.resolve() : job.fingerprint()
+    fingerprint
+      .catch(() => undefined) // a payload that cannot be read: a replay of the key gets 409
+      .then(() => job.spool.releaseExcept(keep))
+      .catch((err: unknown) => this.#o.logger.warn({ jobId: job.id, err }, 'spool cleanup'))
   }
 
   #log(job: Job, msg: string): void {

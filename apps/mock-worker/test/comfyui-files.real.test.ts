@@ -4,11 +4,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFakeComfyUI, type FakeComfyUI } from '@comfy-remote/io-helpers/testing'
-import { base64ToBytes, type EncodedValue, encodeNpy } from '@comfy-remote/protocol'
+import { base64ToBytes, type EncodedValue, encodeMultipartChunks, encodeNpy } from '@comfy-remote/protocol'
 import { createRemoteClient, isRemoteJobError } from '@comfy-remote/remote-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startWorker } from '../src/app.js'
-import { echoPrompt } from './helpers.js'
+import { echoPrompt, waitUntil } from './helpers.js'
 
 const opened: Array<{ close(): Promise<unknown> }> = []
 afterEach(async () => {
@@ -17,7 +17,11 @@ afterEach(async () => {
 
 async function setup(
   fakeOptions: Parameters<typeof createFakeComfyUI>[0] = {},
-  workerOptions: { comfyuiUploadPartBytes?: number; comfyuiFileTransfer?: 'auto' | 'http' } = {},
+  workerOptions: {
+    comfyuiUploadPartBytes?: number
+    comfyuiFileTransfer?: 'auto' | 'http'
+    spoolDir?: string
+  } = {},
 ) {
   const comfy = await createFakeComfyUI(fakeOptions)
   opened.push(comfy)
@@ -248,6 +252,40 @@ describe('comfyui engine: ComfyUI on the same machine (shared temp/comfy_remote 
       expect(readdirSync(join(dir, 'comfy_remote'))).toEqual([]) // inputs read, outputs taken, probe gone
     })
   }
+
+  it('a finished job deletes its spooled inputs at once (outputs stay); a replay of its key is still checked', async () => {
+    const spoolDir = tempDir()
+    const { url } = await setup({ tempDir: tempDir() }, { spoolDir })
+    const spooled = () =>
+      readdirSync(spoolDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+    const npy = image(512, 512) // 3 MiB: a spooled part
+    const send = (data: Uint8Array) => {
+      const { chunks, contentType } = encodeMultipartChunks({
+        inputs: { image: { type: 'IMAGE', encoding: 'npy', data } },
+      })
+      return fetch(`${url}/run?wait=20`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, accept: 'application/json', 'idempotency-key': 'k-release' },
+        body: Buffer.concat(chunks),
+      })
+    }
+    const first = await send(npy)
+    expect(first.status).toBe(200)
+    const env = (await first.json()) as { job_id: string; outputs: { result: { data: string } } }
+    expect(same(base64ToBytes(env.outputs.result.data), npy)).toBe(true)
+    // the input part is gone, the output (taken from ComfyUI's folder) stays readable
+    await waitUntil(() => spooled().length === 1)
+    const output = await fetch(`${url}/jobs/${env.job_id}/outputs/result`)
+    expect(same(new Uint8Array(await output.arrayBuffer()), npy)).toBe(true)
+    // the key's fingerprint was taken before the input went: same bytes -> the same job, one byte off -> 409
+    const again = await send(npy)
+    expect(((await again.json()) as { job_id: string }).job_id).toBe(env.job_id)
+    const changed = npy.slice()
+    changed[changed.length - 1] = (changed[changed.length - 1] ?? 0) ^ 1
+    const conflict = await send(changed)
+    expect(conflict.status).toBe(409)
+    expect(JSON.stringify(await conflict.json())).toContain('IDEMPOTENCY_CONFLICT')
+  })
 
   it('a folder the worker cannot prove it shares (another machine) means HTTP, and works', async () => {
     const dir = tempDir()

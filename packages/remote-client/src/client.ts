@@ -6,7 +6,7 @@ import { RemoteJobError } from './errors.js'
 import { createReporter, type FollowHooks, follow, isTerminal, settle } from './follow.js'
 import { ACCEPT_JSON } from './http.js'
 import { joinUrl, type RemoteClientOptions, resolveOptions } from './options.js'
-import { type OutputFiles, resolveRefs } from './refs.js'
+import { absoluteRefs, type OutputFiles, refUrl, resolveRefs } from './refs.js'
 import type { CallScope } from './scope.js'
 
 export interface RunOptions extends FollowHooks {
@@ -22,6 +22,11 @@ export interface RunOptions extends FollowHooks {
   webhook?: WebhookRequest
   /** Stream outputs the worker sends by reference into files in this folder (`data: {file: path}`). Node only. */
   outputFiles?: OutputFiles
+  /**
+   * Leave outputs the worker sends by reference as `{ref, bytes}`, `ref` made an absolute URL (the
+   * endpoint's origin, or https), and fetch them yourself: `refRequest(ref)` gives the headers.
+   */
+  keepRefs?: boolean
 }
 
 /** Where the worker POSTs signed job events (Standard Webhooks); a URL means the terminal events. */
@@ -65,6 +70,11 @@ export interface RemoteClient {
   events(jobId: string, options?: CallOptions): AsyncIterableIterator<JobEnvelope>
   schema(options?: CallOptions): Promise<WorkflowSchema>
   health(options?: CallOptions): Promise<Health>
+  /**
+   * How to fetch an output ref yourself (`keepRefs`): its absolute URL and the headers to send (the
+   * client's headers; the token only to the endpoint's own origin).
+   */
+  refRequest(ref: string): { url: string; headers: Record<string, string> }
 }
 
 const CANCEL_BUDGET = 3_000
@@ -179,7 +189,7 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
         opts.outputFiles,
         opts.onPreview,
       )
-      return await resolveRefs(core, done, scope, opts.outputFiles)
+      return opts.keepRefs ? absoluteRefs(core, done) : await resolveRefs(core, done, scope, opts.outputFiles)
     } catch (error) {
       const ended = scope.endedBy
       if (ended) {
@@ -250,6 +260,10 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
         }
         return parsed.data
       }),
+    refRequest(ref) {
+      const url = refUrl(core, ref)
+      return { url, headers: core.http.headersFor(url) }
+    },
     health: (opts = {}) =>
       withScope(opts, async (scope) => {
         const url = joinUrl(options.url, 'health')

@@ -258,6 +258,39 @@ export function refUrl(core: Core, ref: string): string {
   return url.href
 }
 
+/** The envelope with `swap` applied to every value sent by reference (also inside object/list values). */
+function mapRefs(env: JobEnvelope, swap: (v: EncodedValue & { ref: string }) => unknown): JobEnvelope {
+  const replace = (v: unknown): unknown => {
+    if (isRefValue(v)) return swap(v)
+    if (typeof v !== 'object' || v === null) return v
+    const ev = v as EncodedValue
+    if (
+      ev.encoding === 'object' &&
+      typeof ev.data === 'object' &&
+      ev.data !== null &&
+      !Array.isArray(ev.data)
+    )
+      return { ...ev, data: Object.fromEntries(Object.entries(ev.data).map(([k, x]) => [k, replace(x)])) }
+    if (ev.encoding === 'list' && Array.isArray(ev.data)) return { ...ev, data: ev.data.map(replace) }
+    return v
+  }
+  const out: JobEnvelope = { ...env }
+  if (env.outputs)
+    out.outputs = Object.fromEntries(
+      Object.entries(env.outputs).map(([k, v]) => [k, replace(v) as EncodedValue]),
+    )
+  if (env.result) out.result = replace(env.result) as EncodedValue
+  return out
+}
+
+/**
+ * The envelope with every ref made an absolute URL, checked like the refs `resolveRefs` fetches (the
+ * endpoint's origin, or https): for a caller that downloads the bytes itself (`keepRefs`).
+ */
+export function absoluteRefs(core: Core, env: JobEnvelope): JobEnvelope {
+  return mapRefs(env, (v) => ({ ...v, ref: refUrl(core, v.ref) }))
+}
+
 /**
  * Replaces every value the worker sent by reference (`{ref, bytes}`, also inside object/list values)
  * by an ordinary value: `data` = the bytes (memory), or `{file: path}` when `files` is given. A ref
@@ -301,28 +334,8 @@ export async function resolveRefs(
       throw error
     }
   }
-  const replace = (v: unknown): unknown => {
-    if (isRefValue(v)) {
-      const { ref, bytes: _bytes, ...rest } = v
-      return { ...rest, data: fetched.get(ref) }
-    }
-    if (typeof v !== 'object' || v === null) return v
-    const ev = v as EncodedValue
-    if (
-      ev.encoding === 'object' &&
-      typeof ev.data === 'object' &&
-      ev.data !== null &&
-      !Array.isArray(ev.data)
-    )
-      return { ...ev, data: Object.fromEntries(Object.entries(ev.data).map(([k, x]) => [k, replace(x)])) }
-    if (ev.encoding === 'list' && Array.isArray(ev.data)) return { ...ev, data: ev.data.map(replace) }
-    return v
-  }
-  const out: JobEnvelope = { ...env }
-  if (env.outputs)
-    out.outputs = Object.fromEntries(
-      Object.entries(env.outputs).map(([k, v]) => [k, replace(v) as EncodedValue]),
-    )
-  if (env.result) out.result = replace(env.result) as EncodedValue
-  return out
+  return mapRefs(env, (v) => {
+    const { ref, bytes: _bytes, ...rest } = v
+    return { ...rest, data: fetched.get(ref) }
+  })
 }

@@ -127,6 +127,24 @@ describe('outputs by reference (output_refs)', () => {
     ).toEqual(['/jobs/j1/outputs/clip', '/jobs/j1/outputs/image'])
   })
 
+  it('keepRefs leaves them as absolute refs and fetches nothing; refRequest gives the token to that origin only', async () => {
+    const s = await start()
+    const c = client(s.url)
+    const env = await c.run(input, { keepRefs: true })
+    expect(outputGets(s)).toEqual([])
+    expect(env.outputs?.image).toMatchObject({ ref: `${s.url}/jobs/j1/outputs/image`, bytes: npy.byteLength })
+    expect(env.outputs?.clip?.ref).toBe(`${s.url}/jobs/j1/outputs/clip`)
+    const own = c.refRequest(String(env.outputs?.image?.ref))
+    expect(own).toEqual({
+      url: `${s.url}/jobs/j1/outputs/image`,
+      headers: { authorization: 'Bearer secret' },
+    })
+    const elsewhere = c.refRequest('https://storage.example/o/1?sig=x')
+    expect(elsewhere.url).toBe('https://storage.example/o/1?sig=x')
+    expect(Object.keys(elsewhere.headers).map((k) => k.toLowerCase())).not.toContain('authorization')
+    expect(() => c.refRequest('http://169.254.169.254/latest')).toThrow(/another origin/)
+  })
+
   it('streams them into new files named by output and media type when asked (outputFiles)', async () => {
     const s = await start({ base: '/api' })
     const dir = mkdtempSync(join(tmpdir(), 'cr-refs-'))

@@ -11,6 +11,8 @@ export interface BridgeClient {
       signal: AbortSignal
       /** Outputs sent by reference are streamed into files in this folder. */
       outputFiles?: { dir: string }
+      /** Outputs sent by reference stay refs (absolute URLs) for the caller to fetch (`refRequest`). */
+      keepRefs?: boolean
       onProgress(p: {
         value: number
         max: number
@@ -24,6 +26,8 @@ export interface BridgeClient {
     },
   ): Promise<JobEnvelope>
   schema(): Promise<unknown>
+  /** An output ref's absolute URL and the headers to fetch it with (the token on the endpoint's origin only). */
+  refRequest(ref: string): { url: string; headers: Record<string, string> }
 }
 
 export interface ClientOptions {
@@ -54,11 +58,13 @@ export async function openClient(opts: ClientOptions): Promise<BridgeClient> {
       client.run(inputs as never, {
         signal: hooks.signal,
         ...(hooks.outputFiles ? { outputFiles: hooks.outputFiles } : {}),
+        ...(hooks.keepRefs ? { keepRefs: true } : {}),
         onProgress: (p) => hooks.onProgress(p),
         ...(hooks.onPreview ? { onPreview: hooks.onPreview } : {}),
         onStatus: (status, env) =>
           hooks.onStatus({ status, jobId: env.jobId ?? null, queuePosition: env.queuePosition ?? null }),
       }),
     schema: () => client.schema(),
+    refRequest: (ref) => client.refRequest(ref),
   }
 }

@@ -142,8 +142,21 @@ function alreadyWritten(w: Written, data: unknown): string | undefined {
   )?.path
 }
 
-async function storeValue(value: unknown, workDir: string, name: string, w: Written): Promise<unknown> {
+/** How to fetch an output ref (`refsToCaller`): its absolute URL and the headers to send. */
+export type RefRequest = (ref: string) => { url: string; headers: Record<string, string> }
+
+async function storeValue(
+  value: unknown,
+  workDir: string,
+  name: string,
+  w: Written,
+  refRequest: RefRequest | undefined,
+): Promise<unknown> {
   if (!isObj(value) || typeof value.encoding !== 'string') return value
+  if (typeof value.ref === 'string' && refRequest) {
+    const { url, headers } = refRequest(value.ref)
+    return { ...value, ref: url, headers }
+  }
   if (BINARY.has(value.encoding)) {
     // remote-client already streamed it into a file of workDir (an output sent by reference)
     if (fileRef(value.data) !== null) return value
@@ -159,12 +172,14 @@ async function storeValue(value: unknown, workDir: string, name: string, w: Writ
   }
   if (value.encoding === 'object' && isObj(value.data)) {
     const data: Obj = {}
-    for (const [k, v] of Object.entries(value.data)) data[k] = await storeValue(v, workDir, `${name}.${k}`, w)
+    for (const [k, v] of Object.entries(value.data))
+      data[k] = await storeValue(v, workDir, `${name}.${k}`, w, refRequest)
     return { ...value, data }
   }
   if (value.encoding === 'list' && Array.isArray(value.data)) {
     const data = []
-    for (const [i, v] of value.data.entries()) data.push(await storeValue(v, workDir, `${name}.${i}`, w))
+    for (const [i, v] of value.data.entries())
+      data.push(await storeValue(v, workDir, `${name}.${i}`, w, refRequest))
     return { ...value, data }
   }
   return value
@@ -172,18 +187,22 @@ async function storeValue(value: unknown, workDir: string, name: string, w: Writ
 
 /**
  * Writes every binary output (npy/png/file, also nested) held in memory to `<workDir>/out-<name>.<ext>`
- * and returns file refs; outputs remote-client already streamed into workDir keep their file.
+ * and returns file refs; outputs remote-client already streamed into workDir keep their file. With
+ * `refRequest`, outputs sent by reference stay refs: `{ref: <absolute URL>, bytes, headers}`.
  */
 export async function storeOutputValues(
   outputs: Record<string, unknown>,
   result: unknown,
   workDir: string,
+  refRequest?: RefRequest,
 ): Promise<{ outputs: Record<string, unknown>; result: unknown }> {
   const w: Written = { taken: new Set(), byText: new Map(), byBytes: [] }
   const stored: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(outputs))
-    stored[name] = await storeValue(value, workDir, name, w)
+    stored[name] = await storeValue(value, workDir, name, w, refRequest)
   const storedResult =
-    result === undefined || result === null ? null : await storeValue(result, workDir, 'result', w)
+    result === undefined || result === null
+      ? null
+      : await storeValue(result, workDir, 'result', w, refRequest)
   return { outputs: stored, result: storedResult }
 }

@@ -13,7 +13,10 @@ describe('parseRequest', () => {
       workDir: '/tmp/w',
       transport: 'auto',
       previews: false,
+      refsToCaller: false,
     })
+    const refs = parseRequest('{"op":"run","url":"http://h:1","workDir":"/tmp/w","refsToCaller":true}')
+    expect(refs).toMatchObject({ op: 'run', refsToCaller: true })
   })
 
   it('normalises a deploy request (lists trimmed, blank gpu -> H100, empty token -> null)', () => {

@@ -21,6 +21,11 @@ export interface RunRequest {
   transport: 'auto' | 'json'
   /** Forward the remote run's live previews as `preview` events (default false). */
   previews: boolean
+  /**
+   * Outputs the worker sends by reference are not downloaded here: the result names them
+   * `{ref: <absolute URL>, bytes, headers}` and the caller fetches the bytes (default false).
+   */
+  refsToCaller: boolean
 }
 
 export interface SchemaRequest {
@@ -190,6 +195,7 @@ export function parseRequestValue(raw: unknown): BridgeRequest {
         workDir,
         transport,
         previews: bool(raw, 'previews', false),
+        refsToCaller: bool(raw, 'refsToCaller', false),
       }
     }
     case 'deploy': {

@@ -12,7 +12,7 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
   let lastStatus = ''
   const envelope = await client.run(inputs, {
     signal,
-    outputFiles: { dir: req.workDir },
+    ...(req.refsToCaller ? { keepRefs: true } : { outputFiles: { dir: req.workDir } }),
     onProgress(p) {
       const key = `${p.value}/${p.max}/${p.message ?? ''}/${p.node ?? ''}`
       if (key === last) return
@@ -50,7 +50,9 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
   if (!lastStatus.startsWith('completed/')) {
     sink.emit({ event: 'status', status: 'completed', jobId: envelope.jobId ?? null, queuePosition: null })
   }
-  const stored = await storeOutputValues(envelope.outputs ?? {}, envelope.result, req.workDir)
+  const stored = await storeOutputValues(envelope.outputs ?? {}, envelope.result, req.workDir, (ref) =>
+    client.refRequest(ref),
+  )
   sink.emit({
     event: 'result',
     outputs: stored.outputs,

@@ -74,6 +74,8 @@ export class JobSpool {
   #count = 0
   #bytes = 0
   #disposed = false
+  /** Files adopted and not released yet: path -> size. */
+  readonly #files = new Map<string, number>()
 
   constructor(dir: string, hooks: SpoolHooks) {
     this.dir = dir
@@ -102,7 +104,22 @@ export class JobSpool {
   adopt(path: string, size: number): FileBytes {
     this.#bytes += size
     this.#hooks.add(size)
+    this.#files.set(path, size)
     return new FileBytes(path, size)
+  }
+
+  /**
+   * Delete every file of this spool but `keep` (e.g. a finished job's inputs, which nobody reads again:
+   * only its outputs stay). The directory and the kept files stay until `dispose`.
+   */
+  async releaseExcept(keep: ReadonlySet<string>): Promise<void> {
+    for (const [path, size] of [...this.#files]) {
+      if (keep.has(path) || this.#disposed) continue
+      this.#files.delete(path)
+      this.#bytes -= size
+      this.#hooks.add(-size)
+      await rm(path, { force: true })
+    }
   }
 
   /**
@@ -147,6 +164,7 @@ export class JobSpool {
     this.#disposed = true
     this.#hooks.add(-this.#bytes)
     this.#bytes = 0
+    this.#files.clear()
     this.#hooks.closed(this)
   }
 }
