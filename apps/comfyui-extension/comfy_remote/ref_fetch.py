@@ -166,12 +166,29 @@ def fetch_refs(
     *,
     timeout: float,
     should_cancel: Callable[[], bool] = lambda: False,
+    report: Callable[[str], None] = lambda _message: None,
 ) -> list[Any]:
     """``values`` with every ref (also nested in object/list values) replaced by ``data`` = its bytes;
-    a ref that several values share (the result and its output) is fetched once."""
+    a ref that several values share (the result and its output) is fetched once. ``report`` is told
+    what is downloaded before it starts (the node's progress text)."""
 
     fetched: dict[str, Any] = {}
     count = [0]
+    sizes: dict[str, int] = {}
+
+    def survey(value: Any) -> None:
+        if _is_ref(value):
+            size = value.get("bytes")
+            sizes[value["ref"]] = size if isinstance(size, int) and size >= 0 else 0
+        elif isinstance(value, dict) and value.get("encoding") in ("object", "list"):
+            data = value.get("data")
+            for item in (data.values() if isinstance(data, dict) else data if isinstance(data, list) else []):
+                survey(item)
+
+    for value in values:
+        survey(value)
+    if sizes:
+        report(f"downloading {len(sizes)} output(s), {sum(sizes.values()) / 2**20:.1f} MiB")
 
     def swap(value: Any) -> Any:
         if _is_ref(value):

@@ -129,6 +129,7 @@ def decode_run_result(
     allow_pickle: bool = False,
     timeout: float = 300.0,
     should_cancel: Callable[[], bool] = lambda: False,
+    report: Callable[[str], None] = lambda _message: None,
 ) -> RemoteResult:
     """The bridge's ``result`` event decoded; outputs it names by reference are downloaded first."""
 
@@ -137,7 +138,7 @@ def decode_run_result(
         raw_outputs = {}
     names = list(raw_outputs)
     *values, raw_result = fetch_refs([raw_outputs[n] for n in names] + [event.get("result")], work_dir,
-                                     timeout=timeout, should_cancel=should_cancel)
+                                     timeout=timeout, should_cancel=should_cancel, report=report)
     raw_outputs = dict(zip(names, values))
     outputs = {
         str(name): decode_value(ev, allow_pickle=allow_pickle, file_root=work_dir, where=f"outputs.{name}")
@@ -226,7 +227,7 @@ def run_remote(
             hard_timeout=float(timeout) + TIMEOUT_MARGIN,
         )
         return decode_run_result(event, work.path, allow_pickle=allow_pickle, timeout=timeout,
-                                 should_cancel=reporter.should_cancel)
+                                 should_cancel=reporter.should_cancel, report=reporter.text)
 
 
 __all__ = [

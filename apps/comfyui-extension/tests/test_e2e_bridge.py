@@ -177,10 +177,12 @@ def test_a_large_output_sent_by_reference_is_fetched_by_the_node(real_bridge, fa
     monkeypatch.setattr(ref_fetch, "fetch_ref", lambda url, *a, **kw: fetched.append(url) or real_fetch(url, *a, **kw))
     rng = np.random.default_rng(7)
     sent = rng.random((1, 512, 640, 3), dtype=np.float32)  # 3.75 MiB
-    outcome = call(fast_worker.url, NullReporter(), **{"input_1_$remote_inputs_ag$": sent, "input_2_$remote_inputs_ag$": 1.0})
+    reporter = NullReporter()
+    outcome = call(fast_worker.url, reporter, **{"input_1_$remote_inputs_ag$": sent, "input_2_$remote_inputs_ag$": 1.0})
     got = np.asarray(outcome.outputs["image"])
     assert got.tobytes() == sent.tobytes() and got.flags.writeable
     assert len(fetched) == 1 and "/jobs/" in fetched[0] and "/outputs/" in fetched[0]
+    assert ("text", "downloading 1 output(s), 3.8 MiB") in reporter.events
 
 
 def test_dotted_autogrow_names_map_the_same(real_bridge, fast_worker):

@@ -67,7 +67,11 @@ class Server:
                     return
                 self.wfile.write(part)
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Quiet(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # a cut connection is the point of some tests
+                pass
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/out"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
