@@ -5,6 +5,7 @@ import { decodeMultipart } from '@comfy-remote/protocol'
 import { describe, expect, it } from 'vitest'
 import { buildMessage, encodeBody, isRequestBody } from './body.js'
 import { isRemoteJobError } from './errors.js'
+import { openFileBlob } from './file-blob.js'
 
 const v = { type: 'INT', encoding: 'json', data: 1 }
 
@@ -54,32 +55,57 @@ describe('request bodies', () => {
     expect(JSON.parse(json.body as string).inputs.img.data).toBe(Buffer.from(bytes).toString('base64'))
   })
 
-  it('streams a file payload (Blob from fs.openAsBlob) without reading it first, again for a retry', async () => {
+  it.each([
+    ['fs.openAsBlob', openAsBlob],
+    ['openFileBlob: read from the file', openFileBlob],
+  ])(
+    'streams a file payload (Blob from %s) without reading it first, again for a retry',
+    async (_, opener) => {
+      const dir = mkdtempSync(join(tmpdir(), 'cr-body-'))
+      try {
+        const path = join(dir, 'clip.mp4')
+        const bytes = new Uint8Array(5 * 1024 * 1024 + 17).map((_, i) => (i * 7) % 256)
+        writeFileSync(path, bytes)
+        const data = await opener(path)
+        const message = { inputs: { clip: { type: 'VIDEO', encoding: 'file', mime: 'video/mp4', data } } }
+        const { body, contentType, byteLength } = await encodeBody(message, true)
+        if (typeof body !== 'function') throw new Error('expected a streamed body')
+        for (let round = 0; round < 2; round++) {
+          const reader = body().getReader()
+          const chunks: Uint8Array[] = []
+          for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value)
+          // the file arrives in several chunks: it was streamed, not read whole into one piece
+          expect(chunks.filter((c) => c.byteLength > 0).length).toBeGreaterThan(4)
+          const raw = Buffer.concat(chunks)
+          expect(raw.byteLength).toBe(byteLength)
+          const back = decodeMultipart(raw, contentType) as {
+            inputs: { clip: { data: Uint8Array; mime: string } }
+          }
+          expect(Buffer.from(back.inputs.clip.data).equals(Buffer.from(bytes))).toBe(true)
+          expect(back.inputs.clip.mime).toBe('video/mp4')
+        }
+        const json = await encodeBody(message, false)
+        expect(JSON.parse(json.body as string).inputs.clip.data).toBe(Buffer.from(bytes).toString('base64'))
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
+
+  it('a file that shrinks after openFileBlob fails the body with a clear error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cr-body-'))
     try {
-      const path = join(dir, 'clip.mp4')
-      const bytes = new Uint8Array(3 * 65536 + 17).map((_, i) => (i * 7) % 256)
-      writeFileSync(path, bytes)
-      const data = await openAsBlob(path)
-      const message = { inputs: { clip: { type: 'VIDEO', encoding: 'file', mime: 'video/mp4', data } } }
-      const { body, contentType, byteLength } = await encodeBody(message, true)
+      const path = join(dir, 'in.npy')
+      writeFileSync(path, new Uint8Array(3 * 1024 * 1024))
+      const data = await openFileBlob(path)
+      writeFileSync(path, new Uint8Array(10))
+      const { body } = await encodeBody({ inputs: { a: { type: 'IMAGE', encoding: 'npy', data } } }, true)
       if (typeof body !== 'function') throw new Error('expected a streamed body')
-      for (let round = 0; round < 2; round++) {
-        const reader = body().getReader()
-        const chunks: Uint8Array[] = []
-        for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value)
-        // the file arrives in several chunks: it was streamed, not read whole into one piece
-        expect(chunks.filter((c) => c.byteLength > 0).length).toBeGreaterThan(3)
-        const raw = Buffer.concat(chunks)
-        expect(raw.byteLength).toBe(byteLength)
-        const back = decodeMultipart(raw, contentType) as {
-          inputs: { clip: { data: Uint8Array; mime: string } }
-        }
-        expect(Buffer.from(back.inputs.clip.data).equals(Buffer.from(bytes))).toBe(true)
-        expect(back.inputs.clip.mime).toBe('video/mp4')
-      }
-      const json = await encodeBody(message, false)
-      expect(JSON.parse(json.body as string).inputs.clip.data).toBe(Buffer.from(bytes).toString('base64'))
+      const reader = body().getReader()
+      const error = await (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read());
+      })().catch((e: unknown) => e)
+      expect(isRemoteJobError(error) && error.message).toMatch(/changed while it was sent/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -1,6 +1,7 @@
 import type { EncodedValue, MultipartPiece } from '@comfy-remote/protocol'
 import { encodeMultipartPieces, serializeJson } from '@comfy-remote/protocol'
 import { RemoteJobError } from './errors.js'
+import { filePathOf } from './file-blob.js'
 
 /** The original Remote API request shape (list inputs), accepted by `run`/`submit` as is. */
 export interface OriginalRunRequest {
@@ -105,19 +106,56 @@ function pieceStream(pieces: readonly MultipartPiece[]): ReadableStream<Uint8Arr
 /** Blob reads in this size: `blob.stream()` gives 64 KiB chunks, 2-3x slower for a file of many MiB. */
 const BLOB_CHUNK_BYTES = 2 * 1024 * 1024
 
-/** A Blob's bytes as a stream of (at most) 2 MiB slices, each read when the consumer pulls. */
+/**
+ * A Blob's bytes as a stream of (at most) 2 MiB slices, each read when the consumer pulls: read from
+ * its file when `openFileBlob` made it (much faster in Node 20), else with `slice().arrayBuffer()`.
+ */
 function blobChunks(blob: Blob): ReadableStream<Uint8Array> {
+  const path = filePathOf(blob)
   let at = 0
+  let file:
+    | {
+        read(
+          buffer: Uint8Array,
+          offset: number,
+          length: number,
+          position: number,
+        ): Promise<{ bytesRead: number }>
+        close(): Promise<void>
+      }
+    | undefined
+  const close = async () => {
+    const open = file
+    file = undefined
+    await open?.close()
+  }
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (at >= blob.size) {
+        await close()
         controller.close()
         return
       }
       const end = Math.min(blob.size, at + BLOB_CHUNK_BYTES)
-      const chunk = new Uint8Array(await blob.slice(at, end).arrayBuffer())
+      let chunk: Uint8Array
+      if (path === undefined) chunk = new Uint8Array(await blob.slice(at, end).arrayBuffer())
+      else {
+        file ??= await (await import('node:fs/promises')).open(path, 'r')
+        chunk = new Uint8Array(end - at)
+        const { bytesRead } = await file.read(chunk, 0, chunk.byteLength, at)
+        if (bytesRead !== chunk.byteLength) {
+          await close()
+          throw new RemoteJobError(
+            'BAD_OPTIONS',
+            `${path} changed while it was sent (shorter than its ${blob.size} bytes)`,
+          )
+        }
+      }
       at = end
       controller.enqueue(chunk)
+    },
+    async cancel() {
+      await close()
     },
   })
 }

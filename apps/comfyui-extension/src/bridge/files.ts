@@ -1,7 +1,6 @@
-import { openAsBlob } from 'node:fs'
 import { open, realpath, stat } from 'node:fs/promises'
 import { isAbsolute, join, relative, sep } from 'node:path'
-import { extensionFor } from '@comfy-remote/remote-client'
+import { extensionFor, openFileBlob } from '@comfy-remote/remote-client'
 import { BridgeError } from './errors.js'
 import type { WireValue } from './request.js'
 
@@ -38,7 +37,7 @@ async function openInside(workDirReal: string, path: string, field: string): Pro
   }
   if (!(await stat(real)).isFile())
     throw new BridgeError('FILE_NOT_FOUND', `${field}: "${path}" is not a file.`)
-  return await openAsBlob(real)
+  return await openFileBlob(real)
 }
 
 async function loadValue(value: unknown, workDirReal: string, field: string): Promise<unknown> {

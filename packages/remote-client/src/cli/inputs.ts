@@ -1,8 +1,8 @@
-import { openAsBlob } from 'node:fs'
 import { access, readFile } from 'node:fs/promises'
 import { basename, extname, resolve } from 'node:path'
 import type { EncodedValue, WorkflowSchema } from '@comfy-remote/protocol'
 import { CliError } from '../errors.js'
+import { openFileBlob } from '../file-blob.js'
 import { mimeForFileName, typeForMime } from '../media-types.js'
 
 /** One `--input` argument: `name[:TYPE]=@file.png|@file.npy|@file.mp4|...|@file.json|https://...|literal`. */
@@ -107,7 +107,7 @@ async function fileValue(spec: InputSpec, declared: string | undefined): Promise
     // binary payloads are streamed from the file as the request is sent, never read whole first
     let data: Blob
     try {
-      data = await openAsBlob(path)
+      data = await openFileBlob(path)
     } catch (cause) {
       throw unreadable(spec, path, cause)
     }
