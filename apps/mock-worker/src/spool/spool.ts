@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { rm, truncate } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { FILE_CHUNK_BYTES, FileBytes } from './file-bytes.js'
-import { RecycleBin } from './recycle-bin.js'
 
 /** File names we generate: a counter and a sanitised hint, nothing from the caller unchecked. */
 function safeName(n: number, hint: string): string {
@@ -25,13 +24,10 @@ export class SpoolRoot {
   readonly dir: string
   #bytes = 0
   #open = new Set<JobSpool>()
-  /** Released files the next writes go over (see RecycleBin); a name no job directory (a UUID) has. */
-  readonly #bin: RecycleBin
 
   constructor(base: string = tmpdir()) {
     mkdirSync(base, { recursive: true })
     this.dir = mkdtempSync(join(base, 'comfy-remote-spool-'))
-    this.#bin = new RecycleBin(join(this.dir, 'recycle'))
   }
 
   /** Bytes held by live spool files (disk, not memory). */
@@ -53,7 +49,6 @@ export class SpoolRoot {
       closed: (s) => {
         this.#open.delete(s)
       },
-      bin: this.#bin,
     })
     this.#open.add(spool)
     return spool
@@ -69,7 +64,6 @@ export class SpoolRoot {
 interface SpoolHooks {
   add(bytes: number): void
   closed(spool: JobSpool): void
-  bin: RecycleBin
 }
 
 /** One request's or job's spool directory; `dispose` deletes it (idempotent). */
@@ -115,9 +109,8 @@ export class JobSpool {
   }
 
   /**
-   * Let go of every file of this spool but `keep` (e.g. a finished job's inputs, which nobody reads
-   * again: only its outputs stay): into the recycle bin for the next upload to write over, else deleted.
-   * The directory and the kept files stay until `dispose`.
+   * Delete every file of this spool but `keep` (e.g. a finished job's inputs, which nobody reads again:
+   * only its outputs stay). The directory and the kept files stay until `dispose`.
    */
   async releaseExcept(keep: ReadonlySet<string>): Promise<void> {
     for (const [path, size] of [...this.#files]) {
@@ -125,7 +118,7 @@ export class JobSpool {
       this.#files.delete(path)
       this.#bytes -= size
       this.#hooks.add(-size)
-      if (!(await this.#hooks.bin.keep(path))) await rm(path, { force: true })
+      await rm(path, { force: true })
     }
   }
 
@@ -135,14 +128,8 @@ export class JobSpool {
    */
   async write(source: Readable, hint: string, first: Uint8Array[] = []): Promise<FileBytes> {
     const path = this.newPath(hint)
-    // a released file is written over when there is one (its pages are cached: no new memory)
-    const reused = await this.#hooks.bin.take(path)
     // a 16 KiB highWaterMark makes one fs write per network chunk: 1 MiB lets writev batch them (4x faster)
-    const out = createWriteStream(path, {
-      mode: 0o600,
-      highWaterMark: FILE_CHUNK_BYTES,
-      flags: reused === undefined ? 'w' : 'r+',
-    })
+    const out = createWriteStream(path, { mode: 0o600, highWaterMark: FILE_CHUNK_BYTES })
     let size = 0
     for (const chunk of first) {
       size += chunk.byteLength
@@ -153,7 +140,6 @@ export class JobSpool {
     })
     try {
       await pipeline(source, out)
-      if (reused !== undefined && reused > size) await truncate(path, size)
     } catch (error) {
       await rm(path, { force: true })
       throw error
