@@ -49,9 +49,8 @@ function tokenize(value: unknown, out: Token[]): void {
  * notice an Idempotency-Key reused for a different request. Key order does not matter, and the same
  * request sent as JSON (base64) or as multipart (bytes) gives the same fingerprint. Only taken for
  * requests that carry an Idempotency-Key. Payloads in memory are digested now (the request's buffers are
- * not kept); spooled ones are read back from the job's spool while the job runs (the engine, not the
- * request, waits on ComfyUI meanwhile) or when the key comes again, before its spooled inputs are
- * deleted at the end of the job; a request never waits for that read.
+ * not kept); spooled ones are read back from the job's spool only when the key comes again (the spool
+ * lives as long as the job that key finds), so a new job never waits for, nor competes with, that read.
  */
 export function fingerprint(inputs: Record<string, EncodedValue>): Fingerprint {
   const tokens: Token[] = []
