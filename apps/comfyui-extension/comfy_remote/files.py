@@ -16,6 +16,7 @@ import tempfile
 
 from typing import Any
 
+from . import staging
 from .errors import CodecError
 
 INLINE_LIMIT = 4096
@@ -29,6 +30,8 @@ class FileSink:
         self.root = root
         self.inline_limit = inline_limit
         self._count = 0
+        #: files written, for ``WorkDir`` to recycle after a successful call
+        self.written: list[str] = []
 
     def put(self, name: str, *parts: bytes | memoryview, ext: str = "bin") -> object:
         """Store the concatenation of ``parts`` (written one after the other, not joined in memory)."""
@@ -42,28 +45,38 @@ class FileSink:
         safe = _SAFE.sub("_", name)[:80] or "value"
         safe_ext = _SAFE.sub("", ext)[:10] or "bin"
         path = os.path.join(self.root, f"in-{self._count}-{safe}.{safe_ext}")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # write over an earlier call's input file when one is kept (its pages are cached: no new memory)
+        reused = staging.reuse(path)
+        fd = os.open(path, os.O_WRONLY if reused else os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             for part in parts:
                 fh.write(part)
+            if reused:
+                fh.truncate(size)
+        self.written.append(path)
         return {"file": path}
 
 
 class WorkDir:
-    """A private temp dir (mode 0700) removed by ``close()`` / the context manager."""
+    """A private temp dir (mode 0700) removed by ``close()`` / the context manager. After a call that
+    succeeded (no exception), its input files are kept for the next call to write over (``staging``)."""
 
     def __init__(self, prefix: str = "comfy-remote-"):
         self.path = os.path.realpath(tempfile.mkdtemp(prefix=prefix))
         self.sink = FileSink(self.path)
 
-    def close(self) -> None:
+    def close(self, recycle_inputs: bool = False) -> None:
+        if recycle_inputs:
+            for path in self.sink.written:
+                staging.recycle(path)
         shutil.rmtree(self.path, ignore_errors=True)
 
     def __enter__(self) -> WorkDir:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # a failed or cancelled call may still have its file open in the bridge: never written over
+        self.close(recycle_inputs=exc_type is None)
 
 
 def load_file(fh: Any) -> bytearray | memoryview:
