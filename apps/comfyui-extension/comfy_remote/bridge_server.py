@@ -117,7 +117,8 @@ class BridgeServer:
                 elif event.get("event") == "error":
                     logger.warning("comfy-remote: persistent bridge: %s %s", event.get("code"), event.get("message"))
                 else:
-                    logger.debug("comfy-remote: event for no waiting call %r: %.300s", call_id, event)
+                    # the event only: a result names output refs with their auth headers
+                    logger.debug("comfy-remote: %r event for no waiting call %r", event.get("event"), call_id)
         finally:
             with self._lock:
                 self._stdout_closed = True
