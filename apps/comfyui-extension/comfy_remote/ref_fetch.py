@@ -133,8 +133,9 @@ def fetch_ref(
                 resp = conn.getresponse()
                 if resp.status >= 400:
                     text = resp.read(2000).decode("utf-8", "replace")
-                    error = BridgeError(f"output {url} answered HTTP {resp.status}: {text[:500]}",
-                                        code="REMOTE_ERROR")
+                    # remote-client's codes for the same answers (docs/troubleshooting.md)
+                    code = {401: "UNAUTHORIZED", 403: "UNAUTHORIZED", 404: "NOT_FOUND"}.get(resp.status, "HTTP_ERROR")
+                    error = BridgeError(f"output {url} answered HTTP {resp.status}: {text[:500]}", code=code)
                     if resp.status in RETRY_STATUSES:
                         raise _Retry() from error
                     raise error

@@ -128,7 +128,7 @@ def test_503_is_retried_404_is_not(server, tmp_path):
     server.plan = ["404"]
     with pytest.raises(BridgeError) as info:
         fetch(server, tmp_path)
-    assert info.value.code == "REMOTE_ERROR" and "404" in str(info.value)
+    assert info.value.code == "NOT_FOUND" and "404" in str(info.value)
     assert len(server.requests) == 1
 
 
