@@ -43,11 +43,12 @@ pytestmark = [
 class Worker:
     """``node apps/mock-worker/dist/cli.js --workflow <file> --port 0`` as a child process."""
 
-    def __init__(self, tmp_path, steps: int, step_ms: int):
+    def __init__(self, tmp_path, steps: int, step_ms: int, token: str | None = None):
         workflow = tmp_path / "prompt.json"
         workflow.write_text(json.dumps(PROMPT))
         args = [NODE, WORKER_CLI, "--workflow", str(workflow), "--port", "0", "--steps", str(steps)]
         args += ["--step-ms", str(step_ms), "--log-level", "silent"]
+        args += ["--token", token] if token else []
         env = {k: v for k, v in os.environ.items() if k != "COMFY_REMOTE_TOKEN"}
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         lines: queue.Queue = queue.Queue()
@@ -97,6 +98,13 @@ class Worker:
 @pytest.fixture
 def fast_worker(tmp_path):
     worker = Worker(tmp_path, steps=4, step_ms=20)
+    yield worker
+    worker.close()
+
+
+@pytest.fixture
+def token_worker(tmp_path):
+    worker = Worker(tmp_path, steps=2, step_ms=5, token="s3cret-token")
     yield worker
     worker.close()
 
@@ -183,6 +191,21 @@ def test_a_large_output_sent_by_reference_is_fetched_by_the_node(real_bridge, fa
     assert got.tobytes() == sent.tobytes() and got.flags.writeable
     assert len(fetched) == 1 and "/jobs/" in fetched[0] and "/outputs/" in fetched[0]
     assert ("text", "downloading 1 output(s), 3.8 MiB") in reporter.events
+
+
+def test_an_output_by_reference_from_a_worker_with_a_token(real_bridge, token_worker):
+    """The node fetches the ref itself: the token the bridge got goes with it (else 401)."""
+
+    from comfy_remote.errors import BridgeError
+    from comfy_remote.remote_call import NullReporter, run_remote
+
+    sent = np.random.default_rng(3).random((1, 512, 640, 3), dtype=np.float32)
+    outcome = run_remote(token_worker.url, {"image": sent, "scale": 1.0}, reporter=NullReporter(),
+                         token="s3cret-token", timeout=60)
+    assert np.asarray(outcome.outputs["image"]).tobytes() == sent.tobytes()
+    with pytest.raises(BridgeError) as info:
+        run_remote(token_worker.url, {"image": sent, "scale": 1.0}, reporter=NullReporter(), token="wrong", timeout=60)
+    assert info.value.code == "UNAUTHORIZED"
 
 
 def test_dotted_autogrow_names_map_the_same(real_bridge, fast_worker):
