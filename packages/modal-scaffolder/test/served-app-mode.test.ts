@@ -1,55 +1,32 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { appModeFixturePath } from '@comfy-remote/io-helpers/testing'
 import { decodePng, encodePng, zWorkflowSchema } from '@comfy-remote/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scaffoldModalProject } from '../src/index.js'
 import { cleanupTempDirs, nodePackDir, OBJECT_INFO, PACKAGE_DIR, REPO_DIR, tempDir } from './helpers.js'
+import { canServe, FAKE_COMFY, Processes, SERVE_PYTHON } from './serve-helpers.js'
 
 // An App Mode workflow (UI format, extra.linearData, no Remote nodes) scaffolded into a Modal project and
 // served locally (`comfy-remote-modal serve`: uvicorn + the in-process modal) in front of the io-helpers
 // fake ComfyUI (a separate process), called with the comfy-remote CLI (a real process).
-const PY = '/usr/bin/python3'
-const FAKE_COMFY = join(REPO_DIR, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
 const CLIENT = join(REPO_DIR, 'packages', 'remote-client', 'dist', 'cli.js')
-const canRun =
-  existsSync(PY) &&
-  existsSync(FAKE_COMFY) &&
-  existsSync(CLIENT) &&
-  spawnSync(PY, ['-c', 'import fastapi, uvicorn'], { stdio: 'ignore', timeout: 20_000 }).status === 0
+const canRun = canServe(CLIENT)
 const TOKEN = 'app-mode-token-0123456789abcdef'
-const children: ChildProcess[] = []
+const processes = new Processes()
 let base = ''
 let contract: Awaited<ReturnType<typeof scaffoldModalProject>>['config']['contract']
 let promptJson: Record<string, { inputs: Record<string, unknown>; _meta?: Record<string, unknown> }>
 
-async function start(cmd: string, args: string[]): Promise<string> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  const lines = createInterface({ input: child.stdout! })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  const url = new Promise<string>((resolve) => {
-    lines.on('line', (line) => {
-      const found = /"url":\s*"([^"]+)"|listening on (http\S+)/.exec(line)
-      if (found) resolve((found[1] ?? found[2]) as string)
-    })
-    child.once('exit', () => resolve(''))
-  })
-  const found = await url
-  clearTimeout(timer)
-  if (!found) throw new Error(`${cmd} ${args.join(' ')} did not start`)
-  return found
-}
-
 async function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLIENT, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COMFY_REMOTE_TOKEN: TOKEN },
-  })
-  children.push(child)
+  const child = processes.track(
+    spawn(process.execPath, [CLIENT, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, COMFY_REMOTE_TOKEN: TOKEN },
+    }),
+  )
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (c: Buffer) => (stdout += c))
@@ -75,8 +52,8 @@ beforeAll(async () => {
   contract = config.contract
   promptJson = JSON.parse(readFileSync(join(dir, 'prompt.json'), 'utf8'))
   if (!canRun) return
-  const comfy = await start('node', [FAKE_COMFY, '--port', '0'])
-  base = await start('node', [
+  const comfy = await processes.start('node', [FAKE_COMFY, '--port', '0'])
+  base = await processes.start('node', [
     join(PACKAGE_DIR, 'dist', 'cli.js'),
     'serve',
     dir,
@@ -87,18 +64,12 @@ beforeAll(async () => {
     '--token',
     TOKEN,
     '--python',
-    PY,
+    SERVE_PYTHON,
   ])
 }, 90_000)
 
 afterAll(async () => {
-  for (const child of children.reverse()) {
-    if (child.exitCode !== null) continue
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await once(child, 'exit')
-    clearTimeout(timer)
-  }
+  await processes.stopAll()
   cleanupTempDirs()
 })
 

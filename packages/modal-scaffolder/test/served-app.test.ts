@@ -1,8 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { once } from 'node:events'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import {
   decodeMultipart,
   encodeMultipart,
@@ -12,44 +8,21 @@ import {
 } from '@comfy-remote/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scaffoldModalProject } from '../src/index.js'
-import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, REPO_DIR, tempDir } from './helpers.js'
+import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, tempDir } from './helpers.js'
+import { canServe, FAKE_COMFY, Processes, SERVE_PYTHON } from './serve-helpers.js'
 
 // The generated web app on a real port (`comfy-remote-modal serve`: uvicorn, the in-process modal) driven
 // over HTTP with the protocol package, its GPU worker running jobs on the io-helpers fake ComfyUI (a
 // separate process, HTTP + /ws).
-const PY = '/usr/bin/python3'
-const FAKE_COMFY = join(REPO_DIR, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
-const canRun =
-  existsSync(PY) &&
-  existsSync(FAKE_COMFY) &&
-  spawnSync(PY, ['-c', 'import fastapi, uvicorn'], { stdio: 'ignore', timeout: 20_000 }).status === 0
+const canRun = canServe()
 const TOKEN = 'served-token-0123456789abcdef'
-const children: ChildProcess[] = []
+const processes = new Processes()
 let base = ''
 const auth = { authorization: `Bearer ${TOKEN}` }
 
-/** Starts a server process; resolves with the URL of its first `{"url"}` or `listening on <url>` line. */
-async function start(cmd: string, args: string[]): Promise<string> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-  children.push(child)
-  const lines = createInterface({ input: child.stdout! })
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  const url = new Promise<string>((resolve) => {
-    lines.on('line', (line) => {
-      const found = /"url":\s*"([^"]+)"|listening on (http\S+)/.exec(line)
-      if (found) resolve((found[1] ?? found[2]) as string)
-    })
-    child.once('exit', () => resolve(''))
-  })
-  const found = await url
-  clearTimeout(timer)
-  if (!found) throw new Error(`${cmd} ${args.join(' ')} did not start`)
-  return found
-}
-
 beforeAll(async () => {
   if (!canRun) return
-  const comfy = await start('node', [
+  const comfy = await processes.start('node', [
     FAKE_COMFY,
     '--port',
     '0',
@@ -64,7 +37,7 @@ beforeAll(async () => {
     appName: 'served',
     nodePackDir: nodePackDir(),
   })
-  base = await start('node', [
+  base = await processes.start('node', [
     join(PACKAGE_DIR, 'dist', 'cli.js'),
     'serve',
     dir,
@@ -75,18 +48,12 @@ beforeAll(async () => {
     '--token',
     TOKEN,
     '--python',
-    PY,
+    SERVE_PYTHON,
   ])
 }, 60_000)
 
 afterAll(async () => {
-  for (const child of children.reverse()) {
-    if (child.exitCode !== null) continue
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await once(child, 'exit')
-    clearTimeout(timer)
-  }
+  await processes.stopAll()
   cleanupTempDirs()
 })
 
