@@ -53,10 +53,9 @@ class _Sink:
 
     def __init__(self, size: int | None, path: str):
         self.size = size
-        self.in_memory = size is not None and size <= IN_MEMORY_MAX
-        self.buf = bytearray(size) if self.in_memory else None
+        self.buf = bytearray(size) if size is not None and size <= IN_MEMORY_MAX else None
         self.path = path
-        self.fh = None if self.in_memory else open(path, "xb")  # noqa: SIM115 - closed in finish/abandon
+        self.fh = None if self.buf is not None else open(path, "xb")  # noqa: SIM115 - closed in finish/abandon
         self.got = 0
 
     def restart(self) -> None:
@@ -66,7 +65,7 @@ class _Sink:
             self.fh.truncate()
 
     def read_from(self, resp: http.client.HTTPResponse, url: str, should_cancel: Callable[[], bool]) -> None:
-        scratch = None if self.in_memory else bytearray(CHUNK)
+        scratch = bytearray(CHUNK) if self.buf is None else None
         while True:
             if should_cancel():
                 raise CancelledError("cancelled while downloading an output")

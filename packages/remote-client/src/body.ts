@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises'
 import type { EncodedValue, MultipartPiece } from '@comfy-remote/protocol'
 import { encodeMultipartPieces, serializeJson } from '@comfy-remote/protocol'
 import { RemoteJobError } from './errors.js'
@@ -113,17 +114,7 @@ const BLOB_CHUNK_BYTES = 2 * 1024 * 1024
 function blobChunks(blob: Blob): ReadableStream<Uint8Array> {
   const path = filePathOf(blob)
   let at = 0
-  let file:
-    | {
-        read(
-          buffer: Uint8Array,
-          offset: number,
-          length: number,
-          position: number,
-        ): Promise<{ bytesRead: number }>
-        close(): Promise<void>
-      }
-    | undefined
+  let file: FileHandle | undefined
   const close = async () => {
     const open = file
     file = undefined
