@@ -167,6 +167,8 @@ class Jobs:
         record = {"call_id": call_id, "created": time.time(), "transfer": round(transfer, 3)}
         if output_refs:
             record["output_refs"] = True  # large binary outputs are answered as refs
+        if idempotency_key:
+            record["idem"] = idempotency_key  # freed when the caller releases the job
         self.store["job:" + job_id] = record
         if webhook is not None and webhooks is not None:
             webhooks.register(job_id, webhook)
@@ -186,6 +188,10 @@ class Jobs:
         if record is None:
             raise WireError(
                 "NOT_FOUND", "Job %s is unknown to this worker; check the id (finished jobs are kept while their result is)." % job_id, 404, {"job_id": job_id}
+            )
+        if record.get("released"):
+            raise WireError(
+                "NOT_FOUND", "Job %s was released by its caller (DELETE /jobs/%s/outputs): its inputs and outputs are deleted. Submit the request again." % (job_id, job_id), 404, {"job_id": job_id, "released": True}
             )
         final = self.store.get("final:" + job_id)
         if final is not None:
@@ -251,6 +257,20 @@ class Jobs:
         except Exception:  # noqa: BLE001 - the flag alone stops the runner
             pass
         return self.envelope(job_id)
+
+    def release(self, job_id):
+        """DELETE /jobs/:id/outputs: forget a finished job now instead of at its TTL (record, progress, timings,
+        Idempotency-Key); it then answers 404 as released. Modal drops the call's result when it expires."""
+        env = self._envelope(job_id, refs=False)
+        if env["status"] not in TERMINAL:
+            raise WireError("BAD_REQUEST", "Job %s is %s: release it once it has finished, or cancel it with DELETE /jobs/%s." % (job_id, env["status"], job_id), 400, {"job_id": job_id, "status": env["status"]})
+        key = (self.store.get("job:" + job_id) or {}).get("idem")
+        if key and (self.store.get("idem:" + key) or {}).get("job_id") == job_id:
+            self.store.pop("idem:" + key)
+        for name in ("progress:", "final:", "cancel:", "timing:"):
+            if name + job_id in self.store:
+                self.store.pop(name + job_id)
+        self.store["job:" + job_id] = {"released": True}
 
     def wait(self, job_id, seconds, changed):
         """The envelope once ``changed(env)``, or after ``seconds``. Looks every ``poll_interval`` (progress,
@@ -525,6 +545,12 @@ def build_app(backend, prompt, contract, settings):
     @app.delete("/jobs/{job_id}")
     def cancel_job(job_id: str, request: Request):
         return reply(request, jobs.cancel(job_id))
+
+    @app.delete("/jobs/{job_id}/outputs")
+    def release_job(job_id: str):
+        """The caller has read what it needs: the job is forgotten now instead of at its TTL (204)."""
+        jobs.release(job_id)
+        return Response(status_code=204)
 
     @app.get("/jobs/{job_id}/preview")
     def job_preview(job_id: str):

@@ -27,7 +27,7 @@ import uuid
 from typing import Any
 
 from .errors import CodecError
-from .files import load_file
+from .files import load_file, new_buffer
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def read_comfy_data(data: Any, where: str = "value") -> bytearray | memoryview:
             code="FILE_REF_MISSING",
             cause=exc,
         ) from exc
-    buf = bytearray(sum(sizes))
+    buf = new_buffer(sum(sizes))
     view = memoryview(buf)
     at = 0
     for i, (ref, size) in enumerate(zip(refs, sizes)):

@@ -79,6 +79,18 @@ class WorkDir:
         self.close(recycle_inputs=exc_type is None)
 
 
+def new_buffer(size: int) -> bytearray | memoryview:
+    """A writable, zero-filled buffer of ``size`` bytes whose pages are touched only when written.
+
+    ``bytearray(n)`` writes every byte first (~40 ms for 48 MiB, then the data is written again); on
+    POSIX this is a private anonymous map, freed when the last view of it goes away.
+    """
+
+    if size > 0 and os.name == "posix":
+        return memoryview(mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE))
+    return bytearray(size)
+
+
 def load_file(fh: Any) -> bytearray | memoryview:
     """The whole of an open file as a WRITABLE buffer, without copying it where possible.
 
@@ -94,7 +106,7 @@ def load_file(fh: Any) -> bytearray | memoryview:
             return memoryview(mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_COPY))
         except (OSError, ValueError):
             pass
-    buf = bytearray(size)
+    buf = new_buffer(size)
     got = fh.readinto(buf)
     return buf if got == size else buf[:got]
 
@@ -115,4 +127,4 @@ def read_file_ref(path: str, root: str | None, where: str = "value") -> bytearra
         raise CodecError(f"{where}.data file {path!r} cannot be read: {exc}", cause=exc) from exc
 
 
-__all__ = ["INLINE_LIMIT", "FileSink", "WorkDir", "load_file", "read_file_ref"]
+__all__ = ["INLINE_LIMIT", "FileSink", "WorkDir", "load_file", "new_buffer", "read_file_ref"]

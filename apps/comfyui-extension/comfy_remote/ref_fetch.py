@@ -5,7 +5,9 @@ The bridge runs the call with ``refsToCaller``: an output the worker sends by re
 endpoint's origin, or https; the token only to that origin). ``fetch_refs`` replaces each by its
 bytes: up to ``IN_MEMORY_MAX`` straight from the socket into the buffer the tensor will use (no file,
 no copy in the bridge), larger or unsized ones streamed into a file of the work dir and mapped. A cut
-download resumes with ``Range``; redirects are not followed.
+download resumes with ``Range``; redirects are not followed. Once the outputs are decoded,
+``release_job`` sends the bridge's ``release`` request (``DELETE /jobs/:id/outputs``), so the worker
+deletes the job's inputs and outputs at once instead of keeping them for its result TTL.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import http.client
 import logging
 import os
 import ssl
+import threading
 import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .errors import BridgeError, CancelledError
-from .files import load_file
+from .files import load_file, new_buffer
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +52,11 @@ def _connect(url: str, timeout: float) -> tuple[http.client.HTTPConnection, str]
 
 
 class _Sink:
-    """Where the bytes go: a bytearray of the announced size, or a work-dir file."""
+    """Where the bytes go: a buffer of the announced size (``new_buffer``), or a work-dir file."""
 
     def __init__(self, size: int | None, path: str):
         self.size = size
-        self.buf = bytearray(size) if size is not None and size <= IN_MEMORY_MAX else None
+        self.buf = new_buffer(size) if size is not None and size <= IN_MEMORY_MAX else None
         self.path = path
         self.fh = None if self.buf is not None else open(path, "xb")  # noqa: SIM115 - closed in finish/abandon
         self.got = 0
@@ -212,4 +215,32 @@ def fetch_refs(
     return [swap(value) for value in values]
 
 
-__all__ = ["IN_MEMORY_MAX", "fetch_ref", "fetch_refs"]
+def release_job(request: Any, timeout: float = 10.0) -> threading.Thread | None:
+    """Send the bridge's ``release`` (``{url, headers}``: ``DELETE /jobs/:id/outputs``) in the background.
+    Best effort: a worker without the route (404/405) or any error changes nothing for the call."""
+
+    if not isinstance(request, dict) or not isinstance(request.get("url"), str):
+        return None
+    url = request["url"]
+    raw = request.get("headers")
+    headers = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+    def send() -> None:
+        try:
+            conn, target = _connect(url, timeout)
+            try:
+                conn.request("DELETE", target, headers=headers)
+                resp = conn.getresponse()
+                resp.read(2000)
+                logger.debug("comfy-remote: released %s (HTTP %d)", url, resp.status)
+            finally:
+                conn.close()
+        except Exception as exc:  # noqa: BLE001 - the worker drops the job at its TTL anyway
+            logger.debug("comfy-remote: releasing %s failed: %s", url, exc)
+
+    thread = threading.Thread(target=send, name="comfy-remote-release", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["IN_MEMORY_MAX", "fetch_ref", "fetch_refs", "release_job"]

@@ -19,7 +19,7 @@ from .bridge import call_bridge
 from .codec import decode_value, encode_value
 from .errors import BadInputError
 from .files import WorkDir
-from .ref_fetch import fetch_refs
+from .ref_fetch import fetch_refs, release_job
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +148,7 @@ def decode_run_result(
         result = decode_value(raw_result, allow_pickle=allow_pickle, file_root=work_dir, where="result", lenient=True)
     else:
         result = next(iter(outputs.values()), None)
+    release_job(event.get("release"))
     timings = event.get("timings")
     return RemoteResult(result=result, outputs=outputs, timings=timings if isinstance(timings, dict) else None)
 

@@ -165,3 +165,17 @@ def test_png_codec_round_trip_and_batch():
     out = as_np(decode_value(ev))
     assert out.shape == (2, 5, 7, 3)
     assert np.allclose(out[1] * 255, pixels[::-1])
+
+
+def test_new_buffer_is_zeroed_writable_and_decodes_in_place():
+    from comfy_remote.files import new_buffer
+
+    arr = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3)
+    encoded = encode_value(arr, name="image")
+    raw = base64.b64decode(encoded["data"])
+    buf = new_buffer(len(raw))
+    assert bytes(buf) == bytes(len(raw)) and not memoryview(buf).readonly
+    memoryview(buf)[:] = raw
+    decoded = decode_value({**encoded, "data": buf})
+    assert np.array_equal(np.asarray(decoded), arr)
+    assert bytes(new_buffer(0)) == b""

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import numpy as np
@@ -180,9 +181,10 @@ def test_a_large_output_sent_by_reference_is_fetched_by_the_node(real_bridge, fa
     from comfy_remote import ref_fetch
     from comfy_remote.remote_call import NullReporter
 
-    fetched = []
-    real_fetch = ref_fetch.fetch_ref
+    fetched, released = [], []
+    real_fetch, real_release = ref_fetch.fetch_ref, ref_fetch.release_job
     monkeypatch.setattr(ref_fetch, "fetch_ref", lambda url, *a, **kw: fetched.append(url) or real_fetch(url, *a, **kw))
+    monkeypatch.setattr("comfy_remote.remote_call.release_job", lambda req: released.append(real_release(req)))
     rng = np.random.default_rng(7)
     sent = rng.random((1, 512, 640, 3), dtype=np.float32)  # 3.75 MiB
     reporter = NullReporter()
@@ -191,6 +193,12 @@ def test_a_large_output_sent_by_reference_is_fetched_by_the_node(real_bridge, fa
     assert got.tobytes() == sent.tobytes() and got.flags.writeable
     assert len(fetched) == 1 and "/jobs/" in fetched[0] and "/outputs/" in fetched[0]
     assert ("text", "downloading 1 output(s), 3.8 MiB") in reporter.events
+    # then the node releases the job: the worker deletes its inputs and outputs instead of keeping them
+    released[0].join(10)
+    job_url = fetched[0].split("/outputs/")[0]
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(job_url, timeout=10)
+    assert gone.value.code == 404 and "released" in gone.value.read().decode()
 
 
 def test_an_output_by_reference_from_a_worker_with_a_token(real_bridge, token_worker):

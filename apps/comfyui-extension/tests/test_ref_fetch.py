@@ -94,7 +94,7 @@ def fetch(server, tmp_path, size=len(PAYLOAD), **kw):
 
 def test_bytes_come_into_memory_bit_exact_with_the_headers(server, tmp_path):
     got = fetch(server, tmp_path)
-    assert isinstance(got, bytearray) and bytes(got) == PAYLOAD
+    assert bytes(got) == PAYLOAD and not memoryview(got).readonly  # a tensor may be built on it in place
     assert server.requests[0]["headers"]["Authorization"] == "Bearer t0k"
     assert os.listdir(tmp_path) == []  # no file in memory mode
 

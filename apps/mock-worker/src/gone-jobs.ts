@@ -1,5 +1,5 @@
 /** Why a job id is no longer readable. */
-export type GoneReason = 'expired' | 'evicted-memory' | 'evicted-count'
+export type GoneReason = 'expired' | 'evicted-memory' | 'evicted-count' | 'released'
 
 /** Remembers why the last `limit` removed jobs went away, so a GET can say so (bounded). */
 export class GoneJobs {

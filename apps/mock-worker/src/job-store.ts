@@ -216,6 +216,16 @@ export class JobStore {
     return job
   }
 
+  /**
+   * Forget a finished job now instead of at its TTL (`DELETE /jobs/:id/outputs`): its spooled inputs and
+   * outputs are deleted and its Idempotency-Key is free again. False when the job has not finished.
+   */
+  release(job: Job): boolean {
+    if (!isTerminal(job.status)) return false
+    this.#remove(job, 'released')
+    return true
+  }
+
   /** Tell the job's watchers it changed (a field outside the store's own, e.g. webhook status). */
   touch(job: Job): void {
     this.#changed(job)

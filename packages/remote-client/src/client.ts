@@ -75,6 +75,12 @@ export interface RemoteClient {
    * client's headers; the token only to the endpoint's own origin).
    */
   refRequest(ref: string): { url: string; headers: Record<string, string> }
+  /**
+   * Tell the worker you have read what you need of a finished job (`DELETE /jobs/:id/outputs`): it
+   * deletes the job's inputs and outputs now instead of keeping them for its result TTL, and the job
+   * answers 404 afterwards. False when the worker predates the route or the job is already gone.
+   */
+  release(jobIdOrPollUrl: string, options?: CallOptions): Promise<boolean>
 }
 
 const CANCEL_BUDGET = 3_000
@@ -242,6 +248,16 @@ export function createRemoteClient(clientOptions: RemoteClientOptions): RemoteCl
         const url = core.jobUrl(idOrUrl)
         const reply = await sendJson('DELETE', url, 'cancel', scope)
         return parseEnvelope(reply.data, url)
+      }),
+    release: (idOrUrl, opts = {}) =>
+      withScope(opts, async (scope) => {
+        try {
+          await sendJson('DELETE', `${core.jobUrl(idOrUrl)}/outputs`, 'release', scope)
+          return true
+        } catch (error) {
+          if (error instanceof RemoteJobError && (error.status === 404 || error.status === 405)) return false
+          throw error
+        }
       }),
     events: (jobId, opts = {}) => iterate(jobId, opts),
     schema: (opts = {}) =>

@@ -27,6 +27,8 @@ interface Script {
   outputs?: Record<string, unknown>
   /** Ignore Range (answer 200 with the whole body). */
   noRange?: boolean
+  /** Status of DELETE /jobs/j1/outputs (default 204). */
+  release?: number
 }
 
 async function start(script: Script = {}) {
@@ -54,6 +56,15 @@ async function start(script: Script = {}) {
           text: { type: 'STRING', encoding: 'json', data: 'hi' },
         },
       })
+    }
+    if (req.method === 'DELETE' && req.path === `${base}/jobs/j1/outputs`) {
+      const status = script.release ?? 204
+      if (status === 204) {
+        res.writeHead(204)
+        res.end()
+        return
+      }
+      return json(res, status, { status: 'failed', error: { code: 'X', message: `HTTP ${status}` } })
     }
     const m = new RegExp(`^${base}/jobs/j1/outputs/(\\w+)$`).exec(req.path)
     if (req.method === 'GET' && m) {
@@ -143,6 +154,22 @@ describe('outputs by reference (output_refs)', () => {
     expect(elsewhere.url).toBe('https://storage.example/o/1?sig=x')
     expect(Object.keys(elsewhere.headers).map((k) => k.toLowerCase())).not.toContain('authorization')
     expect(() => c.refRequest('http://169.254.169.254/latest')).toThrow(/another origin/)
+  })
+
+  it('release: DELETE /jobs/:id/outputs with the token; false from a worker without the route, errors thrown', async () => {
+    const s = await start({ base: '/api' })
+    expect(await client(`${s.url}/api`).release('j1')).toBe(true)
+    const sent = s.requests.find((r) => r.method === 'DELETE')
+    expect(sent?.path).toBe('/api/jobs/j1/outputs')
+    expect(sent?.headers.authorization).toBe('Bearer secret')
+    await s.close()
+    for (const status of [404, 405]) {
+      const old = await start({ release: status })
+      expect(await client(old.url).release('j1')).toBe(false)
+      await old.close()
+    }
+    server = await start({ release: 400 })
+    await expect(client(server.url).release('j1')).rejects.toMatchObject({ status: 400 })
   })
 
   it('streams them into new files named by output and media type when asked (outputFiles)', async () => {

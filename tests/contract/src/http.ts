@@ -10,6 +10,8 @@ export interface Reply {
   /** Parsed JSON (or the decoded multipart message); undefined when the body is not JSON. */
   body: Record<string, unknown>
   text: string
+  /** The body as received. */
+  bytes: Uint8Array
 }
 
 export interface Call {
@@ -57,7 +59,7 @@ export async function call(target: Target, path: string, options: Call = {}): Pr
       parsed = {}
     }
   }
-  return { status: res.status, headers: res.headers, body: parsed, text }
+  return { status: res.status, headers: res.headers, body: parsed, text, bytes }
 }
 
 /** POST /run as multipart (bytes of npy/png values travel as parts), asking for multipart back. */

@@ -508,6 +508,50 @@ export function conformance(target: () => Target): void {
     })
   })
 
+  describe('outputs by reference (§3 refs)', () => {
+    it('output_refs: a 3 MiB IMAGE comes back as a ref, GET serves it (Range: 206), DELETE /jobs/:id/outputs releases the job and its key', async () => {
+      const npy = imageNpy(512, 512, 9)
+      const inputs = { image: { type: 'IMAGE', encoding: 'npy', data: b64(npy) } }
+      const headers = { 'idempotency-key': `contract-${Math.random().toString(36).slice(2)}` }
+      const r = await call(target(), '/run?wait=40', { json: { inputs, output_refs: true }, headers })
+      expect(r.status).toBe(200)
+      const id = r.body.job_id as string
+      const out = (r.body.outputs as Record<string, { ref: string; bytes: number; data?: unknown }>).image
+      expect(out).toMatchObject({
+        type: 'IMAGE',
+        encoding: 'npy',
+        ref: `/jobs/${id}/outputs/image`,
+        bytes: npy.byteLength,
+      })
+      expect(out?.data).toBeUndefined()
+      const whole = await call(target(), `/jobs/${id}/outputs/image`)
+      expect(whole.status).toBe(200)
+      expect(whole.headers.get('accept-ranges')).toBe('bytes')
+      expect(Buffer.from(whole.bytes).equals(Buffer.from(npy))).toBe(true)
+      const part = await call(target(), `/jobs/${id}/outputs/image`, { headers: { range: 'bytes=100-199' } })
+      expect(part.status).toBe(206)
+      expect(part.headers.get('content-range')).toBe(`bytes 100-199/${npy.byteLength}`)
+      expect(Buffer.from(part.bytes).equals(Buffer.from(npy.subarray(100, 200)))).toBe(true)
+      const released = await call(target(), `/jobs/${id}/outputs`, { method: 'DELETE' })
+      expect(released.status).toBe(204)
+      expectRefusal(await call(target(), `/jobs/${id}/outputs/image`), 404, 'NOT_FOUND', /released/)
+      expectRefusal(await call(target(), `/jobs/${id}`), 404, 'NOT_FOUND', /released/)
+      expectRefusal(await call(target(), `/jobs/${id}/outputs`, { method: 'DELETE' }), 404, 'NOT_FOUND')
+      // the key is free again: the same request is a new job
+      const again = await call(target(), '/run?wait=40', { json: { inputs, output_refs: true }, headers })
+      expect(again.status).toBe(200)
+      expect(again.body.job_id).not.toBe(id)
+    })
+
+    it('DELETE /jobs/:id/outputs of a job that has not finished is 400 BAD_REQUEST and changes nothing', async (ctx) => {
+      if (!target().slowJobs) return ctx.skip()
+      const r = await submit(target(), { image: imageValue() })
+      const early = await call(target(), `/jobs/${r.body.job_id}/outputs`, { method: 'DELETE' })
+      expectRefusal(early, 400, 'BAD_REQUEST', /finished/)
+      expect((await finished(target(), r.body.job_id as string)).status).toBe('completed')
+    })
+  })
+
   describe('progress and events (§4)', () => {
     it('GET /jobs/:id/events: text/event-stream, ids 1, 2, 3, ..., envelopes until the final one', async () => {
       const r = await submit(target(), { image: imageValue() })

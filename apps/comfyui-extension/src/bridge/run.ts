@@ -58,6 +58,9 @@ export async function runOp(req: RunRequest, sink: EventSink, signal: AbortSigna
     outputs: stored.outputs,
     result: stored.result,
     timings: envelope.timings ?? null,
+    // for the caller to send once it has read the outputs (`DELETE /jobs/:id/outputs`): the worker then
+    // deletes the job's inputs and outputs at once instead of keeping them for its result TTL
+    release: envelope.jobId ? client.refRequest(`/jobs/${encodeURIComponent(envelope.jobId)}/outputs`) : null,
   })
 }
 

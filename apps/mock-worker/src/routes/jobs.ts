@@ -25,6 +25,13 @@ export function requireJob(ctx: WorkerContext, id: string): Job {
       { details: { job_id: id, evicted: true, reason: 'job_limit' } },
     )
   }
+  if (gone === 'released') {
+    throw new MockWorkerError(
+      'NOT_FOUND',
+      `Job ${id} was released by its caller (DELETE /jobs/${id}/outputs): its inputs and outputs are deleted. Submit the request again.`,
+      { details: { job_id: id, released: true } },
+    )
+  }
   if (gone === 'expired') {
     const seconds = Math.round(ctx.store.resultTtlMs / 1000)
     throw new MockWorkerError(

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http'
 import { base64ToBytes } from '@comfy-remote/protocol'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -6,8 +7,10 @@ import type { WorkerContext } from '../context.js'
 import { MockWorkerError } from '../errors.js'
 import { findOutput, payloadSize } from '../refs/output-refs.js'
 import { isFileBytes } from '../spool/file-bytes.js'
+import { sendFileRange } from '../spool/send-file.js'
 import { requireJob } from './jobs.js'
 import { parseRange } from './range.js'
+import { envelopeResponses, zJobParams } from './schemas.js'
 
 const zOutputParams = z.object({
   id: z.string().min(1).max(200).describe('job id'),
@@ -77,9 +80,45 @@ export function registerOutputRoutes(app: FastifyInstance, ctx: WorkerContext): 
       }
       reply.header('content-length', Math.max(0, end - start + 1))
       if (size === 0) return reply.send(Buffer.alloc(0))
-      if (isFileBytes(data)) return reply.send(data.stream(start, end))
+      if (isFileBytes(data)) {
+        // written here, not through reply.send(stream): see send-file.ts
+        reply.hijack()
+        reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders)
+        if (request.method === 'HEAD') return void reply.raw.end()
+        return sendFileRange(reply.raw, data.path, start, end).catch((err: unknown) =>
+          request.log.info({ err }, `output "${name}" of job ${job.id} was not sent whole`),
+        )
+      }
       const bytes = data instanceof Uint8Array ? data : base64ToBytes(String(data))
       return reply.send(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start + 1))
+    },
+  )
+  app.withTypeProvider<ZodTypeProvider>().delete(
+    '/jobs/:id/outputs',
+    {
+      schema: {
+        summary: "Release a finished job's inputs and outputs",
+        description:
+          'For callers that have read what they need: the worker deletes the job now instead of at its result TTL (spooled inputs, outputs, its Idempotency-Key). 204; afterwards the job and its refs answer 404. A job that has not finished: 400 (cancel it with DELETE /jobs/:id).',
+        params: zJobParams,
+        response: {
+          204: z.null().describe('released'),
+          400: envelopeResponses[400],
+          401: envelopeResponses[401],
+          404: envelopeResponses[404],
+        },
+      },
+    },
+    async (request, reply) => {
+      const job = requireJob(ctx, request.params.id)
+      if (!ctx.store.release(job)) {
+        throw new MockWorkerError(
+          'BAD_REQUEST',
+          `Job ${job.id} is ${job.status}: release it once it has finished, or cancel it with DELETE /jobs/${job.id}.`,
+          { details: { job_id: job.id, status: job.status } },
+        )
+      }
+      return reply.code(204).send(null)
     },
   )
 }
