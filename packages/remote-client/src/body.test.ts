@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeMultipart } from '@comfy-remote/protocol'
 import { describe, expect, it } from 'vitest'
-import { buildMessage, encodeBody, isRequestBody } from './body.js'
+import { buildMessage, chunkStream, encodeBody, isRequestBody } from './body.js'
 import { isRemoteJobError } from './errors.js'
 import { openFileBlob } from './file-blob.js'
 
@@ -47,7 +47,7 @@ describe('request bodies', () => {
     expect(typeof body).toBe('function')
     if (typeof body !== 'function') return
     for (let round = 0; round < 2; round++) {
-      const raw = new Uint8Array(await new Response(body()).arrayBuffer())
+      const raw = new Uint8Array(await new Response(chunkStream(body())).arrayBuffer())
       const message = decodeMultipart(raw, contentType) as { inputs: { img: { data: Uint8Array } } }
       expect(Buffer.from(message.inputs.img.data).equals(Buffer.from(bytes))).toBe(true)
     }
@@ -71,9 +71,8 @@ describe('request bodies', () => {
         const { body, contentType, byteLength } = await encodeBody(message, true)
         if (typeof body !== 'function') throw new Error('expected a streamed body')
         for (let round = 0; round < 2; round++) {
-          const reader = body().getReader()
           const chunks: Uint8Array[] = []
-          for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value)
+          for await (const chunk of body()) chunks.push(chunk)
           // the file arrives in several chunks: it was streamed, not read whole into one piece
           expect(chunks.filter((c) => c.byteLength > 0).length).toBeGreaterThan(4)
           const raw = Buffer.concat(chunks)
@@ -101,9 +100,8 @@ describe('request bodies', () => {
       writeFileSync(path, new Uint8Array(10))
       const { body } = await encodeBody({ inputs: { a: { type: 'IMAGE', encoding: 'npy', data } } }, true)
       if (typeof body !== 'function') throw new Error('expected a streamed body')
-      const reader = body().getReader()
       const error = await (async () => {
-        for (let r = await reader.read(); !r.done; r = await reader.read());
+        for await (const _ of body());
       })().catch((e: unknown) => e)
       expect(isRemoteJobError(error) && error.message).toMatch(/changed while it was sent/)
     } finally {

@@ -56,8 +56,11 @@ export function buildMessage(inputs: RunInputs, requestId: string): Record<strin
   return { inputs, request_id: requestId }
 }
 
-/** A request body: a string, or a factory of a fresh stream (a retry re-sends the same bytes). */
-export type RequestBody = string | (() => ReadableStream<Uint8Array>)
+/**
+ * A request body: a string, or a factory of a fresh sequence of chunks (a retry re-sends the same
+ * bytes). Node sends the chunks with node:http as they come (`nodeUpload`); fetch gets them as a stream.
+ */
+export type RequestBody = string | (() => AsyncIterable<Uint8Array>)
 
 export interface EncodedBody {
   body: RequestBody
@@ -69,84 +72,62 @@ export interface EncodedBody {
 const isBlob = (value: unknown): value is Blob => typeof Blob !== 'undefined' && value instanceof Blob
 
 /**
- * Streams the pieces in order: in-memory bytes are the caller's own (no copy), Blobs (files from
- * `fs.openAsBlob`) are read chunk by chunk as the socket drains, so a file payload is never held whole.
+ * The pieces in order: in-memory bytes are the caller's own (no copy), Blobs (files) are read chunk by
+ * chunk as the socket drains, so a file payload is never held whole. Plain async iteration: web
+ * streams in between cost the bridge twice the CPU of the upload itself.
  */
-function pieceStream(pieces: readonly MultipartPiece[]): ReadableStream<Uint8Array> {
-  let index = 0
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (reader) {
-          const { done, value } = await reader.read()
-          if (!done) {
-            controller.enqueue(value)
-            return
-          }
-          reader = undefined
-        }
-        const piece = pieces[index++]
-        if (piece === undefined) {
-          controller.close()
-          return
-        }
-        if (!isBlob(piece)) {
-          controller.enqueue(piece)
-          return
-        }
-        reader = blobChunks(piece).getReader()
-      }
-    },
-    async cancel(reason) {
-      await reader?.cancel(reason)
-    },
-  })
+async function* pieceChunks(pieces: readonly MultipartPiece[]): AsyncGenerator<Uint8Array> {
+  for (const piece of pieces) {
+    if (isBlob(piece)) yield* blobChunks(piece)
+    else yield piece
+  }
 }
 
 /** Blob reads in this size: `blob.stream()` gives 64 KiB chunks, 2-3x slower for a file of many MiB. */
 const BLOB_CHUNK_BYTES = 2 * 1024 * 1024
 
 /**
- * A Blob's bytes as a stream of (at most) 2 MiB slices, each read when the consumer pulls: read from
- * its file when `openFileBlob` made it (much faster in Node 20), else with `slice().arrayBuffer()`.
+ * A Blob's bytes as (at most) 2 MiB chunks, each read when the consumer asks: read from its file when
+ * `openFileBlob` made it (much faster in Node 20), else with `slice().arrayBuffer()`.
  */
-function blobChunks(blob: Blob): ReadableStream<Uint8Array> {
+async function* blobChunks(blob: Blob): AsyncGenerator<Uint8Array> {
   const path = filePathOf(blob)
-  let at = 0
-  let file: FileHandle | undefined
-  const close = async () => {
-    const open = file
-    file = undefined
-    await open?.close()
+  if (path === undefined) {
+    for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES)
+      yield new Uint8Array(await blob.slice(at, Math.min(blob.size, at + BLOB_CHUNK_BYTES)).arrayBuffer())
+    return
   }
+  const file: FileHandle = await (await import('node:fs/promises')).open(path, 'r')
+  try {
+    for (let at = 0; at < blob.size; ) {
+      // not zero-filled: every byte is read into it; each chunk is new (the socket may still hold the last)
+      const chunk = Buffer.allocUnsafeSlow(Math.min(BLOB_CHUNK_BYTES, blob.size - at))
+      const { bytesRead } = await file.read(chunk, 0, chunk.byteLength, at)
+      if (bytesRead !== chunk.byteLength) {
+        throw new RemoteJobError(
+          'BAD_OPTIONS',
+          `${path} changed while it was sent (shorter than its ${blob.size} bytes)`,
+        )
+      }
+      at += bytesRead
+      yield chunk
+    }
+  } finally {
+    await file.close()
+  }
+}
+
+/** The chunks as a web stream (for fetch: browsers, or a `fetch` given in the options). */
+export function chunkStream(chunks: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]()
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (at >= blob.size) {
-        await close()
-        controller.close()
-        return
-      }
-      const end = Math.min(blob.size, at + BLOB_CHUNK_BYTES)
-      let chunk: Uint8Array
-      if (path === undefined) chunk = new Uint8Array(await blob.slice(at, end).arrayBuffer())
-      else {
-        file ??= await (await import('node:fs/promises')).open(path, 'r')
-        chunk = new Uint8Array(end - at)
-        const { bytesRead } = await file.read(chunk, 0, chunk.byteLength, at)
-        if (bytesRead !== chunk.byteLength) {
-          await close()
-          throw new RemoteJobError(
-            'BAD_OPTIONS',
-            `${path} changed while it was sent (shorter than its ${blob.size} bytes)`,
-          )
-        }
-      }
-      at = end
-      controller.enqueue(chunk)
+      const { done, value } = await it.next()
+      if (done) controller.close()
+      else controller.enqueue(value)
     },
     async cancel() {
-      await close()
+      await it.return?.()
     },
   })
 }
@@ -165,7 +146,7 @@ async function inlineBlobs(node: unknown): Promise<unknown> {
 export async function encodeBody(message: Record<string, unknown>, multipart: boolean): Promise<EncodedBody> {
   if (multipart) {
     const { pieces, contentType, byteLength } = encodeMultipartPieces(message)
-    return { body: () => pieceStream(pieces), contentType, byteLength }
+    return { body: () => pieceChunks(pieces), contentType, byteLength }
   }
   const text = serializeJson(await inlineBlobs(message))
   return { body: text, contentType: 'application/json', byteLength: text.length }

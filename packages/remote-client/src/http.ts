@@ -7,7 +7,7 @@ import {
   parseEnvelope,
 } from '@comfy-remote/protocol'
 import { createFetch } from 'ofetch'
-import type { RequestBody } from './body.js'
+import { chunkStream, type RequestBody } from './body.js'
 import { codeForStatus, RemoteJobError } from './errors.js'
 import { readMultipartSpooled } from './multipart-stream.js'
 import { nodeUpload } from './node-upload.js'
@@ -53,7 +53,7 @@ type Attempt =
 export interface RawInit {
   method?: HttpRequest['method']
   headers: Record<string, string>
-  body?: string | ReadableStream<Uint8Array>
+  body?: string | AsyncIterable<Uint8Array>
   signal: AbortSignal
   /** Bytes of a streamed body, when known (sent as Content-Length). */
   length?: number
@@ -203,18 +203,32 @@ export function createHttp(options: ResolvedOptions): Http {
   const $fetch = options.fetch ? createFetch({ fetch: options.fetch }) : createFetch()
 
   function raw(url: string, init: RawInit): Promise<Response> {
-    const { length, ...rest } = init
+    const { length, body, ...rest } = init
+    if (body === undefined || typeof body === 'string')
+      return $fetch.raw(url, {
+        ...rest,
+        body,
+        responseType: 'stream',
+        ignoreResponseError: true,
+        retry: false,
+      })
     // streamed bodies go through node:http in Node (backpressure: bounded memory), unless a fetch was given
-    if (init.body instanceof ReadableStream && options.fetch === undefined && isNode) {
+    if (options.fetch === undefined && isNode) {
       return nodeUpload(url, {
         method: init.method ?? 'POST',
         headers: init.headers,
-        body: init.body,
+        body,
         signal: init.signal,
         ...(length === undefined ? {} : { length }),
       })
     }
-    return $fetch.raw(url, { ...rest, responseType: 'stream', ignoreResponseError: true, retry: false })
+    return $fetch.raw(url, {
+      ...rest,
+      body: chunkStream(body),
+      responseType: 'stream',
+      ignoreResponseError: true,
+      retry: false,
+    })
   }
 
   /** The token only goes to the endpoint's own origin (a poll_url may point elsewhere). */

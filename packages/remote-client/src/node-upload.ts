@@ -1,6 +1,6 @@
 /**
  * A streamed request body sent with node:http(s) instead of fetch: Node 20's fetch (undici) reads a
- * ReadableStream body as fast as it can produce, whatever the socket drains, so a 1 GiB upload to a
+ * streamed body as fast as it can produce, whatever the socket drains, so a 1 GiB upload to a
  * slower server sits in memory; `pipe` into a ClientRequest honours backpressure, so memory stays
  * bounded. Answers a standard Response (body streamed), like fetch.
  */
@@ -9,7 +9,7 @@ export async function nodeUpload(
   init: {
     method: string
     headers: Record<string, string>
-    body: ReadableStream<Uint8Array>
+    body: AsyncIterable<Uint8Array>
     signal: AbortSignal
     length?: number
   },
@@ -37,7 +37,8 @@ export async function nodeUpload(
       resolve(new Response(body, { status, statusText: res.statusMessage ?? '', headers: answer }))
     })
     req.on('error', reject)
-    const source = Readable.fromWeb(init.body as Parameters<typeof Readable.fromWeb>[0])
+    // bytes, not objects: reads ahead at most ~4 MiB of the body while the socket drains
+    const source = Readable.from(init.body, { objectMode: false, highWaterMark: 4 * 1024 * 1024 })
     source.on('error', (error) => req.destroy(error))
     source.pipe(req)
   })
