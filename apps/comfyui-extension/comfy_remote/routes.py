@@ -10,7 +10,7 @@
 - ``POST /comfy-remote/files/release`` ``{"files": [{filename, subfolder, type}]}`` -> ``{"released": n}``:
   a worker deletes the Remote Output files (``temp/comfy_remote/cr-out-*``) it has read.
 - ``GET /comfy-remote/files/folder`` -> ``{"folder": "<real path of temp/comfy_remote>"}`` and
-  ``POST /comfy-remote/files/probe`` ``{"filename": "cr-probe-<hex>", "token"}`` -> ``{"shared": bool}``:
+  ``POST /comfy-remote/files/probe`` ``{"filename": "cr-probe-<hex>", "token"}`` -> ``{"shared": bool, "spares": true}``:
   a worker on the same machine writes the probe file there; when ComfyUI reads the same token, the
   worker places input files and takes Remote Output files in that folder itself (no upload, no /view).
 
@@ -208,7 +208,8 @@ def register_routes(server: Any) -> bool:
             return web.json_response({"error": {"code": "BAD_REQUEST", "message": f"body is not a JSON object: {exc}"}}, status=400)
         except ComfyRemoteError as exc:
             return web.json_response({"error": {"code": exc.code, "message": str(exc.args[0])}}, status=400)
-        return web.json_response({"shared": shared})
+        # spares: Remote Output writes over files a worker hands back (comfy_files.SPARE_PREFIX)
+        return web.json_response({"shared": shared, "spares": True})
 
     server._comfy_remote_routes = True
     return True

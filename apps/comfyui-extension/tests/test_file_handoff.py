@@ -177,6 +177,46 @@ def test_prune_removes_our_old_files_only(comfy):
     assert not os.path.exists(old) and os.path.exists(fresh) and os.path.exists(foreign)
 
 
+def test_remote_output_writes_over_a_spare_a_worker_handed_back(comfy):
+    """A worker on this machine gives a released Remote Output file back as cr-spare-*: the next output
+    takes it (same inode: its cached pages), cut to the new size; nothing else in the folder is touched."""
+    _flavour, rec, nodes = comfy
+    spare = _put(rec, "temp", "cr-spare-0123abcd.bin", b"\xff" * (BIG.nbytes + 5000))
+    inode = os.stat(spare).st_ino
+    value = _run(nodes, "RemoteOutputNode", "9", value=BIG, key="image").ui["remote_output"][0]["value"]
+    path = os.path.join(rec.folder_paths.get_temp_directory(), "comfy_remote", value["data"]["file"]["filename"])
+    assert not os.path.exists(spare) and os.stat(path).st_ino == inode
+    assert open(path, "rb").read() == encode_npy(BIG)  # exact size: the spare's tail is cut
+    again = _run(nodes, "RemoteOutputNode", "9", value=BIG, key="image").ui["remote_output"][0]["value"]
+    other = os.path.join(rec.folder_paths.get_temp_directory(), "comfy_remote", again["data"]["file"]["filename"])
+    assert os.stat(other).st_ino != inode  # no spare left: a new file
+
+
+def test_a_spare_that_is_a_link_or_another_name_is_never_written_through(comfy, tmp_path):
+    _flavour, rec, nodes = comfy
+    victim = tmp_path / "victim.bin"
+    victim.write_bytes(b"keep me")
+    folder = os.path.join(rec.folder_paths.get_temp_directory(), "comfy_remote")
+    os.makedirs(folder, exist_ok=True)
+    os.symlink(victim, os.path.join(folder, "cr-spare-link.bin"))
+    os.link(victim, os.path.join(folder, "cr-spare-hard.bin"))
+    value = _run(nodes, "RemoteOutputNode", "9", value=BIG, key="image").ui["remote_output"][0]["value"]
+    path = os.path.join(folder, value["data"]["file"]["filename"])
+    assert open(path, "rb").read() == encode_npy(BIG) and os.stat(path).st_nlink == 1
+    assert victim.read_bytes() == b"keep me" and os.stat(victim).st_nlink == 1
+    assert not [n for n in os.listdir(folder) if n.startswith("cr-spare-")]
+
+
+def test_prune_drops_spares_after_two_minutes(comfy):
+    _flavour, rec, _nodes = comfy
+    old = _put(rec, "temp", "cr-spare-old.bin", b"x")
+    fresh = _put(rec, "temp", "cr-spare-new.bin", b"x")
+    past = time.time() - comfy_files.SPARE_AGE - 5
+    os.utime(old, (past, past))
+    assert comfy_files.prune(force=True) == 1
+    assert not os.path.exists(old) and os.path.exists(fresh)
+
+
 def test_no_folder_paths_means_inline(no_comfy):
     sink = comfy_files.ComfyTempSink()
     assert isinstance(sink.put("x", b"a" * 100_000, ext="npy"), str)

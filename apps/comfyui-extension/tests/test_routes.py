@@ -167,13 +167,13 @@ def test_folder_and_probe_routes_prove_a_shared_filesystem(web, comfy):
     name, token = f"cr-probe-{secrets.token_hex(8)}", secrets.token_hex(16)
     with open(os.path.join(folder, name), "w") as fh:
         fh.write(token)
-    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": True}
+    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": True, "spares": True}
     assert not os.path.exists(os.path.join(folder, name))  # the probe file is consumed
     # a worker on another machine: no such file, or other contents -> not shared
-    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": False}
+    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": False, "spares": True}
     with open(os.path.join(folder, name), "w") as fh:
         fh.write("someone else's bytes")
-    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": False}
+    assert asyncio.run(probe(Request(body={"filename": name, "token": token}))).body == {"shared": False, "spares": True}
     assert not os.path.exists(os.path.join(folder, name))
     for bad in ({"filename": "../etc/passwd", "token": token}, {"filename": "cr-out-1.npy", "token": token}, {"filename": name, "token": "short"}):
         refused = asyncio.run(probe(Request(body=bad)))

@@ -1,6 +1,6 @@
 // Real-port suite: the file handoff between the comfyui engine and (fake) ComfyUI (docs/protocol.md
 // "Values in files"): large inputs are uploaded, Remote Output files are read back with /view.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createFakeComfyUI, type FakeComfyUI } from '@comfy-remote/io-helpers/testing'
@@ -252,6 +252,30 @@ describe('comfyui engine: ComfyUI on the same machine (shared temp/comfy_remote 
       expect(readdirSync(join(dir, 'comfy_remote'))).toEqual([]) // inputs read, outputs taken, probe gone
     })
   }
+
+  it('a released job hands its Remote Output file back as a spare, and the next output is written over it', async () => {
+    const dir = tempDir()
+    const folder = join(dir, 'comfy_remote')
+    const { client } = await setup({ tempDir: dir })
+    const spares = () => readdirSync(folder).filter((n) => n.startsWith('cr-spare-'))
+    const run = async (npy: Uint8Array) => {
+      const c = client('multipart')
+      const env = await c.run({ image: { type: 'IMAGE', encoding: 'npy', data: npy } }, { timeout: 20_000 })
+      expect(same(bytesOf(env.outputs?.result?.data), npy)).toBe(true)
+      return { c, id: env.jobId as string }
+    }
+    const first = await run(image(512, 512))
+    expect(spares()).toEqual([])
+    expect(await first.c.release(first.id)).toBe(true)
+    await waitUntil(() => spares().length === 1)
+    const inode = statSync(join(folder, spares()[0] as string)).ino
+    const second = await run(image(256, 256)) // smaller: written over the spare, cut to size
+    expect(spares()).toEqual([])
+    expect(await second.c.release(second.id)).toBe(true)
+    await waitUntil(() => spares().length === 1)
+    expect(statSync(join(folder, spares()[0] as string)).ino).toBe(inode)
+    expect(statSync(join(folder, spares()[0] as string)).size).toBe(image(256, 256).byteLength)
+  })
 
   it('a finished job without an Idempotency-Key deletes its spooled inputs at once; outputs stay', async () => {
     const spoolDir = tempDir()

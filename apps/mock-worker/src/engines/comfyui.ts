@@ -21,7 +21,7 @@ import { checkInputs, injectWithUploads } from './comfyui-app-mode.js'
 import { readViewFile, releaseViewFiles, uploadFile, type ViewSink } from './comfyui-files.js'
 import { ComfyHttp, describeNodeErrors, type HistoryEntry } from './comfyui-http.js'
 import { ProgressFolder } from './comfyui-progress.js'
-import { placeFile, probeSharedFolder, takeFile } from './comfyui-shared-folder.js'
+import { placeFile, probeSharedFolder, type SharedFolder, takeFile } from './comfyui-shared-folder.js'
 import { type ComfyMessage, ComfySocket } from './comfyui-socket.js'
 import type { Engine, EngineContext } from './types.js'
 
@@ -61,7 +61,7 @@ interface Prepared {
   prompt: ApiPrompt
   files: PlannedFile[]
   /** ComfyUI's shared folder the files go to (planned without parts), or undefined: HTTP uploads. */
-  folder: string | undefined
+  folder: SharedFolder | undefined
 }
 
 const FILE_MIN_BYTES = 64 * 1024
@@ -136,14 +136,14 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
   const cancelWaitMs = options.cancelWaitMs ?? 10_000
 
   // The shared folder, probed once (again after it failed us: ComfyUI restarted, folder removed...).
-  let folderProbe: Promise<string | undefined> | undefined
-  const sharedFolder = (): Promise<string | undefined> => {
+  let folderProbe: Promise<SharedFolder | undefined> | undefined
+  const sharedFolder = (): Promise<SharedFolder | undefined> => {
     if (options.fileTransfer === 'http' || options.viewSink !== undefined) return Promise.resolve(undefined)
     folderProbe ??= probeSharedFolder(http.baseUrl, options.timeoutMs).then((folder) => {
       context.log?.info(
         folder === undefined
           ? 'ComfyUI files go through /upload/image and /view'
-          : `ComfyUI shares ${folder} with this worker: files are linked there, not uploaded`,
+          : `ComfyUI shares ${folder.path} with this worker: files are linked there, not uploaded`,
       )
       return folder
     })
@@ -284,7 +284,7 @@ export function createComfyuiEngine(context: EngineContext, options: ComfyuiOpti
     for (const file of files) {
       if (ctx.signal.aborted) throw new MockWorkerError('CANCELLED', 'The job was cancelled.')
       if (shared !== undefined) {
-        const path = await placeFile(shared, file).catch(() => undefined)
+        const path = await placeFile(shared.path, file).catch(() => undefined)
         if (path !== undefined) {
           placed.push(path)
           continue

@@ -85,7 +85,7 @@ export function registerOutputRoutes(app: FastifyInstance, ctx: WorkerContext): 
         reply.hijack()
         reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders)
         if (request.method === 'HEAD') return void reply.raw.end()
-        return sendFileRange(reply.raw, data.path, start, end).catch((err: unknown) =>
+        return sendFileRange(reply.raw, data, start, end).catch((err: unknown) =>
           request.log.info({ err }, `output "${name}" of job ${job.id} was not sent whole`),
         )
       }

@@ -15,11 +15,19 @@ export class FileBytes {
   readonly path: string
   /** Size in bytes. */
   readonly size: number
+  /**
+   * Where the file may go when its job no longer needs it, instead of being deleted (see
+   * `JobSpool.dispose`): true when it was moved away.
+   */
+  readonly recycle: ((path: string) => Promise<boolean>) | undefined
+  /** Streams of the bytes still open: a file being read is never handed on. */
+  readers = 0
   #sha256: Promise<string> | undefined
 
-  constructor(path: string, size: number) {
+  constructor(path: string, size: number, recycle?: (path: string) => Promise<boolean>) {
     this.path = path
     this.size = size
+    this.recycle = recycle
   }
 
   /**
@@ -46,7 +54,8 @@ export class FileBytes {
     const range: { start?: number; end?: number; highWaterMark: number } = { highWaterMark: FILE_CHUNK_BYTES }
     if (start !== undefined) range.start = start
     if (end !== undefined) range.end = end
-    return createReadStream(this.path, range)
+    this.readers++
+    return createReadStream(this.path, range).once('close', () => this.readers--)
   }
 
   /** The bytes in memory (for the JSON transport and engines that need them whole). */

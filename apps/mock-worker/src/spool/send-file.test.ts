@@ -5,14 +5,17 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FileBytes } from './file-bytes.js'
 import { sendFileRange } from './send-file.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'send-file-'))
 const path = join(dir, 'payload.bin')
-const payload = randomBytes(9 * 1024 * 1024 + 123) // more chunks than are in flight at once
+// more chunks than are in flight at once, and more than loopback socket buffers hold
+const payload = randomBytes(32 * 1024 * 1024 + 123)
 let server: Server
 let base = ''
-const outcomes: Array<Error | undefined> = []
+/** How each answer ended, by its `id` query parameter: undefined when sent whole. */
+const outcomes = new Map<string, Error | undefined>()
 
 beforeAll(async () => {
   writeFileSync(path, payload)
@@ -21,9 +24,10 @@ beforeAll(async () => {
     const start = Number(url.searchParams.get('start') ?? 0)
     const end = Number(url.searchParams.get('end') ?? payload.length - 1)
     res.writeHead(200, { 'content-length': end - start + 1 })
-    sendFileRange(res, url.searchParams.get('path') ?? path, start, end).then(
-      () => outcomes.push(undefined),
-      (error: Error) => outcomes.push(error),
+    const id = url.searchParams.get('id') ?? ''
+    sendFileRange(res, new FileBytes(url.searchParams.get('path') ?? path, payload.length), start, end).then(
+      () => outcomes.set(id, undefined),
+      (error: Error) => outcomes.set(id, error),
     )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -37,6 +41,11 @@ afterAll(() => {
 
 function fetchBytes(query: string): Promise<Buffer> {
   return fetch(`${base}/?${query}`).then(async (r) => Buffer.from(await r.arrayBuffer()))
+}
+
+async function ended(id: string): Promise<void> {
+  const until = Date.now() + 5000
+  while (!outcomes.has(id) && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
 }
 
 describe('sendFileRange', () => {
@@ -53,29 +62,26 @@ describe('sendFileRange', () => {
   })
 
   it('rejects when the client goes away mid-answer, and the next answer is still exact', async () => {
-    const before = outcomes.length
     await new Promise<void>((resolve) => {
-      const req = get(`${base}/`, (res) => {
-        res.once('data', () => {
+      const req = get(`${base}/?id=gone`, (res) => {
+        res.pause() // read nothing: the answer waits on the socket
+        setTimeout(() => {
           req.destroy()
           resolve()
-        })
+        }, 200)
       })
       req.on('error', () => {})
     })
-    const until = Date.now() + 5000
-    while (outcomes.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
-    expect(outcomes.at(-1)?.message).toMatch(/closed the connection/)
+    await ended('gone')
+    expect(outcomes.get('gone')?.message).toMatch(/closed the connection/)
     expect((await fetchBytes('')).equals(payload)).toBe(true)
   })
 
   it('rejects (and cuts the answer) when the file is shorter than the range it announced', async () => {
     const short = join(dir, 'short.bin')
     writeFileSync(short, payload.subarray(0, 1000))
-    const before = outcomes.length
-    await expect(fetchBytes(`path=${encodeURIComponent(short)}&start=0&end=1999`)).rejects.toThrow()
-    const until = Date.now() + 5000
-    while (outcomes.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
-    expect(outcomes.at(-1)?.message).toMatch(/ended at byte 1000/)
+    await expect(fetchBytes(`id=short&path=${encodeURIComponent(short)}&start=0&end=1999`)).rejects.toThrow()
+    await ended('short')
+    expect(outcomes.get('short')?.message).toMatch(/ended at byte 1000/)
   })
 })

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
+import type { FileBytes } from './file-bytes.js'
 
 /*
  * Sends a spooled file's bytes through a few reused buffers. A read stream allocates a new buffer per
@@ -24,16 +25,21 @@ function give(buffer: Buffer): void {
 }
 
 /**
- * Writes bytes `start..end` (inclusive) of the file at `path` to `res` and ends it. Rejects when the
- * file is shorter than announced or the client went away (the response is then destroyed).
+ * Writes bytes `start..end` (inclusive) of a spooled file to `res` and ends it. Rejects when the file
+ * is shorter than announced or the client went away (the response is then destroyed).
  */
 export async function sendFileRange(
   res: ServerResponse,
-  path: string,
+  bytes: FileBytes,
   start: number,
   end: number,
 ): Promise<void> {
-  const file = await open(path, 'r')
+  const path = bytes.path
+  bytes.readers++
+  const file = await open(path, 'r').catch((error: unknown) => {
+    bytes.readers--
+    throw error
+  })
   let inFlight = 0
   let wake: (() => void) | undefined
   const settle = (): void => {
@@ -71,5 +77,6 @@ export async function sendFileRange(
   } finally {
     res.off('close', settle)
     await file.close()
+    bytes.readers--
   }
 }

@@ -61,6 +61,12 @@ export class SpoolRoot {
   }
 }
 
+/** Hands a released file to its `recycle` taker when nobody reads it; true when it was moved away. */
+async function offer(bytes: FileBytes): Promise<boolean> {
+  if (bytes.recycle === undefined || bytes.readers > 0) return false
+  return bytes.recycle(bytes.path).catch(() => false)
+}
+
 interface SpoolHooks {
   add(bytes: number): void
   closed(spool: JobSpool): void
@@ -74,8 +80,8 @@ export class JobSpool {
   #count = 0
   #bytes = 0
   #disposed = false
-  /** Files adopted and not released yet: path -> size. */
-  readonly #files = new Map<string, number>()
+  /** Files adopted and not released yet. */
+  readonly #files = new Map<string, FileBytes>()
 
   constructor(dir: string, hooks: SpoolHooks) {
     this.dir = dir
@@ -100,12 +106,16 @@ export class JobSpool {
     return join(this.dir, safeName(this.#count++, hint))
   }
 
-  /** Account for a file written into `newPath()` by someone else (e.g. an engine) and wrap it. */
-  adopt(path: string, size: number): FileBytes {
+  /**
+   * Account for a file written into `newPath()` by someone else (e.g. an engine) and wrap it; `recycle`
+   * is offered the file when the spool lets it go (see FileBytes.recycle).
+   */
+  adopt(path: string, size: number, recycle?: (path: string) => Promise<boolean>): FileBytes {
     this.#bytes += size
     this.#hooks.add(size)
-    this.#files.set(path, size)
-    return new FileBytes(path, size)
+    const bytes = new FileBytes(path, size, recycle)
+    this.#files.set(path, bytes)
+    return bytes
   }
 
   /**
@@ -113,12 +123,12 @@ export class JobSpool {
    * only its outputs stay). The directory and the kept files stay until `dispose`.
    */
   async releaseExcept(keep: ReadonlySet<string>): Promise<void> {
-    for (const [path, size] of [...this.#files]) {
+    for (const [path, bytes] of [...this.#files]) {
       if (keep.has(path) || this.#disposed) continue
       this.#files.delete(path)
-      this.#bytes -= size
-      this.#hooks.add(-size)
-      await rm(path, { force: true })
+      this.#bytes -= bytes.size
+      this.#hooks.add(-bytes.size)
+      if (!(await offer(bytes))) await rm(path, { force: true })
     }
   }
 
@@ -147,10 +157,12 @@ export class JobSpool {
     return this.adopt(path, size)
   }
 
-  /** Delete the directory and everything in it. */
+  /** Delete the directory and everything in it (files with a `recycle` taker are offered to it first). */
   async dispose(): Promise<void> {
     if (this.#disposed) return
+    const files = [...this.#files.values()]
     this.#markDisposed()
+    for (const bytes of files) await offer(bytes)
     if (this.#made) await rm(this.dir, { recursive: true, force: true })
   }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { COMFY_FILE_NAME, COMFY_REMOTE_SUBFOLDER } from '../file-handoff.js'
 
@@ -53,6 +53,23 @@ export class FileStore {
     const disk = this.diskPath(type, subfolder, name)
     if (disk !== undefined) writeFileSync(disk, bytes)
     else this.files.set(this.key(type, subfolder, name), { bytes, mtime: new Date() })
+  }
+
+  /**
+   * As the node pack's Remote Output (comfy_files._claim_spare): turn a spare a worker handed back
+   * (`cr-spare-*` in the shared folder) into `temp/comfy_remote/<name>`, to be written over by `put`.
+   */
+  claimSpare(name: string): boolean {
+    if (this.sharedFolder === undefined) return false
+    for (const spare of readdirSync(this.sharedFolder).filter((n) => n.startsWith('cr-spare-'))) {
+      try {
+        renameSync(join(this.sharedFolder, spare), join(this.sharedFolder, name))
+        return true
+      } catch {
+        // taken meanwhile
+      }
+    }
+    return false
   }
 
   delete(type: string, subfolder: string, name: string): boolean {

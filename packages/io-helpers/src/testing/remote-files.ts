@@ -81,6 +81,7 @@ export function writeRemoteOutputFiles(files: FileStore, value: EncodedValue): E
     if (!bytes || bytes.byteLength < FILE_HANDOFF_MIN_BYTES) return leaf
     n += 1
     const filename = `${prefix}-${n}.${extensionOf(leaf)}`
+    files.claimSpare(filename) // writing over a spare keeps its inode, as the pack does
     files.put('temp', COMFY_REMOTE_SUBFOLDER, filename, bytes)
     return { ...leaf, data: { file: { filename, subfolder: COMFY_REMOTE_SUBFOLDER, type: 'temp' } } }
   }) as EncodedValue
@@ -118,7 +119,8 @@ export function releaseRemoteOutputFiles(files: FileStore, body: unknown): [numb
 /**
  * The node pack's `GET /comfy-remote/files/folder` and `POST /comfy-remote/files/probe`
  * (comfy_remote/comfy_files.py shared_folder / check_probe): where temp/comfy_remote is, and whether a
- * probe file a worker wrote there holds its token (then it shares the folder). 404 without a disk folder.
+ * probe file a worker wrote there holds its token (then it shares the folder; `spares`: Remote Output
+ * writes over files the worker hands back). 404 without a disk folder.
  */
 export function sharedFolderRoute(files: FileStore, post: boolean, body: unknown): [number, unknown] {
   const folder = files.sharedFolder
@@ -139,5 +141,6 @@ export function sharedFolderRoute(files: FileStore, post: boolean, body: unknown
     ]
   const seen = files.get('temp', COMFY_REMOTE_SUBFOLDER, filename)
   files.delete('temp', COMFY_REMOTE_SUBFOLDER, filename)
-  return [200, { shared: seen !== undefined && Buffer.from(seen.bytes).toString('utf8') === token }]
+  const shared = seen !== undefined && Buffer.from(seen.bytes).toString('utf8') === token
+  return [200, { shared, spares: true }]
 }
