@@ -148,7 +148,8 @@ export function declareBody(target: Target, path: string, bytes: number, timeout
       res.on('end', () => {
         clearTimeout(timer)
         req.destroy()
-        const text = Buffer.concat(chunks).toString('utf8')
+        const bytes = Buffer.concat(chunks)
+        const text = bytes.toString('utf8')
         let body: Record<string, unknown> = {}
         try {
           body = JSON.parse(text) as Record<string, unknown>
@@ -158,6 +159,7 @@ export function declareBody(target: Target, path: string, bytes: number, timeout
           headers: new Headers(res.headers as Record<string, string>),
           body,
           text,
+          bytes,
         })
       })
     })
