@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { startWorker } from '@comfy-remote/mock-worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Event } from './helpers/bridge.js'
@@ -95,6 +97,36 @@ describe('bridge --serve', () => {
     expect(await bridge.waitFor(terminal('p2'))).toMatchObject({ event: 'result' })
     bridge.end()
     expect((await bridge.done).code).toBe(0)
+  })
+
+  it('calls in a row reuse their client: one GET /health for the endpoint, and each result names its release', async () => {
+    const seen: string[] = []
+    const proxy = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`)
+      const target = new URL(req.url ?? '/', fast.url)
+      const out = request(target, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+      })
+      req.pipe(out)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    try {
+      const bridge = startServe()
+      for (const id of ['one', 'two']) {
+        bridge.send(runRequest(id, url, imageNpy(8, 8, 3)))
+        const result = await bridge.waitFor(terminal(id), 15_000)
+        expect(result.event, JSON.stringify(result)).toBe('result')
+        const jobId = of(bridge.events, id).find((e) => e.event === 'status' && e.jobId)?.jobId as string
+        expect(result.release).toEqual({ url: `${url}/jobs/${jobId}/outputs`, headers: {} })
+      }
+      expect(seen.filter((line) => line.startsWith('GET /health'))).toHaveLength(1)
+      bridge.end()
+      expect((await bridge.done).code).toBe(0)
+    } finally {
+      proxy.close()
+    }
   })
 
   it('a bad line or a bad request gets an error event and the process keeps serving', async () => {

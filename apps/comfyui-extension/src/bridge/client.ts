@@ -42,8 +42,36 @@ export interface ClientOptions {
   retries?: number
 }
 
-/** Creates the remote-client (a lazy import keeps `ping` fast). Times are seconds here, ms in remote-client. */
+/**
+ * Clients of the last minute by their options: a client asks the endpoint what it speaks (`GET
+ * /health`) once, so calls in a row skip that round trip (the persistent bridge serves every call).
+ */
+const recent = new Map<string, { at: number; client: BridgeClient }>()
+const REUSE_MS = 60_000
+const RECENT_MAX = 8
+
+/** The remote-client for these options: a recent one, or a new one (see `recent`). */
 export async function openClient(opts: ClientOptions): Promise<BridgeClient> {
+  const key = JSON.stringify([
+    opts.url,
+    opts.token,
+    opts.timeout,
+    opts.pollInterval,
+    opts.transport,
+    opts.retries,
+  ])
+  const now = Date.now()
+  const known = recent.get(key)
+  if (known !== undefined && now - known.at < REUSE_MS) return known.client
+  const client = await createClient(opts)
+  recent.delete(key)
+  recent.set(key, { at: now, client })
+  if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value as string)
+  return client
+}
+
+/** Creates the remote-client (a lazy import keeps `ping` fast). Times are seconds here, ms in remote-client. */
+async function createClient(opts: ClientOptions): Promise<BridgeClient> {
   const { createRemoteClient } = await import('@comfy-remote/remote-client')
   const client = createRemoteClient({
     url: opts.url,
