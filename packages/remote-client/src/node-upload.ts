@@ -37,8 +37,8 @@ export async function nodeUpload(
       resolve(new Response(body, { status, statusText: res.statusMessage ?? '', headers: answer }))
     })
     req.on('error', reject)
-    // bytes, not objects: reads ahead at most ~4 MiB of the body while the socket drains
-    const source = Readable.from(init.body, { objectMode: false, highWaterMark: 4 * 1024 * 1024 })
+    // bytes, not objects, and no read-ahead: the next chunk is read when the socket has taken the last
+    const source = Readable.from(init.body, { objectMode: false, highWaterMark: 0 })
     source.on('error', (error) => req.destroy(error))
     source.pipe(req)
   })
