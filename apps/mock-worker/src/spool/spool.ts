@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { type FileHandle, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { FILE_CHUNK_BYTES, FileBytes } from './file-bytes.js'
+import { FileBytes } from './file-bytes.js'
+
+/** Spooled writes go out in batches of this size (see JobSpool.write). */
+const WRITE_BATCH_BYTES = 4 * 1024 * 1024
 
 /** File names we generate: a counter and a sanitised hint, nothing from the caller unchecked. */
 function safeName(n: number, hint: string): string {
@@ -134,23 +136,56 @@ export class JobSpool {
 
   /**
    * Write `source` to a new file; `first` are bytes already read from it. Rejects (and leaves no
-   * file) when the source fails or `signal` aborts.
+   * file) when the source fails. The network's 64 KiB chunks are written in batches of WRITE_BATCH_BYTES
+   * (one `writev`, one write at a time while the next batch arrives): a write stream costs about twice
+   * the CPU for a 48 MiB upload.
    */
   async write(source: Readable, hint: string, first: Uint8Array[] = []): Promise<FileBytes> {
     const path = this.newPath(hint)
-    // a 16 KiB highWaterMark makes one fs write per network chunk: 1 MiB lets writev batch them (4x faster)
-    const out = createWriteStream(path, { mode: 0o600, highWaterMark: FILE_CHUNK_BYTES })
-    let size = 0
-    for (const chunk of first) {
-      size += chunk.byteLength
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()))
-    }
-    source.on('data', (chunk: Uint8Array) => {
-      size += chunk.byteLength
-    })
+    // read from now on (the first next() starts the iterator): chunks that arrive while the file opens
+    // wait in the stream instead of passing by as 'data' events
+    const chunks = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+    let next = chunks.next()
+    let file: FileHandle
     try {
-      await pipeline(source, out)
+      file = await open(path, 'wx', 0o600)
     } catch (error) {
+      next.catch(() => {})
+      source.destroy()
+      throw error
+    }
+    let size = 0
+    let scheduled = 0
+    let batch: Uint8Array[] = []
+    let writing: Promise<unknown> = Promise.resolve()
+    const take = (chunk: Uint8Array): void => {
+      batch.push(chunk)
+      size += chunk.byteLength
+    }
+    const flush = async (): Promise<void> => {
+      if (size === scheduled) return
+      const pending = batch
+      const at = scheduled
+      batch = []
+      scheduled = size
+      await writing
+      writing = file.writev(pending, at)
+    }
+    try {
+      for (const chunk of first) take(chunk)
+      for (let chunk = await next; !chunk.done; chunk = await next) {
+        take(chunk.value)
+        next = chunks.next()
+        if (size - scheduled >= WRITE_BATCH_BYTES) await flush()
+      }
+      await flush()
+      await writing
+      await file.close()
+    } catch (error) {
+      next.catch(() => {})
+      source.destroy() // stop reading a source we no longer write anywhere
+      await writing.catch(() => {})
+      await file.close().catch(() => {})
       await rm(path, { force: true })
       throw error
     }
