@@ -28,6 +28,8 @@ PART_BYTES = 64 * 1024 * 1024  # uploads above this go in parts (ComfyUI refuses
 SUBFOLDER = "comfy_remote"
 BINARY = ("npy", "png", "file")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+SPARE_PREFIX = "cr-spare-"  # files handed back for Remote Output to write over (the node pack's comfy_files)
+SPARES_MAX = 2
 _EXT_BY_MIME = {
     "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov", "video/x-matroska": "mkv",
     "audio/wav": "wav", "audio/x-wav": "wav", "audio/flac": "flac", "audio/mpeg": "mp3", "audio/ogg": "ogg",
@@ -91,10 +93,11 @@ def _post_json(url, body, timeout):
 
 
 def probe_shared_temp(base_url, timeout=10.0):
-    """ComfyUI's temp folder when this process shares it, else None.
+    """``(ComfyUI's temp folder, takes spares)`` when this process shares it, else ``(None, False)``.
 
     The node pack names its ``<temp>/comfy_remote`` folder; a probe file with a random token is written
     there and the pack must read that token back (another machine, another user, an old pack: None).
+    A pack that answers ``"spares": true`` writes Remote Output values over ``cr-spare-*`` files.
     """
     base_url = base_url.rstrip("/")
     path = None
@@ -102,16 +105,18 @@ def probe_shared_temp(base_url, timeout=10.0):
         with urllib.request.urlopen(base_url + "/comfy-remote/files/folder", timeout=timeout) as resp:
             folder = json.loads(resp.read()).get("folder")
         if not isinstance(folder, str) or not os.path.isabs(folder) or os.path.basename(folder) != SUBFOLDER:
-            return None
+            return None, False
         name, token = "cr-probe-" + secrets.token_hex(16), secrets.token_hex(24)
         path = os.path.join(folder, name)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(fd, "w") as fh:
             fh.write(token)
         answer = _post_json(base_url + "/comfy-remote/files/probe", {"filename": name, "token": token}, timeout)
-        return os.path.dirname(folder) if isinstance(answer, dict) and answer.get("shared") is True else None
+        if not isinstance(answer, dict) or answer.get("shared") is not True:
+            return None, False
+        return os.path.dirname(folder), answer.get("spares") is True
     except (OSError, ValueError, AttributeError):
-        return None
+        return None, False
     finally:
         if path is not None:
             try:
@@ -121,12 +126,14 @@ def probe_shared_temp(base_url, timeout=10.0):
 
 
 class FileHandoff:
-    """``temp_dir``: ComfyUI's temp folder when this process shares its filesystem; None: probe it once
-    (``probe_shared_temp``), HTTP when that fails. ``probe=False`` keeps HTTP."""
+    """``temp_dir``: ComfyUI's temp folder when this process shares its filesystem (the GPU container:
+    its pack, bundled with this app, takes spares); None: probe it once (``probe_shared_temp``), HTTP
+    when that fails. ``probe=False`` keeps HTTP."""
 
     def __init__(self, base_url, temp_dir=None, min_size=FILE_MIN, timeout=300.0, probe=True):
         self.base_url = base_url.rstrip("/")
         self.temp_dir = temp_dir
+        self.spares = temp_dir is not None
         self.min_size = min_size
         self.timeout = timeout
         self._probe = probe and temp_dir is None
@@ -134,7 +141,7 @@ class FileHandoff:
     def _check_shared(self):
         if self._probe:
             self._probe = False
-            self.temp_dir = probe_shared_temp(self.base_url)
+            self.temp_dir, self.spares = probe_shared_temp(self.base_url)
             logger.info(
                 "ComfyUI files go %s",
                 "through its folder %s (same machine)" % self.temp_dir if self.temp_dir else "through /upload/image and /view",
@@ -227,6 +234,18 @@ class FileHandoff:
         except OSError as err:
             logger.debug("release of %s failed: %s", ref.get("filename"), err)
 
+    def _recycle(self, folder, path):
+        """Hand a read Remote Output file back as a spare (``cr-spare-<hex>.bin``, at most SPARES_MAX): the
+        pack writes the next output over its cached pages instead of new ones. Else delete it."""
+        try:
+            if self.spares and sum(1 for n in os.listdir(folder) if n.startswith(SPARE_PREFIX)) < SPARES_MAX:
+                os.utime(path)  # its age counts from now for the pack's clean-up
+                os.rename(path, os.path.join(folder, SPARE_PREFIX + secrets.token_hex(12) + ".bin"))
+                return
+            os.unlink(path)  # do not fill the container's disk
+        except OSError:
+            pass
+
     def _get(self, ref):
         name, sub, type_ = ref.get("filename"), ref.get("subfolder"), ref.get("type")
         if sub != SUBFOLDER or type_ != "temp" or not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
@@ -241,10 +260,7 @@ class FileHandoff:
                     raw = fh.read()
             except OSError as err:
                 raise HandoffError("COMFYUI_PROTOCOL", "the Remote Output file %s is gone: %s" % (name, err)) from err
-            try:
-                os.unlink(path)  # read once: do not fill the container's disk
-            except OSError:
-                pass
+            self._recycle(base, path)  # read once: a spare for the next Remote Output, or deleted
             return raw
         query = urllib.parse.urlencode({"filename": name, "subfolder": sub, "type": type_})
         try:

@@ -129,14 +129,21 @@ def test_serve_on_the_same_machine_probes_and_uses_comfyuis_folder(modules, tmp_
 
     proc, url = start_io_helpers_comfy("--temp-dir", str(tmp_path))
     try:
-        assert comfy_files.probe_shared_temp(url) == str(tmp_path)
+        assert comfy_files.probe_shared_temp(url) == (str(tmp_path), True)
         assert os.listdir(tmp_path / "comfy_remote") == []  # the probe file is gone
         runner = runner_mod.JobRunner(url, json.loads(PROMPT.read_text()), poll_interval=0.05, use_websocket=runner_mod._websocket is not None)
         result = runner.run({"image": _npy()}, None, None, timeout=30)
         assert result["status"] == "completed", result
         assert result["outputs"]["image"]["data"] == BIG
         assert runner.files.temp_dir == str(tmp_path)
-        assert os.listdir(tmp_path / "comfy_remote") == []  # input read by Remote Input, output taken
+        # input read by Remote Input; the output, once read, waits as a spare for the next Remote Output
+        (spare,) = os.listdir(tmp_path / "comfy_remote")
+        assert spare.startswith("cr-spare-")
+        inode = os.stat(tmp_path / "comfy_remote" / spare).st_ino
+        again = runner.run({"image": _npy()}, None, None, timeout=30)
+        assert again["outputs"]["image"]["data"] == BIG
+        (spare,) = os.listdir(tmp_path / "comfy_remote")
+        assert os.stat(tmp_path / "comfy_remote" / spare).st_ino == inode  # written over, handed back again
     finally:
         stop_process(proc)
 
@@ -144,5 +151,5 @@ def test_serve_on_the_same_machine_probes_and_uses_comfyuis_folder(modules, tmp_
 def test_a_folder_this_process_does_not_share_means_http(modules, io_helpers_comfy, tmp_path):
     import comfy_files
 
-    assert comfy_files.probe_shared_temp(io_helpers_comfy) is None  # no folder route: HTTP
-    assert comfy_files.probe_shared_temp("http://127.0.0.1:9") is None  # nothing listening
+    assert comfy_files.probe_shared_temp(io_helpers_comfy) == (None, False)  # no folder route: HTTP
+    assert comfy_files.probe_shared_temp("http://127.0.0.1:9") == (None, False)  # nothing listening
