@@ -35,17 +35,12 @@ class Server:
             def do_GET(self):
                 outer.requests.append({"path": self.path, "headers": dict(self.headers)})
                 step = outer.plan.pop(0) if outer.plan else "ok"
-                if step == "404":
-                    self.send_response(404)
-                    self.send_header("content-length", "9")
+                errors = {"404": b"not found", "503": b"busy"}
+                if step in errors:
+                    self.send_response(int(step))
+                    self.send_header("content-length", str(len(errors[step])))
                     self.end_headers()
-                    self.wfile.write(b"not found")
-                    return
-                if step == "503":
-                    self.send_response(503)
-                    self.send_header("content-length", "4")
-                    self.end_headers()
-                    self.wfile.write(b"busy")
+                    self.wfile.write(errors[step])
                     return
                 body, status, start = outer.body, 200, 0
                 rng = self.headers.get("Range")

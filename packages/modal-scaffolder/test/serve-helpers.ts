@@ -3,13 +3,14 @@ import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { REPO_DIR } from './helpers.js'
+import { PACKAGE_DIR, REPO_DIR } from './helpers.js'
 
 // What the tests that run `comfy-remote-modal serve` in front of the fake ComfyUI share.
 
 /** Debian's python3: it has fastapi and uvicorn (the generated web app's imports). */
 export const SERVE_PYTHON = '/usr/bin/python3'
 export const FAKE_COMFY = join(REPO_DIR, 'packages', 'io-helpers', 'dist', 'testing', 'cli.js')
+const CLI = join(PACKAGE_DIR, 'dist', 'cli.js')
 
 /** Whether `serve` can run here: SERVE_PYTHON with fastapi and uvicorn, the fake ComfyUI and `files` built. */
 export function canServe(...files: string[]): boolean {
@@ -51,6 +52,22 @@ export class Processes {
     clearTimeout(timer)
     if (!url) throw new Error(`${cmd} ${args.join(' ')} did not start:\n${this.stderr}`)
     return url
+  }
+
+  /** `comfy-remote-modal serve <dir>` in front of `comfyUrl` on a free port, with SERVE_PYTHON; its URL. */
+  serve(dir: string, comfyUrl: string, ...extra: string[]): Promise<string> {
+    return this.start('node', [
+      CLI,
+      'serve',
+      dir,
+      '--comfyui-url',
+      comfyUrl,
+      '--port',
+      '0',
+      ...extra,
+      '--python',
+      SERVE_PYTHON,
+    ])
   }
 
   /** SIGTERM to each still running (SIGKILL after 5 s), newest first. */

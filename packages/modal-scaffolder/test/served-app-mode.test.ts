@@ -6,8 +6,8 @@ import { appModeFixturePath } from '@comfy-remote/io-helpers/testing'
 import { decodePng, encodePng, zWorkflowSchema } from '@comfy-remote/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scaffoldModalProject } from '../src/index.js'
-import { cleanupTempDirs, nodePackDir, OBJECT_INFO, PACKAGE_DIR, REPO_DIR, tempDir } from './helpers.js'
-import { canServe, FAKE_COMFY, Processes, SERVE_PYTHON } from './serve-helpers.js'
+import { cleanupTempDirs, nodePackDir, OBJECT_INFO, REPO_DIR, tempDir } from './helpers.js'
+import { canServe, FAKE_COMFY, Processes } from './serve-helpers.js'
 
 // An App Mode workflow (UI format, extra.linearData, no Remote nodes) scaffolded into a Modal project and
 // served locally (`comfy-remote-modal serve`: uvicorn + the in-process modal) in front of the io-helpers
@@ -53,19 +53,7 @@ beforeAll(async () => {
   promptJson = JSON.parse(readFileSync(join(dir, 'prompt.json'), 'utf8'))
   if (!canRun) return
   const comfy = await processes.start('node', [FAKE_COMFY, '--port', '0'])
-  base = await processes.start('node', [
-    join(PACKAGE_DIR, 'dist', 'cli.js'),
-    'serve',
-    dir,
-    '--comfyui-url',
-    comfy,
-    '--port',
-    '0',
-    '--token',
-    TOKEN,
-    '--python',
-    SERVE_PYTHON,
-  ])
+  base = await processes.serve(dir, comfy, '--token', TOKEN)
 }, 90_000)
 
 afterAll(async () => {

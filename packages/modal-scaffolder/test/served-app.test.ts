@@ -8,8 +8,8 @@ import {
 } from '@comfy-remote/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scaffoldModalProject } from '../src/index.js'
-import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, tempDir } from './helpers.js'
-import { canServe, FAKE_COMFY, Processes, SERVE_PYTHON } from './serve-helpers.js'
+import { cleanupTempDirs, FIXTURES, nodePackDir, tempDir } from './helpers.js'
+import { canServe, FAKE_COMFY, Processes } from './serve-helpers.js'
 
 // The generated web app on a real port (`comfy-remote-modal serve`: uvicorn, the in-process modal) driven
 // over HTTP with the protocol package, its GPU worker running jobs on the io-helpers fake ComfyUI (a
@@ -37,19 +37,7 @@ beforeAll(async () => {
     appName: 'served',
     nodePackDir: nodePackDir(),
   })
-  base = await processes.start('node', [
-    join(PACKAGE_DIR, 'dist', 'cli.js'),
-    'serve',
-    dir,
-    '--comfyui-url',
-    comfy,
-    '--port',
-    '0',
-    '--token',
-    TOKEN,
-    '--python',
-    SERVE_PYTHON,
-  ])
+  base = await processes.serve(dir, comfy, '--token', TOKEN)
 }, 60_000)
 
 afterAll(async () => {

@@ -2,8 +2,8 @@ import { join } from 'node:path'
 import { encodeNpy, parseEnvelope } from '@comfy-remote/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { scaffoldModalProject } from '../src/index.js'
-import { cleanupTempDirs, FIXTURES, nodePackDir, PACKAGE_DIR, tempDir } from './helpers.js'
-import { canServe, FAKE_COMFY, Processes, SERVE_PYTHON } from './serve-helpers.js'
+import { cleanupTempDirs, FIXTURES, nodePackDir, tempDir } from './helpers.js'
+import { canServe, FAKE_COMFY, Processes } from './serve-helpers.js'
 
 // `comfy-remote-modal serve` of a project with memory snapshots and a warm-up: the GPU class's
 // `@modal.enter(snap=True)` start, then `@modal.enter()` ready (warm-up against the fake ComfyUI), and
@@ -24,18 +24,7 @@ beforeAll(async () => {
     warmup: true,
     auth: 'none',
   })
-  const cli = join(PACKAGE_DIR, 'dist', 'cli.js')
-  base = await processes.start('node', [
-    cli,
-    'serve',
-    dir,
-    '--comfyui-url',
-    comfy,
-    '--port',
-    '0',
-    '--python',
-    SERVE_PYTHON,
-  ])
+  base = await processes.serve(dir, comfy)
 }, 60_000)
 
 afterAll(async () => {
