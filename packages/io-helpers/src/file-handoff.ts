@@ -17,6 +17,11 @@ export const FILE_HANDOFF_MIN_BYTES = 64 * 1024
  * then carries `"data": {"files": [ref, ref, ...]}`, whose bytes are the parts' bytes in order.
  */
 export const FILE_HANDOFF_PART_BYTES = 64 * 1024 * 1024
+/**
+ * Released Remote Output files a worker hands back to `<temp>/comfy_remote/` for the next Remote Output
+ * to write over (docs/protocol.md, "Spares"): `cr-spare-<hex>.bin`.
+ */
+export const COMFY_SPARE_PREFIX = 'cr-spare-'
 /** Names we generate (and Remote Input accepts): `cr-<job>-<n>.<ext>`. */
 export const COMFY_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/
 /** Encodings whose `data` is the bytes of a file. */

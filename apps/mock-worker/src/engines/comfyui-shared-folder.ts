@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises'
 import {
   COMFY_FILE_NAME,
   COMFY_REMOTE_SUBFOLDER,
+  COMFY_SPARE_PREFIX,
   type ComfyFileRef,
   comfyFileRefProblem,
   type PlannedFile,
@@ -122,8 +123,6 @@ export async function placeFile(folder: string, file: PlannedFile): Promise<stri
   return target
 }
 
-/** Released Remote Output files wait in the folder under this prefix for the next one to write over. */
-export const SPARE_PREFIX = 'cr-spare-'
 const SPARES_MAX = 2
 
 /**
@@ -134,11 +133,11 @@ const SPARES_MAX = 2
  * minutes. False when the folder has enough (the caller deletes the file).
  */
 export async function giveSpare(folder: string, path: string): Promise<boolean> {
-  const waiting = (await readdir(folder)).filter((name) => name.startsWith(SPARE_PREFIX))
+  const waiting = (await readdir(folder)).filter((name) => name.startsWith(COMFY_SPARE_PREFIX))
   if (waiting.length >= SPARES_MAX) return false
   const now = new Date()
   await utimes(path, now, now) // its age counts from now for the pack's clean-up
-  await rename(path, join(folder, `${SPARE_PREFIX}${randomBytes(12).toString('hex')}.bin`))
+  await rename(path, join(folder, `${COMFY_SPARE_PREFIX}${randomBytes(12).toString('hex')}.bin`))
   return true
 }
 

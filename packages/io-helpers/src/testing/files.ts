@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { COMFY_FILE_NAME, COMFY_REMOTE_SUBFOLDER } from '../file-handoff.js'
+import { COMFY_FILE_NAME, COMFY_REMOTE_SUBFOLDER, COMFY_SPARE_PREFIX } from '../file-handoff.js'
 
 export interface StoredFile {
   bytes: Uint8Array
@@ -61,7 +61,7 @@ export class FileStore {
    */
   claimSpare(name: string): boolean {
     if (this.sharedFolder === undefined) return false
-    for (const spare of readdirSync(this.sharedFolder).filter((n) => n.startsWith('cr-spare-'))) {
+    for (const spare of readdirSync(this.sharedFolder).filter((n) => n.startsWith(COMFY_SPARE_PREFIX))) {
       try {
         renameSync(join(this.sharedFolder, spare), join(this.sharedFolder, name))
         return true
